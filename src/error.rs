@@ -1,0 +1,28 @@
+//! The one error type of the core. Every message is lowercase, names the input it is about and
+//! says what to do, because across the wasm boundary JS sees only this top-level message.
+
+/// Everything that can go wrong in vitrine, one variant per concern.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The photo could not be read as an image (the caller's input: not an image, truncated,
+    /// an unsupported format).
+    #[error("{input}: {reason}")]
+    Decode { input: String, reason: String },
+
+    /// The photo is over one of the configured [`crate::photo::Limits`] (the caller's input).
+    #[error("{input}: {what} is {actual}, over the limit of {limit}; use a smaller photo")]
+    TooLarge {
+        input: String,
+        what: &'static str,
+        actual: u64,
+        limit: u64,
+    },
+
+    /// A model file is wrong: another file, truncated, damaged, or a graph tract cannot run
+    /// (the deployment's fault: rebuild or re-download models/).
+    #[error("model {file}: {reason}")]
+    Model { file: String, reason: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,292 @@
+//! Photo bytes in, an upright RGB photo out: size limits checked before any pixel is decoded,
+//! EXIF orientation applied (phone photos), grey / CMYK / alpha / 16-bit inputs made RGB8, and a
+//! sampler that cuts the model inputs (letterboxes, rotated crops) out of it.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+
+use crate::error::{Error, Result};
+
+/// Sizes a photo may have before vitrine refuses it. Checked on the header, before decoding, so
+/// a hostile file cannot make the browser allocate gigabytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_bytes: u64,
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_pixels: u64,
+}
+
+impl Default for Limits {
+    /// Room for any phone camera (50 MP) and no more.
+    fn default() -> Limits {
+        Limits {
+            max_bytes: 40 << 20,
+            max_width: 16_384,
+            max_height: 16_384,
+            max_pixels: 50_000_000,
+        }
+    }
+}
+
+/// Photos are kept at most this many pixels on their long side after decoding: every model
+/// input is smaller, and it bounds the memory of everything downstream.
+pub const WORKING_SIDE: u32 = 1280;
+
+/// An upright RGB photo, downscaled to [`WORKING_SIDE`] if it was larger.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    rgb: RgbImage,
+}
+
+impl Photo {
+    /// Decodes `bytes` (named `input` in errors) within `limits`.
+    pub fn decode(bytes: &[u8], input: &str, limits: &Limits) -> Result<Photo> {
+        let decode_error = |reason: String| Error::Decode {
+            input: input.to_string(),
+            reason,
+        };
+        let too_large = |what, actual: u64, limit: u64| Error::TooLarge {
+            input: input.to_string(),
+            what,
+            actual,
+            limit,
+        };
+        if bytes.is_empty() {
+            return Err(decode_error("the file is empty; choose a photo".into()));
+        }
+        let size = bytes.len() as u64;
+        if size > limits.max_bytes {
+            return Err(too_large("the file size in bytes", size, limits.max_bytes));
+        }
+        let reader = ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| decode_error(e.to_string()))?;
+        if reader.format().is_none() {
+            return Err(decode_error(
+                "not an image (expected JPEG, PNG, WebP, GIF or BMP); choose a photo".into(),
+            ));
+        }
+        let mut decoder = reader
+            .into_decoder()
+            .map_err(|e| decode_error(describe(e)))?;
+        let (width, height) = decoder.dimensions();
+        if width > limits.max_width {
+            return Err(too_large(
+                "the width in pixels",
+                width.into(),
+                limits.max_width.into(),
+            ));
+        }
+        if height > limits.max_height {
+            return Err(too_large(
+                "the height in pixels",
+                height.into(),
+                limits.max_height.into(),
+            ));
+        }
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > limits.max_pixels {
+            return Err(too_large("the pixel count", pixels, limits.max_pixels));
+        }
+        if pixels == 0 {
+            return Err(decode_error(
+                "the image has no pixels; choose a photo".into(),
+            ));
+        }
+        let mut decoder_limits = image::Limits::default();
+        decoder_limits.max_image_width = Some(limits.max_width);
+        decoder_limits.max_image_height = Some(limits.max_height);
+        // 16-bit RGBA is the widest buffer a decoder makes, plus room for its own tables.
+        decoder_limits.max_alloc = Some(pixels * 8 + (64 << 20));
+        decoder
+            .set_limits(decoder_limits)
+            .map_err(|e| decode_error(describe(e)))?;
+        // A broken EXIF block must not lose the photo: it just stays as stored.
+        let orientation = decoder
+            .orientation()
+            .unwrap_or(image::metadata::Orientation::NoTransforms);
+        let mut image =
+            DynamicImage::from_decoder(decoder).map_err(|e| decode_error(describe(e)))?;
+        image.apply_orientation(orientation);
+        Ok(Photo::from_image(image))
+    }
+
+    /// Wraps an already decoded image (applying the same alpha and size rules as `decode`).
+    pub fn from_image(image: DynamicImage) -> Photo {
+        let rgb = if image.color().has_alpha() {
+            over_white(&image)
+        } else {
+            image.to_rgb8()
+        };
+        let long = rgb.width().max(rgb.height());
+        let rgb = if long > WORKING_SIDE {
+            let scale = WORKING_SIDE as f32 / long as f32;
+            let w = ((rgb.width() as f32 * scale).round() as u32).max(1);
+            let h = ((rgb.height() as f32 * scale).round() as u32).max(1);
+            image::imageops::resize(&rgb, w, h, image::imageops::FilterType::Triangle)
+        } else {
+            rgb
+        };
+        Photo { rgb }
+    }
+
+    pub fn width(&self) -> u32 {
+        self.rgb.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.rgb.height()
+    }
+
+    pub fn rgb(&self) -> &RgbImage {
+        &self.rgb
+    }
+
+    /// Samples a `width` x `height` RGB image (HWC, values 0..=255) whose pixel (u, v) comes from
+    /// the photo at `map.apply(u + 0.5, v + 0.5)` (photo pixels, continuous coordinates).
+    /// Outside the photo the value is `fill`. When the map shrinks the photo, each output pixel
+    /// averages a grid of samples, so small model inputs do not alias.
+    pub fn sample(&self, width: usize, height: usize, map: &Affine, fill: [f32; 3]) -> Vec<f32> {
+        let step = map.scale().ceil().clamp(1.0, 4.0) as usize;
+        let inv = 1.0 / (step * step) as f32;
+        let mut out = Vec::with_capacity(width * height * 3);
+        for v in 0..height {
+            for u in 0..width {
+                let mut acc = [0.0f32; 3];
+                for sy in 0..step {
+                    for sx in 0..step {
+                        let fu = u as f32 + (sx as f32 + 0.5) / step as f32;
+                        let fv = v as f32 + (sy as f32 + 0.5) / step as f32;
+                        let (x, y) = map.apply(fu, fv);
+                        let px = self.bilinear(x, y).unwrap_or(fill);
+                        for c in 0..3 {
+                            acc[c] += px[c];
+                        }
+                    }
+                }
+                out.extend(acc.iter().map(|a| a * inv));
+            }
+        }
+        out
+    }
+
+    /// Bilinear lookup at continuous coordinates (pixel centres at +0.5), `None` outside.
+    fn bilinear(&self, x: f32, y: f32) -> Option<[f32; 3]> {
+        let (w, h) = (self.rgb.width() as f32, self.rgb.height() as f32);
+        if !(0.0..w).contains(&x) || !(0.0..h).contains(&y) {
+            return None;
+        }
+        let fx = (x - 0.5).clamp(0.0, w - 1.0);
+        let fy = (y - 0.5).clamp(0.0, h - 1.0);
+        let (x0, y0) = (fx.floor() as u32, fy.floor() as u32);
+        let (x1, y1) = (
+            (x0 + 1).min(self.rgb.width() - 1),
+            (y0 + 1).min(self.rgb.height() - 1),
+        );
+        let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+        let p = |x, y| self.rgb.get_pixel(x, y).0;
+        let (p00, p10, p01, p11) = (p(x0, y0), p(x1, y0), p(x0, y1), p(x1, y1));
+        let mut out = [0.0; 3];
+        for c in 0..3 {
+            let top = p00[c] as f32 * (1.0 - ax) + p10[c] as f32 * ax;
+            let bottom = p01[c] as f32 * (1.0 - ax) + p11[c] as f32 * ax;
+            out[c] = top * (1.0 - ay) + bottom * ay;
+        }
+        Some(out)
+    }
+}
+
+/// Product photos are often transparent PNGs; their transparent pixels are usually black, which
+/// would turn a white shirt's background black. Composite over white instead.
+fn over_white(image: &DynamicImage) -> RgbImage {
+    let rgba = image.to_rgba8();
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let a = a as u32;
+        let blend = |c: u8| ((c as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
+        image::Rgb([blend(r), blend(g), blend(b)])
+    })
+}
+
+fn describe(e: image::ImageError) -> String {
+    match e {
+        image::ImageError::Limits(l) => format!("{l}; use a smaller photo"),
+        image::ImageError::Unsupported(u) => format!("{u}; use a JPEG, PNG or WebP photo"),
+        other => format!("{other}; the file may be truncated or damaged"),
+    }
+}
+
+/// A 2-D affine map `(u, v) -> (a*u + b*v + c, d*u + e*v + f)`, from model-input pixels to photo
+/// pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    pub m: [f32; 6],
+}
+
+impl Affine {
+    pub fn apply(&self, u: f32, v: f32) -> (f32, f32) {
+        let [a, b, c, d, e, f] = self.m;
+        (a * u + b * v + c, d * u + e * v + f)
+    }
+
+    /// The inverse map (photo pixels to input pixels). Every map built here is invertible.
+    pub fn invert(&self) -> Affine {
+        let [a, b, c, d, e, f] = self.m;
+        let det = a * e - b * d;
+        let (ia, ib, id, ie) = (e / det, -b / det, -d / det, a / det);
+        Affine {
+            m: [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)],
+        }
+    }
+
+    /// The largest stretch factor: how many photo pixels one input pixel spans.
+    pub fn scale(&self) -> f32 {
+        let [a, b, _, d, e, _] = self.m;
+        (a * a + d * d).sqrt().max((b * b + e * e).sqrt())
+    }
+
+    /// Maps a `size` x `size` input onto the axis-aligned box `(x0, y0, w, h)` of the photo.
+    pub fn stretch(size: (usize, usize), x0: f32, y0: f32, w: f32, h: f32) -> Affine {
+        Affine {
+            m: [w / size.0 as f32, 0.0, x0, 0.0, h / size.1 as f32, y0],
+        }
+    }
+
+    /// Maps a square `size` input onto the photo, keeping its aspect ratio and padding the short
+    /// side equally (MediaPipe's letterbox). Returns the map and the padding as fractions of
+    /// the input `(pad_x, pad_y)`.
+    pub fn letterbox(size: usize, photo_w: u32, photo_h: u32) -> (Affine, (f32, f32)) {
+        let long = photo_w.max(photo_h) as f32;
+        let s = long / size as f32;
+        let pad_x = (long - photo_w as f32) / 2.0;
+        let pad_y = (long - photo_h as f32) / 2.0;
+        (
+            Affine {
+                m: [s, 0.0, -pad_x, 0.0, s, -pad_y],
+            },
+            (pad_x / long, pad_y / long),
+        )
+    }
+
+    /// Maps a `size` x `size` input onto a square of side `side` (photo pixels) centred at
+    /// `(cx, cy)` and turned by `rotation` radians (clockwise in image coordinates).
+    pub fn rotated_square(size: usize, cx: f32, cy: f32, side: f32, rotation: f32) -> Affine {
+        let s = side / size as f32;
+        let (sin, cos) = rotation.sin_cos();
+        let half = size as f32 / 2.0;
+        // photo = centre + R * (s * (input - half))
+        let (a, b, d, e) = (cos * s, -sin * s, sin * s, cos * s);
+        Affine {
+            m: [
+                a,
+                b,
+                cx - a * half - b * half,
+                d,
+                e,
+                cy - d * half - e * half,
+            ],
+        }
+    }
+}

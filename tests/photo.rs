@@ -1,0 +1,177 @@
+//! Decoding photos: hostile inputs get clear errors (never a panic), phone orientation is
+//! applied, and every pixel format ends up as upright RGB. Images are built in code.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use vitrine::photo::{Limits, Photo, WORKING_SIDE};
+use vitrine::Error;
+
+fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+fn decode(bytes: &[u8]) -> vitrine::Result<Photo> {
+    Photo::decode(bytes, "upload.jpg", &Limits::default())
+}
+
+#[test]
+fn empty_text_and_truncated_files_are_refused_by_name() {
+    let msg = decode(&[]).unwrap_err().to_string();
+    assert!(
+        msg.starts_with("upload.jpg: ") && msg.contains("empty"),
+        "{msg}"
+    );
+
+    let msg = decode(b"name,price\nshirt,10\n").unwrap_err().to_string();
+    assert!(msg.contains("not an image"), "{msg}");
+
+    let jpeg = encode(
+        &DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb([200, 10, 10]))),
+        ImageFormat::Jpeg,
+    );
+    let err = decode(&jpeg[..jpeg.len() / 2]).unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("truncated or damaged"), "{err}");
+}
+
+/// A PNG claiming `width` x `height` in its header, followed by a few bytes of pixel data: the
+/// shape of a decompression bomb.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        let mut body = kind.to_vec();
+        body.extend(data);
+        png.extend((data.len() as u32).to_be_bytes());
+        png.extend(&body);
+        png.extend(crc32(&body).to_be_bytes());
+    };
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend(height.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]); // 8-bit RGB
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00]);
+    chunk(b"IEND", &[]);
+    png
+}
+
+#[test]
+fn a_huge_image_is_refused_from_its_header_before_decoding() {
+    let err = decode(&png_header(30_000, 30_000)).unwrap_err();
+    match &err {
+        Error::TooLarge { what, actual, .. } => {
+            assert_eq!(*what, "the width in pixels");
+            assert_eq!(*actual, 30_000);
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    assert!(err.to_string().contains("use a smaller photo"), "{err}");
+
+    // Within the side limits but over the pixel count.
+    let limits = Limits {
+        max_pixels: 1_000_000,
+        ..Limits::default()
+    };
+    let err = Photo::decode(&png_header(2000, 2000), "big.png", &limits).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("big.png: the pixel count is 4000000"),
+        "{err}"
+    );
+
+    let limits = Limits {
+        max_bytes: 10,
+        ..Limits::default()
+    };
+    let err = Photo::decode(&png_header(4, 4), "big.png", &limits).unwrap_err();
+    assert!(err.to_string().contains("file size"), "{err}");
+}
+
+/// Inserts an EXIF block with the given orientation tag right after the JPEG's SOI marker.
+fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = b"MM\x00\x2a\x00\x00\x00\x08\x00\x01".to_vec();
+    tiff.extend([0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01]); // tag 0x0112, SHORT, count 1
+    tiff.extend(orientation.to_be_bytes());
+    tiff.extend([0, 0, 0, 0, 0, 0]); // value padding, no next IFD
+    let mut app1 = b"Exif\x00\x00".to_vec();
+    app1.extend(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xff, 0xe1]);
+    out.extend(((app1.len() + 2) as u16).to_be_bytes());
+    out.extend(app1);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn exif_orientation_turns_phone_photos_upright() {
+    // 32 x 16, red top-left quadrant, blue elsewhere; EXIF 6 means "rotate 90 degrees clockwise".
+    let image = RgbImage::from_fn(32, 16, |x, y| {
+        if x < 16 && y < 8 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    });
+    let jpeg = with_exif_orientation(
+        &encode(&DynamicImage::ImageRgb8(image), ImageFormat::Jpeg),
+        6,
+    );
+    let photo = decode(&jpeg).unwrap();
+    assert_eq!((photo.width(), photo.height()), (16, 32));
+    let px = |x, y| photo.rgb().get_pixel(x, y).0;
+    assert!(
+        px(12, 4)[0] > 200 && px(12, 4)[2] < 60,
+        "top-right should be red: {:?}",
+        px(12, 4)
+    );
+    assert!(
+        px(4, 4)[2] > 200 && px(4, 4)[0] < 60,
+        "top-left should be blue: {:?}",
+        px(4, 4)
+    );
+}
+
+#[test]
+fn grey_alpha_and_16_bit_images_become_rgb() {
+    let grey = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(8, 8, image::Luma([90])));
+    let photo = decode(&encode(&grey, ImageFormat::Png)).unwrap();
+    assert_eq!(photo.rgb().get_pixel(3, 3).0, [90, 90, 90]);
+
+    // Transparent pixels of product PNGs are often black: they must come out white.
+    let mut rgba = image::RgbaImage::from_pixel(8, 8, image::Rgba([0, 0, 0, 0]));
+    rgba.put_pixel(0, 0, image::Rgba([10, 200, 10, 255]));
+    let photo = decode(&encode(&DynamicImage::ImageRgba8(rgba), ImageFormat::Png)).unwrap();
+    assert_eq!(photo.rgb().get_pixel(5, 5).0, [255, 255, 255]);
+    assert_eq!(photo.rgb().get_pixel(0, 0).0, [10, 200, 10]);
+
+    let deep = image::ImageBuffer::<Rgb<u16>, _>::from_pixel(8, 8, Rgb([65535, 32768, 0]));
+    let photo = decode(&encode(&DynamicImage::ImageRgb16(deep), ImageFormat::Png)).unwrap();
+    assert_eq!(photo.rgb().get_pixel(1, 1).0, [255, 128, 0]);
+}
+
+#[test]
+fn big_photos_are_scaled_to_the_working_size() {
+    let image = RgbImage::from_pixel(3000, 1500, Rgb([1, 2, 3]));
+    let photo = decode(&encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png)).unwrap();
+    assert_eq!(
+        (photo.width(), photo.height()),
+        (WORKING_SIDE, WORKING_SIDE / 2)
+    );
+}
