@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test: set-up, the real test photos, the Rust tests (real models on real photos),
+# and a wasm32 build of the core. Tests that need ../shared skip with a message when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+tests/fetch-photos.sh tests/photos >/dev/null
+echo "[test] cargo check --target wasm32-unknown-unknown (the core builds for the browser)"
+cargo check --quiet --lib --target wasm32-unknown-unknown
+echo "[test] cargo test"
+cargo test --quiet 2>&1
