@@ -5,9 +5,11 @@
 set -euo pipefail
 dest=${1:-"$(dirname "$0")/photos"}
 mkdir -p "$dest"
+dest=$(cd "$dest" && pwd)
 cd "$dest"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
 
 if [ ! -s bus.jpg ] || [ ! -s zidane.jpg ]; then
   python3 -m pip download -q --no-deps ultralytics==8.4.190 -d "$tmp/u"
