@@ -21,12 +21,7 @@ pub struct Limits {
 impl Default for Limits {
     /// Room for any phone camera (50 MP) and no more.
     fn default() -> Limits {
-        Limits {
-            max_bytes: 40 << 20,
-            max_width: 16_384,
-            max_height: 16_384,
-            max_pixels: 50_000_000,
-        }
+        Limits { max_bytes: 40 << 20, max_width: 16_384, max_height: 16_384, max_pixels: 50_000_000 }
     }
 }
 
@@ -43,16 +38,9 @@ pub struct Photo {
 impl Photo {
     /// Decodes `bytes` (named `input` in errors) within `limits`.
     pub fn decode(bytes: &[u8], input: &str, limits: &Limits) -> Result<Photo> {
-        let decode_error = |reason: String| Error::Decode {
-            input: input.to_string(),
-            reason,
-        };
-        let too_large = |what, actual: u64, limit: u64| Error::TooLarge {
-            input: input.to_string(),
-            what,
-            actual,
-            limit,
-        };
+        let decode_error = |reason: String| Error::Decode { input: input.to_string(), reason };
+        let too_large =
+            |what, actual: u64, limit: u64| Error::TooLarge { input: input.to_string(), what, actual, limit };
         if bytes.is_empty() {
             return Err(decode_error("the file is empty; choose a photo".into()));
         }
@@ -68,58 +56,41 @@ impl Photo {
                 "not an image (expected JPEG, PNG, WebP, GIF or BMP); choose a photo".into(),
             ));
         }
-        let mut decoder = reader
-            .into_decoder()
-            .map_err(|e| decode_error(describe(e)))?;
+        // The JPEG decoder fills a cut-off file with grey instead of failing: check the end.
+        if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
+            return Err(decode_error("the JPEG is truncated (no end marker); upload the whole file".into()));
+        }
+        let mut decoder = reader.into_decoder().map_err(|e| decode_error(describe(e)))?;
         let (width, height) = decoder.dimensions();
         if width > limits.max_width {
-            return Err(too_large(
-                "the width in pixels",
-                width.into(),
-                limits.max_width.into(),
-            ));
+            return Err(too_large("the width in pixels", width.into(), limits.max_width.into()));
         }
         if height > limits.max_height {
-            return Err(too_large(
-                "the height in pixels",
-                height.into(),
-                limits.max_height.into(),
-            ));
+            return Err(too_large("the height in pixels", height.into(), limits.max_height.into()));
         }
         let pixels = u64::from(width) * u64::from(height);
         if pixels > limits.max_pixels {
             return Err(too_large("the pixel count", pixels, limits.max_pixels));
         }
         if pixels == 0 {
-            return Err(decode_error(
-                "the image has no pixels; choose a photo".into(),
-            ));
+            return Err(decode_error("the image has no pixels; choose a photo".into()));
         }
         let mut decoder_limits = image::Limits::default();
         decoder_limits.max_image_width = Some(limits.max_width);
         decoder_limits.max_image_height = Some(limits.max_height);
         // 16-bit RGBA is the widest buffer a decoder makes, plus room for its own tables.
         decoder_limits.max_alloc = Some(pixels * 8 + (64 << 20));
-        decoder
-            .set_limits(decoder_limits)
-            .map_err(|e| decode_error(describe(e)))?;
+        decoder.set_limits(decoder_limits).map_err(|e| decode_error(describe(e)))?;
         // A broken EXIF block must not lose the photo: it just stays as stored.
-        let orientation = decoder
-            .orientation()
-            .unwrap_or(image::metadata::Orientation::NoTransforms);
-        let mut image =
-            DynamicImage::from_decoder(decoder).map_err(|e| decode_error(describe(e)))?;
+        let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+        let mut image = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(describe(e)))?;
         image.apply_orientation(orientation);
         Ok(Photo::from_image(image))
     }
 
     /// Wraps an already decoded image (applying the same alpha and size rules as `decode`).
     pub fn from_image(image: DynamicImage) -> Photo {
-        let rgb = if image.color().has_alpha() {
-            over_white(&image)
-        } else {
-            image.to_rgb8()
-        };
+        let rgb = if image.color().has_alpha() { over_white(&image) } else { image.to_rgb8() };
         let long = rgb.width().max(rgb.height());
         let rgb = if long > WORKING_SIDE {
             let scale = WORKING_SIDE as f32 / long as f32;
@@ -181,10 +152,7 @@ impl Photo {
         let fx = (x - 0.5).clamp(0.0, w - 1.0);
         let fy = (y - 0.5).clamp(0.0, h - 1.0);
         let (x0, y0) = (fx.floor() as u32, fy.floor() as u32);
-        let (x1, y1) = (
-            (x0 + 1).min(self.rgb.width() - 1),
-            (y0 + 1).min(self.rgb.height() - 1),
-        );
+        let (x1, y1) = ((x0 + 1).min(self.rgb.width() - 1), (y0 + 1).min(self.rgb.height() - 1));
         let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
         let p = |x, y| self.rgb.get_pixel(x, y).0;
         let (p00, p10, p01, p11) = (p(x0, y0), p(x1, y0), p(x0, y1), p(x1, y1));
@@ -196,6 +164,40 @@ impl Photo {
         }
         Some(out)
     }
+}
+
+/// Whether a JPEG's segments run through to its end-of-image marker. Walks the segments (so an
+/// EXIF thumbnail's own end marker does not count) and the entropy-coded scans; data after the
+/// end marker (motion photos append a video) is fine.
+fn jpeg_is_complete(b: &[u8]) -> bool {
+    let mut i = 2; // after SOI
+    while i + 1 < b.len() {
+        if b[i] != 0xFF {
+            return false;
+        }
+        let marker = b[i + 1];
+        match marker {
+            0xD9 => return true,
+            0xFF => i += 1, // fill byte
+            0x01 | 0xD0..=0xD7 => i += 2,
+            _ => {
+                let Some(len) = b.get(i + 2..i + 4).map(|l| u16::from_be_bytes([l[0], l[1]]) as usize) else {
+                    return false;
+                };
+                i += 2 + len;
+                if marker == 0xDA {
+                    // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00
+                    // or a restart marker.
+                    while i + 1 < b.len()
+                        && !(b[i] == 0xFF && b[i + 1] != 0 && !(0xD0..=0xD7).contains(&b[i + 1]))
+                    {
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+    false
 }
 
 /// Product photos are often transparent PNGs; their transparent pixels are usually black, which
@@ -236,9 +238,7 @@ impl Affine {
         let [a, b, c, d, e, f] = self.m;
         let det = a * e - b * d;
         let (ia, ib, id, ie) = (e / det, -b / det, -d / det, a / det);
-        Affine {
-            m: [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)],
-        }
+        Affine { m: [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)] }
     }
 
     /// The largest stretch factor: how many photo pixels one input pixel spans.
@@ -249,25 +249,15 @@ impl Affine {
 
     /// Maps a `size` x `size` input onto the axis-aligned box `(x0, y0, w, h)` of the photo.
     pub fn stretch(size: (usize, usize), x0: f32, y0: f32, w: f32, h: f32) -> Affine {
-        Affine {
-            m: [w / size.0 as f32, 0.0, x0, 0.0, h / size.1 as f32, y0],
-        }
+        Affine { m: [w / size.0 as f32, 0.0, x0, 0.0, h / size.1 as f32, y0] }
     }
 
-    /// Maps a square `size` input onto the photo, keeping its aspect ratio and padding the short
-    /// side equally (MediaPipe's letterbox). Returns the map and the padding as fractions of
-    /// the input `(pad_x, pad_y)`.
-    pub fn letterbox(size: usize, photo_w: u32, photo_h: u32) -> (Affine, (f32, f32)) {
-        let long = photo_w.max(photo_h) as f32;
-        let s = long / size as f32;
-        let pad_x = (long - photo_w as f32) / 2.0;
-        let pad_y = (long - photo_h as f32) / 2.0;
-        (
-            Affine {
-                m: [s, 0.0, -pad_x, 0.0, s, -pad_y],
-            },
-            (pad_x / long, pad_y / long),
-        )
+    /// Maps a square `size` input onto the square around `rect` (same centre, side of its long
+    /// side): MediaPipe's letterbox, which keeps the aspect ratio and pads the short side.
+    pub fn square_around(size: usize, rect: &crate::geometry::Rect) -> Affine {
+        let side = rect.width().max(rect.height()).max(1.0);
+        let c = rect.center();
+        Affine::stretch((size, size), c.x - side / 2.0, c.y - side / 2.0, side, side)
     }
 
     /// Maps a `size` x `size` input onto a square of side `side` (photo pixels) centred at
@@ -278,15 +268,6 @@ impl Affine {
         let half = size as f32 / 2.0;
         // photo = centre + R * (s * (input - half))
         let (a, b, d, e) = (cos * s, -sin * s, sin * s, cos * s);
-        Affine {
-            m: [
-                a,
-                b,
-                cx - a * half - b * half,
-                d,
-                e,
-                cy - d * half - e * half,
-            ],
-        }
+        Affine { m: [a, b, cx - a * half - b * half, d, e, cy - d * half - e * half] }
     }
 }

@@ -7,6 +7,9 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use vitrine::photo::{Limits, Photo, WORKING_SIDE};
 use vitrine::Error;
 
+mod common;
+use common::png_header;
+
 fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     image.write_to(&mut out, format).unwrap();
@@ -20,55 +23,23 @@ fn decode(bytes: &[u8]) -> vitrine::Result<Photo> {
 #[test]
 fn empty_text_and_truncated_files_are_refused_by_name() {
     let msg = decode(&[]).unwrap_err().to_string();
-    assert!(
-        msg.starts_with("upload.jpg: ") && msg.contains("empty"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("upload.jpg: ") && msg.contains("empty"), "{msg}");
 
     let msg = decode(b"name,price\nshirt,10\n").unwrap_err().to_string();
     assert!(msg.contains("not an image"), "{msg}");
 
-    let jpeg = encode(
-        &DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb([200, 10, 10]))),
-        ImageFormat::Jpeg,
-    );
-    let err = decode(&jpeg[..jpeg.len() / 2]).unwrap_err();
+    // A noisy photo, so that the cut falls inside the image data. The JPEG decoder would fill
+    // the missing part with grey and succeed: the end-marker check catches it.
+    let noisy =
+        RgbImage::from_fn(256, 256, |x, y| Rgb([(x * 7 + y * 13) as u8, (x * y) as u8, (x ^ y) as u8]));
+    let jpeg = encode(&DynamicImage::ImageRgb8(noisy), ImageFormat::Jpeg);
+    let err = decode(&jpeg[..jpeg.len() / 3]).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
-    assert!(err.to_string().contains("truncated or damaged"), "{err}");
-}
-
-/// A PNG claiming `width` x `height` in its header, followed by a few bytes of pixel data: the
-/// shape of a decompression bomb.
-fn png_header(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xffff_ffffu32;
-        for &b in data {
-            crc ^= b as u32;
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8], data: &[u8]| {
-        let mut body = kind.to_vec();
-        body.extend(data);
-        png.extend((data.len() as u32).to_be_bytes());
-        png.extend(&body);
-        png.extend(crc32(&body).to_be_bytes());
-    };
-    let mut ihdr = width.to_be_bytes().to_vec();
-    ihdr.extend(height.to_be_bytes());
-    ihdr.extend([8, 2, 0, 0, 0]); // 8-bit RGB
-    chunk(b"IHDR", &ihdr);
-    chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00]);
-    chunk(b"IEND", &[]);
-    png
+    assert!(err.to_string().contains("truncated"), "{err}");
+    // Data after the end marker (a motion photo's video) is not truncation.
+    let mut motion = jpeg.clone();
+    motion.extend(b"\0\0\0\x18ftypmp42 a video follows");
+    assert_eq!(decode(&motion).unwrap().width(), 256);
 }
 
 #[test]
@@ -84,21 +55,11 @@ fn a_huge_image_is_refused_from_its_header_before_decoding() {
     assert!(err.to_string().contains("use a smaller photo"), "{err}");
 
     // Within the side limits but over the pixel count.
-    let limits = Limits {
-        max_pixels: 1_000_000,
-        ..Limits::default()
-    };
+    let limits = Limits { max_pixels: 1_000_000, ..Limits::default() };
     let err = Photo::decode(&png_header(2000, 2000), "big.png", &limits).unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with("big.png: the pixel count is 4000000"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("big.png: the pixel count is 4000000"), "{err}");
 
-    let limits = Limits {
-        max_bytes: 10,
-        ..Limits::default()
-    };
+    let limits = Limits { max_bytes: 10, ..Limits::default() };
     let err = Photo::decode(&png_header(4, 4), "big.png", &limits).unwrap_err();
     assert!(err.to_string().contains("file size"), "{err}");
 }
@@ -122,30 +83,14 @@ fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
 #[test]
 fn exif_orientation_turns_phone_photos_upright() {
     // 32 x 16, red top-left quadrant, blue elsewhere; EXIF 6 means "rotate 90 degrees clockwise".
-    let image = RgbImage::from_fn(32, 16, |x, y| {
-        if x < 16 && y < 8 {
-            Rgb([255, 0, 0])
-        } else {
-            Rgb([0, 0, 255])
-        }
-    });
-    let jpeg = with_exif_orientation(
-        &encode(&DynamicImage::ImageRgb8(image), ImageFormat::Jpeg),
-        6,
-    );
+    let image =
+        RgbImage::from_fn(32, 16, |x, y| if x < 16 && y < 8 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
+    let jpeg = with_exif_orientation(&encode(&DynamicImage::ImageRgb8(image), ImageFormat::Jpeg), 6);
     let photo = decode(&jpeg).unwrap();
     assert_eq!((photo.width(), photo.height()), (16, 32));
     let px = |x, y| photo.rgb().get_pixel(x, y).0;
-    assert!(
-        px(12, 4)[0] > 200 && px(12, 4)[2] < 60,
-        "top-right should be red: {:?}",
-        px(12, 4)
-    );
-    assert!(
-        px(4, 4)[2] > 200 && px(4, 4)[0] < 60,
-        "top-left should be blue: {:?}",
-        px(4, 4)
-    );
+    assert!(px(12, 4)[0] > 200 && px(12, 4)[2] < 60, "top-right should be red: {:?}", px(12, 4));
+    assert!(px(4, 4)[2] > 200 && px(4, 4)[0] < 60, "top-left should be blue: {:?}", px(4, 4));
 }
 
 #[test]
@@ -170,8 +115,5 @@ fn grey_alpha_and_16_bit_images_become_rgb() {
 fn big_photos_are_scaled_to_the_working_size() {
     let image = RgbImage::from_pixel(3000, 1500, Rgb([1, 2, 3]));
     let photo = decode(&encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png)).unwrap();
-    assert_eq!(
-        (photo.width(), photo.height()),
-        (WORKING_SIDE, WORKING_SIDE / 2)
-    );
+    assert_eq!((photo.width(), photo.height()), (WORKING_SIDE, WORKING_SIDE / 2));
 }

@@ -30,9 +30,7 @@ pub fn photo(name: &str) -> Option<Vec<u8>> {
                 .unwrap_or(false)
         });
         if !ok || !path.exists() {
-            eprintln!(
-                "SKIP: test photo {name} is missing and tests/fetch-photos.sh could not fetch it"
-            );
+            eprintln!("SKIP: test photo {name} is missing and tests/fetch-photos.sh could not fetch it");
             return None;
         }
     }
@@ -41,11 +39,7 @@ pub fn photo(name: &str) -> Option<Vec<u8>> {
 
 /// ../shared/data/clothing-dataset, when this checkout has it.
 pub fn clothing_dataset() -> Option<PathBuf> {
-    let dir = root()
-        .join("..")
-        .join("shared")
-        .join("data")
-        .join("clothing-dataset");
+    let dir = root().join("..").join("shared").join("data").join("clothing-dataset");
     if dir.join("images.csv").exists() {
         Some(dir)
     } else {
@@ -56,4 +50,34 @@ pub fn clothing_dataset() -> Option<PathBuf> {
 
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A PNG claiming `width` x `height` in its header, followed by a few bytes of pixel data: the
+/// shape of a decompression bomb.
+pub fn png_header(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        let mut body = kind.to_vec();
+        body.extend(data);
+        png.extend((data.len() as u32).to_be_bytes());
+        png.extend(&body);
+        png.extend(crc32(&body).to_be_bytes());
+    };
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend(height.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]); // 8-bit RGB
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00]);
+    chunk(b"IEND", &[]);
+    png
 }
