@@ -12,17 +12,21 @@ pub enum Error {
 
     /// The photo is over one of the configured [`crate::photo::Limits`] (the caller's input).
     #[error("{input}: {what} is {actual}, over the limit of {limit}; use a smaller photo")]
-    TooLarge {
-        input: String,
-        what: &'static str,
-        actual: u64,
-        limit: u64,
-    },
+    TooLarge { input: String, what: &'static str, actual: u64, limit: u64 },
 
     /// A model file is wrong: another file, truncated, damaged, or a graph tract cannot run
     /// (the deployment's fault: rebuild or re-download models/).
     #[error("model {file}: {reason}")]
     Model { file: String, reason: String },
+
+    /// A catalog row or header is wrong (the retailer's input: fix the CSV at that line).
+    #[error("{input} line {line}: {reason}")]
+    Catalog { input: String, line: u64, reason: String },
+
+    /// A catalog index file is damaged, of another version, or built by another embedder (the
+    /// deployment's fault: rebuild it with `vitrine index build`).
+    #[error("index {input}: {reason}")]
+    Index { input: String, reason: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
