@@ -1,0 +1,290 @@
+//! The catalog index: one nearest-neighbour index per category (audience x wear), built natively
+//! with a fixed seed and read everywhere, the browser included. Vectors are stored as int8 with
+//! one scale each (a quarter of f32) and searched by cosine similarity: an instant-distance HNSW
+//! for big categories, an exact scan where a category is small enough that it is as fast.
+//!
+//! File `index.bin`: magic, format version, the embedder's sha256 and dimension, the sha256 of
+//! the product metadata (`products.json`, beside it), the postcard payload, and a sha256 of all
+//! that. Loading a file of another version or embedder, or a damaged one, fails with a message
+//! that says so.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use instant_distance::{Builder, HnswMap, Point, Search};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Category, Product};
+use crate::error::{Error, Result};
+
+const MAGIC: &[u8; 8] = b"VITRIDX\n";
+const VERSION: u32 = 1;
+
+/// How an index is built. The defaults are the shipped settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// HNSW's layer seed: the same seed gives the same file.
+    pub seed: u64,
+    /// Categories up to this size are scanned exactly. Measured natively on 10k int8 codes
+    /// (128-d): an exact scan takes 0.58 ms, an HNSW search at ef 100 1.1 ms, so exact is both
+    /// faster and exact well past 10k.
+    pub exact_max: usize,
+    /// HNSW build and search breadth: recall@5 0.998 at 200 / 200 on 10k random 128-d vectors
+    /// (0.979 at 100 / 100); see tests/index.rs.
+    pub ef_construction: usize,
+    pub ef_search: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { seed: 1, exact_max: 20_000, ef_construction: 200, ef_search: 200 }
+    }
+}
+
+/// An L2-normalised embedding as int8 with one scale: `v ~= scale * q`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Code {
+    scale: f32,
+    q: Vec<i8>,
+}
+
+impl Code {
+    pub fn encode(v: &[f32]) -> Code {
+        let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        Code { scale, q: v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect() }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.q.len()
+    }
+
+    /// Approximate cosine similarity with another code (both from unit vectors).
+    pub fn similarity(&self, other: &Code) -> f32 {
+        let dot: i32 = self.q.iter().zip(&other.q).map(|(a, b)| *a as i32 * *b as i32).sum();
+        dot as f32 * self.scale * other.scale
+    }
+}
+
+impl Point for Code {
+    fn distance(&self, other: &Self) -> f32 {
+        1.0 - self.similarity(other)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+enum Searcher {
+    /// Codes and the product each belongs to, scanned in full.
+    Exact(Vec<Code>, Vec<u32>),
+    Hnsw(HnswMap<Code, u32>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct CategoryIndex {
+    category: Category,
+    searcher: Searcher,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    categories: Vec<CategoryIndex>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit<'a> {
+    pub product: &'a Product,
+    /// Cosine similarity of the query and the product photo, -1..1.
+    pub similarity: f32,
+}
+
+/// A loaded catalog index, ready to search.
+pub struct CatalogIndex {
+    embedder: String,
+    dim: usize,
+    categories: Vec<CategoryIndex>,
+    products: Vec<Product>,
+    /// instant-distance's scratch space, reused across queries as its docs advise.
+    scratch: Mutex<Search>,
+}
+
+impl std::fmt::Debug for CatalogIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogIndex")
+            .field("embedder", &self.embedder)
+            .field("dim", &self.dim)
+            .field("products", &self.products.len())
+            .finish()
+    }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds the two files of an index from products and their embeddings. Deterministic: the same
+/// inputs and seed give the same bytes.
+pub fn build(
+    embedder_sha256: &str,
+    products: &[Product],
+    embeddings: &[Vec<f32>],
+    settings: Settings,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let fail = |reason: String| Error::Index { input: "(new index)".into(), reason };
+    if products.len() != embeddings.len() || products.is_empty() {
+        return Err(fail(format!("{} products but {} embeddings", products.len(), embeddings.len())));
+    }
+    let dim = embeddings[0].len();
+    if let Some(bad) = embeddings.iter().position(|e| e.len() != dim) {
+        return Err(fail(format!(
+            "product {} has a {}-d embedding, not {dim}",
+            products[bad].id,
+            embeddings[bad].len()
+        )));
+    }
+    let embedder = decode_hex(embedder_sha256).ok_or_else(|| fail("embedder id is not a sha256".into()))?;
+
+    let mut groups: BTreeMap<Category, Vec<u32>> = BTreeMap::new();
+    for (i, p) in products.iter().enumerate() {
+        groups.entry(p.category).or_default().push(i as u32);
+    }
+    let categories = groups
+        .into_iter()
+        .map(|(category, members)| {
+            let codes: Vec<Code> = members.iter().map(|&i| Code::encode(&embeddings[i as usize])).collect();
+            let searcher = if codes.len() <= settings.exact_max {
+                Searcher::Exact(codes, members)
+            } else {
+                let builder = Builder::default()
+                    .seed(settings.seed)
+                    .ef_construction(settings.ef_construction)
+                    .ef_search(settings.ef_search);
+                // instant-distance inserts in parallel, and then the graph (and the file)
+                // depends on thread timing: one thread makes the seed decide everything.
+                let single = rayon::ThreadPoolBuilder::new().num_threads(1).build();
+                Searcher::Hnsw(match single {
+                    Ok(pool) => pool.install(|| builder.build(codes, members)),
+                    Err(_) => builder.build(codes, members),
+                })
+            };
+            CategoryIndex { category, searcher }
+        })
+        .collect();
+    let products_json = serde_json::to_vec_pretty(products).map_err(|e| fail(e.to_string()))?;
+    let payload = postcard::to_allocvec(&Payload { categories }).map_err(|e| fail(e.to_string()))?;
+
+    let mut out = Vec::with_capacity(payload.len() + 128);
+    out.extend(MAGIC);
+    out.extend(VERSION.to_le_bytes());
+    out.extend(embedder);
+    out.extend((dim as u32).to_le_bytes());
+    out.extend(sha256(&products_json));
+    out.extend((payload.len() as u64).to_le_bytes());
+    out.extend(&payload);
+    let checksum = sha256(&out);
+    out.extend(checksum);
+    Ok((out, products_json))
+}
+
+fn decode_hex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl CatalogIndex {
+    /// Reads an index (`name` is used in errors) and its product metadata.
+    pub fn from_bytes(name: &str, index: &[u8], products_json: &[u8]) -> Result<CatalogIndex> {
+        let fail = |reason: String| Error::Index { input: name.to_string(), reason };
+        const HEADER: usize = 8 + 4 + 32 + 4 + 32 + 8;
+        if index.len() < HEADER + 32 || &index[..8] != MAGIC {
+            return Err(fail("is not a vitrine index file; build one with `vitrine index build`".into()));
+        }
+        let version = u32::from_le_bytes(index[8..12].try_into().unwrap());
+        if version != VERSION {
+            return Err(fail(format!(
+                "is index format version {version}, this vitrine reads version {VERSION}; rebuild it with `vitrine index build`"
+            )));
+        }
+        let (body, checksum) = index.split_at(index.len() - 32);
+        if sha256(body) != checksum {
+            return Err(fail("is damaged (checksum mismatch); rebuild or re-download it".into()));
+        }
+        let embedder = hex(&index[12..44]);
+        let dim = u32::from_le_bytes(index[44..48].try_into().unwrap()) as usize;
+        if sha256(products_json) != index[48..80] {
+            return Err(fail("products.json does not belong to this index (checksum mismatch); copy both files from the same build".into()));
+        }
+        let len = u64::from_le_bytes(index[80..88].try_into().unwrap()) as usize;
+        let payload = body.get(HEADER..HEADER + len).ok_or_else(|| fail("is truncated".into()))?;
+        let Payload { categories } =
+            postcard::from_bytes(payload).map_err(|e| fail(format!("cannot be read ({e}); rebuild it")))?;
+        let products: Vec<Product> =
+            serde_json::from_slice(products_json).map_err(|e| fail(format!("products.json: {e}")))?;
+        Ok(CatalogIndex { embedder, dim, categories, products, scratch: Mutex::new(Search::default()) })
+    }
+
+    /// The sha256 of the embedder model that built this index.
+    pub fn embedder(&self) -> &str {
+        &self.embedder
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn products(&self) -> &[Product] {
+        &self.products
+    }
+
+    pub fn categories(&self) -> impl Iterator<Item = (Category, usize)> + '_ {
+        self.categories.iter().map(|c| {
+            let n = match &c.searcher {
+                Searcher::Exact(codes, _) => codes.len(),
+                Searcher::Hnsw(map) => map.values.len(),
+            };
+            (c.category, n)
+        })
+    }
+
+    /// The `k` products of `category` most similar to `query` (a unit vector), best first.
+    pub fn search(&self, category: Category, query: &[f32], k: usize) -> Vec<Hit<'_>> {
+        let Some(index) = self.categories.iter().find(|c| c.category == category) else {
+            return Vec::new();
+        };
+        let query = Code::encode(query);
+        let mut hits: Vec<(u32, f32)> = match &index.searcher {
+            Searcher::Exact(codes, members) => {
+                let mut all: Vec<(u32, f32)> =
+                    codes.iter().zip(members).map(|(c, &m)| (m, c.similarity(&query))).collect();
+                let k = k.min(all.len());
+                if k > 0 {
+                    all.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
+                }
+                all.truncate(k);
+                all
+            }
+            Searcher::Hnsw(map) => {
+                let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+                map.search(&query, &mut scratch)
+                    .take(k)
+                    .map(|item| (*item.value, 1.0 - item.distance))
+                    .collect()
+            }
+        };
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        hits.into_iter()
+            .map(|(i, similarity)| Hit { product: &self.products[i as usize], similarity })
+            .collect()
+    }
+}
