@@ -20,10 +20,7 @@ fn time(name: &str, mut f: impl FnMut()) {
         })
         .collect();
     ms.sort_by(f64::total_cmp);
-    println!(
-        "{name:28} median {:6.1} ms   min {:6.1}   max {:6.1}",
-        ms[15], ms[0], ms[29]
-    );
+    println!("{name:28} median {:6.1} ms   min {:6.1}   max {:6.1}", ms[15], ms[0], ms[29]);
 }
 
 fn main() {

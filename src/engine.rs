@@ -31,10 +31,7 @@ pub struct Net {
 
 impl std::fmt::Debug for Net {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Net")
-            .field("file", &self.file)
-            .field("input", &self.input_shape)
-            .finish()
+        f.debug_struct("Net").field("file", &self.file).field("input", &self.input_shape).finish()
     }
 }
 
@@ -43,27 +40,15 @@ impl Net {
     /// and checks that the graph's outputs are exactly `outputs`, in that order: the model
     /// structs read outputs by position.
     pub fn load(file: &str, bytes: &[u8], input_shape: &[usize], outputs: &[&str]) -> Result<Net> {
-        let fail = |reason: String| Error::Model {
-            file: file.to_string(),
-            reason,
-        };
+        let fail = |reason: String| Error::Model { file: file.to_string(), reason };
         let model = tract_onnx::onnx()
             .model_for_read(&mut &*bytes)
-            .map_err(|e| {
-                fail(format!(
-                    "not a readable ONNX model ({e:#}); rebuild models/"
-                ))
-            })?;
+            .map_err(|e| fail(format!("not a readable ONNX model ({e:#}); rebuild models/")))?;
         let names: Vec<String> = model
             .output_outlets()
             .map_err(|e| fail(format!("{e:#}")))?
             .iter()
-            .map(|o| {
-                model
-                    .outlet_label(*o)
-                    .unwrap_or(&model.node(o.node).name)
-                    .to_string()
-            })
+            .map(|o| model.outlet_label(*o).unwrap_or(&model.node(o.node).name).to_string())
             .collect();
         if names != outputs {
             return Err(fail(format!("outputs are {names:?}, expected {outputs:?}")));
@@ -73,11 +58,7 @@ impl Net {
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| fail(format!("tract cannot run it: {e:#}")))?;
-        Ok(Net {
-            file: file.to_string(),
-            input_shape: input_shape.to_vec(),
-            plan,
-        })
+        Ok(Net { file: file.to_string(), input_shape: input_shape.to_vec(), plan })
     }
 
     pub fn input_shape(&self) -> &[usize] {
@@ -86,15 +67,9 @@ impl Net {
 
     /// Runs the network on one input of the shape given at load time.
     pub fn run(&self, input: Tensor) -> Result<Vec<Tensor>> {
-        let fail = |reason: String| Error::Model {
-            file: self.file.clone(),
-            reason,
-        };
+        let fail = |reason: String| Error::Model { file: self.file.clone(), reason };
         if input.shape != self.input_shape {
-            return Err(fail(format!(
-                "input shape {:?}, expected {:?}",
-                input.shape, self.input_shape
-            )));
+            return Err(fail(format!("input shape {:?}, expected {:?}", input.shape, self.input_shape)));
         }
         let tensor = tract_ndarray::ArrayD::from_shape_vec(input.shape, input.data)
             .map_err(|e| fail(e.to_string()))?;
@@ -106,13 +81,8 @@ impl Net {
             .iter()
             .map(|t| {
                 let t = t.cast_to::<f32>().map_err(|e| fail(format!("{e:#}")))?;
-                let view = t
-                    .to_plain_array_view::<f32>()
-                    .map_err(|e| fail(format!("{e:#}")))?;
-                Ok(Tensor::new(
-                    view.shape().to_vec(),
-                    view.iter().copied().collect(),
-                ))
+                let view = t.to_plain_array_view::<f32>().map_err(|e| fail(format!("{e:#}")))?;
+                Ok(Tensor::new(view.shape().to_vec(), view.iter().copied().collect()))
             })
             .collect()
     }

@@ -34,12 +34,7 @@ pub struct Rect {
 
 impl Rect {
     pub fn new(x0: f32, y0: f32, x1: f32, y1: f32) -> Rect {
-        Rect {
-            x0: x0.min(x1),
-            y0: y0.min(y1),
-            x1: x0.max(x1),
-            y1: y0.max(y1),
-        }
+        Rect { x0: x0.min(x1), y0: y0.min(y1), x1: x0.max(x1), y1: y0.max(y1) }
     }
 
     pub fn from_center(cx: f32, cy: f32, w: f32, h: f32) -> Rect {
@@ -99,12 +94,7 @@ impl Rect {
     /// Grows (or shrinks, for negative values) each side by the given fractions of the size.
     pub fn pad(&self, left: f32, top: f32, right: f32, bottom: f32) -> Rect {
         let (w, h) = (self.width(), self.height());
-        Rect::new(
-            self.x0 - left * w,
-            self.y0 - top * h,
-            self.x1 + right * w,
-            self.y1 + bottom * h,
-        )
+        Rect::new(self.x0 - left * w, self.y0 - top * h, self.x1 + right * w, self.y1 + bottom * h)
     }
 
     /// Clips the box to a `width` x `height` image; `None` when nothing is left.
@@ -114,12 +104,7 @@ impl Rect {
 
     /// The box in fractions of a `width` x `height` image.
     pub fn normalized(&self, width: f32, height: f32) -> Rect {
-        Rect::new(
-            self.x0 / width,
-            self.y0 / height,
-            self.x1 / width,
-            self.y1 / height,
-        )
+        Rect::new(self.x0 / width, self.y0 / height, self.x1 / width, self.y1 / height)
     }
 }
 
@@ -154,9 +139,8 @@ pub fn weighted_nms<T: Scored + Clone>(
     let mut kept = Vec::new();
     while !items.is_empty() {
         let best = items[0].rect();
-        let (cluster, rest): (Vec<T>, Vec<T>) = items
-            .into_iter()
-            .partition(|item| item.rect().iou(&best) > iou || item.rect() == best);
+        let (cluster, rest): (Vec<T>, Vec<T>) =
+            items.into_iter().partition(|item| item.rect().iou(&best) > iou || item.rect() == best);
         let total: f32 = cluster.iter().map(|c| c.score()).sum();
         let weights: Vec<(&T, f32)> = cluster.iter().map(|c| (c, c.score() / total)).collect();
         kept.push(merge(&weights));
@@ -201,10 +185,8 @@ mod tests {
 
     #[test]
     fn weighted_nms_averages_the_cluster_by_score() {
-        let dets = vec![
-            Det(Rect::new(0.0, 0.0, 10.0, 10.0), 0.75),
-            Det(Rect::new(2.0, 0.0, 12.0, 10.0), 0.25),
-        ];
+        let dets =
+            vec![Det(Rect::new(0.0, 0.0, 10.0, 10.0), 0.75), Det(Rect::new(2.0, 0.0, 12.0, 10.0), 0.25)];
         let kept = weighted_nms(dets, 0.3, |c| {
             let x0 = c.iter().map(|(d, w)| d.0.x0 * w).sum();
             Det(Rect::new(x0, 0.0, x0 + 10.0, 10.0), c[0].0 .1)

@@ -3,13 +3,23 @@
 //!
 //! The pipeline, in the order the modules read: [`photo`] (decode, limits, EXIF orientation) ->
 //! [`models`] (BlazePose detector and landmarks, the OpenImages SSD, the EfficientNet-Lite0
-//! embedder) -> full-shot verdict -> garment boxes -> crops -> embeddings -> per-category search
-//! -> the look. Only [`engine`] names tract types.
+//! embedder) -> [`framing`] (the full-shot verdict) -> [`garments`] (boxes) -> crops and
+//! embeddings -> [`index`] (per-category search over a [`catalog`]) -> the [`look`]. [`pipeline`]
+//! runs them in that order. Only [`engine`] names tract types.
+
+pub mod catalog;
+pub mod framing;
+pub mod garments;
+pub mod index;
+pub mod look;
+pub mod models;
+pub mod photo;
+pub mod pipeline;
 
 pub mod engine;
 pub mod error;
 pub mod geometry;
-pub mod models;
-pub mod photo;
 
 pub use error::{Error, Result};
+pub use look::Look;
+pub use pipeline::{ModelBytes, Options, Pipeline};

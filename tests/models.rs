@@ -4,9 +4,7 @@ mod common;
 
 use common::{model_bytes, photo};
 use vitrine::geometry::Rect;
-use vitrine::models::{
-    Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker, LANDMARK_NAMES,
-};
+use vitrine::models::{Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker, LANDMARK_NAMES};
 use vitrine::photo::{Limits, Photo};
 use vitrine::Error;
 
@@ -32,10 +30,7 @@ fn messi_landmarks_fall_on_the_body_in_order() {
     let ssd = ObjectDetector::new(&model_bytes(ObjectDetector::FILE)).unwrap();
     let objects = ssd.detect(&photo, 0.3).unwrap();
     println!("objects: {objects:?}");
-    let person = objects
-        .iter()
-        .find(|d| d.label == Label::Person)
-        .expect("SSD finds no Person");
+    let person = objects.iter().find(|d| d.label == Label::Person).expect("SSD finds no Person");
     assert!(
         objects.iter().any(|d| d.label.is_footwear()),
         "SSD finds no Footwear / Boot / High heels on messi5.jpg"
@@ -46,32 +41,17 @@ fn messi_landmarks_fall_on_the_body_in_order() {
         let pose = landmarker.landmarks(&photo, &people[0].roi()).unwrap();
         println!("{file}: presence {}", pose.presence);
         for (name, l) in LANDMARK_NAMES.iter().zip(&pose.landmarks) {
-            println!(
-                "  {name:18} {:6.1} {:6.1} vis {:.2}",
-                l.x, l.y, l.visibility
-            );
+            println!("  {name:18} {:6.1} {:6.1} vis {:.2}", l.x, l.y, l.visibility);
         }
-        assert!(
-            pose.presence > 0.9,
-            "{file}: pose presence {}",
-            pose.presence
-        );
+        assert!(pose.presence > 0.9, "{file}: pose presence {}", pose.presence);
         let y = |name: &str| pose.landmarks[index(name)].y;
         for side in ["left", "right"] {
             let chain = ["shoulder", "hip", "knee", "ankle"].map(|part| format!("{side}_{part}"));
             for pair in chain.windows(2) {
-                assert!(
-                    y(&pair[0]) < y(&pair[1]),
-                    "{file}: {} is not above {}",
-                    pair[0],
-                    pair[1]
-                );
+                assert!(y(&pair[0]) < y(&pair[1]), "{file}: {} is not above {}", pair[0], pair[1]);
             }
         }
-        assert!(
-            y("nose") < y("left_shoulder").min(y("right_shoulder")),
-            "{file}: nose below shoulders"
-        );
+        assert!(y("nose") < y("left_shoulder").min(y("right_shoulder")), "{file}: nose below shoulders");
         // Every body landmark inside the SSD person box (with a margin for the box's slack).
         let slack = person.rect.pad(0.1, 0.1, 0.1, 0.1);
         for (name, l) in LANDMARK_NAMES.iter().zip(&pose.landmarks).skip(11) {
@@ -85,11 +65,7 @@ fn messi_landmarks_fall_on_the_body_in_order() {
         let torso = pose.landmarks[index("left_shoulder")]
             .point()
             .midpoint(pose.landmarks[index("right_hip")].point());
-        assert!(
-            pose.mask.at(torso) > 0.5,
-            "{file}: mask at the torso {}",
-            pose.mask.at(torso)
-        );
+        assert!(pose.mask.at(torso) > 0.5, "{file}: mask at the torso {}", pose.mask.at(torso));
         let corner = vitrine::geometry::Point::new(2.0, 2.0);
         assert!(pose.mask.at(corner) < 0.5, "{file}: mask at the corner");
     }
@@ -114,10 +90,7 @@ fn bus_has_several_people_and_their_shoes() {
     let shoes: Vec<_> = objects.iter().filter(|d| d.label.is_footwear()).collect();
     assert!(!shoes.is_empty(), "no footwear on bus.jpg");
     for s in shoes {
-        assert!(
-            s.rect.center().y > h * 0.6,
-            "footwear {s:?} is not near the ground"
-        );
+        assert!(s.rect.center().y > h * 0.6, "footwear {s:?} is not near the ground");
     }
 }
 
@@ -127,24 +100,14 @@ fn embeddings_are_unit_length_and_see_what_differs() {
         return;
     };
     let embedder = Embedder::new(&model_bytes(Embedder::FILE)).unwrap();
-    let shirt = embedder
-        .embed(&photo, &Rect::new(215.0, 110.0, 290.0, 230.0))
-        .unwrap();
-    let shirt_again = embedder
-        .embed(&photo, &Rect::new(210.0, 105.0, 295.0, 235.0))
-        .unwrap();
-    let grass = embedder
-        .embed(&photo, &Rect::new(20.0, 280.0, 140.0, 340.0))
-        .unwrap();
+    let shirt = embedder.embed(&photo, &Rect::new(215.0, 110.0, 290.0, 230.0)).unwrap();
+    let shirt_again = embedder.embed(&photo, &Rect::new(210.0, 105.0, 295.0, 235.0)).unwrap();
+    let grass = embedder.embed(&photo, &Rect::new(20.0, 280.0, 140.0, 340.0)).unwrap();
     assert_eq!(shirt.len(), Embedder::DIM);
     let norm: f32 = shirt.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-4);
     let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
-    println!(
-        "shirt~shirt {} shirt~grass {}",
-        cos(&shirt, &shirt_again),
-        cos(&shirt, &grass)
-    );
+    println!("shirt~shirt {} shirt~grass {}", cos(&shirt, &shirt_again), cos(&shirt, &grass));
     assert!(cos(&shirt, &shirt_again) > cos(&shirt, &grass) + 0.2);
 }
 
@@ -154,23 +117,13 @@ fn a_damaged_or_renamed_model_is_refused_by_name() {
     let err = PoseDetector::new(&bytes[..bytes.len() / 2]).unwrap_err();
     assert!(matches!(err, Error::Model { .. }));
     let msg = err.to_string();
-    assert!(
-        msg.contains("pose_detector.onnx") && msg.contains("sha256"),
-        "{msg}"
-    );
+    assert!(msg.contains("pose_detector.onnx") && msg.contains("sha256"), "{msg}");
 
     // The SSD's bytes handed over as the pose detector: caught by the checksum, not by luck.
-    let msg = PoseDetector::new(&model_bytes(ObjectDetector::FILE))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        msg.contains("pose_detector.onnx") && msg.contains("is not the expected"),
-        "{msg}"
-    );
+    let msg = PoseDetector::new(&model_bytes(ObjectDetector::FILE)).unwrap_err().to_string();
+    assert!(msg.contains("pose_detector.onnx") && msg.contains("is not the expected"), "{msg}");
 
-    let msg = PoseLandmarker::new("pose_detector.onnx", &bytes)
-        .unwrap_err()
-        .to_string();
+    let msg = PoseLandmarker::new("pose_detector.onnx", &bytes).unwrap_err().to_string();
     assert!(msg.contains("is not a landmark model"), "{msg}");
 }
 
@@ -187,10 +140,7 @@ fn embeddings_group_garments_of_a_kind() {
     let mut lines: Vec<&str> = csv.lines().skip(1).collect();
     lines.sort();
     for (k, kind) in kinds.iter().enumerate() {
-        let images = lines
-            .iter()
-            .filter(|l| l.split(',').nth(2) == Some(kind))
-            .take(16);
+        let images = lines.iter().filter(|l| l.split(',').nth(2) == Some(kind)).take(16);
         picked.extend(images.map(|l| (k, l.split(',').next().unwrap().to_string())));
     }
     let embedder = Embedder::new(&model_bytes(Embedder::FILE)).unwrap();
@@ -198,29 +148,19 @@ fn embeddings_group_garments_of_a_kind() {
         .iter()
         .map(|(_, image)| {
             let bytes = common::read(&dir.join("images").join(format!("{image}.jpg")));
-            embedder
-                .embed_whole(&Photo::decode(&bytes, image, &Limits::default()).unwrap())
-                .unwrap()
+            embedder.embed_whole(&Photo::decode(&bytes, image, &Limits::default()).unwrap()).unwrap()
         })
         .collect();
     let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
     let mut hits = 0;
     for (i, v) in vectors.iter().enumerate() {
-        let mut others: Vec<(f32, usize)> = (0..vectors.len())
-            .filter(|&j| j != i)
-            .map(|j| (cos(v, &vectors[j]), j))
-            .collect();
+        let mut others: Vec<(f32, usize)> =
+            (0..vectors.len()).filter(|&j| j != i).map(|j| (cos(v, &vectors[j]), j)).collect();
         others.sort_by(|a, b| b.0.total_cmp(&a.0));
-        hits += others[..5]
-            .iter()
-            .filter(|(_, j)| picked[*j].0 == picked[i].0)
-            .count();
+        hits += others[..5].iter().filter(|(_, j)| picked[*j].0 == picked[i].0).count();
     }
     let precision = hits as f32 / (5 * vectors.len()) as f32;
-    println!(
-        "precision@5 over {} photos of {kinds:?}: {precision:.3}",
-        vectors.len()
-    );
+    println!("precision@5 over {} photos of {kinds:?}: {precision:.3}", vectors.len());
     // Chance is about 0.19; ImageNet features should be far above it.
     assert!(precision > 0.6, "precision@5 {precision}");
 }

@@ -42,18 +42,9 @@ fn input(describe: &str, shape: &[usize]) -> Tensor {
         }
         Tensor::new(shape.to_vec(), data)
     } else {
-        let (lo, hi) = if describe.contains("[-1.0, 1.0]") {
-            (-1.0, 1.0)
-        } else {
-            (0.0, 1.0)
-        };
+        let (lo, hi) = if describe.contains("[-1.0, 1.0]") { (-1.0, 1.0) } else { (0.0, 1.0) };
         let rgb = synthetic_rgb(shape[1], shape[2]);
-        Tensor::new(
-            shape.to_vec(),
-            rgb.iter()
-                .map(|v| (v / 255.0 * (hi - lo) + lo) as f32)
-                .collect(),
-        )
+        Tensor::new(shape.to_vec(), rgb.iter().map(|v| (v / 255.0 * (hi - lo) + lo) as f32).collect())
     }
 }
 
@@ -62,29 +53,18 @@ fn check(name: &str) {
     let meta: serde_json::Value =
         serde_json::from_slice(&common::read(&dir.join(format!("{name}.json")))).unwrap();
     let blob = common::read(&dir.join(format!("{name}.bin")));
-    let reference: Vec<f32> = blob
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let reference: Vec<f32> =
+        blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
 
     let file = meta["model"].as_str().unwrap();
     let bytes = model_bytes(file);
     verify(file, &bytes).unwrap();
-    let shape: Vec<usize> = meta["input_shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let shape: Vec<usize> =
+        meta["input_shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let outputs = meta["outputs"].as_array().unwrap();
-    let names: Vec<&str> = outputs
-        .iter()
-        .map(|o| o["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = outputs.iter().map(|o| o["name"].as_str().unwrap()).collect();
     let net = Net::load(file, &bytes, &shape, &names).unwrap();
-    let got = net
-        .run(input(meta["input"].as_str().unwrap(), &shape))
-        .unwrap();
+    let got = net.run(input(meta["input"].as_str().unwrap(), &shape)).unwrap();
 
     for (o, out) in outputs.iter().zip(&got) {
         let name = o["name"].as_str().unwrap();
@@ -97,27 +77,15 @@ fn check(name: &str) {
         let scale = int8.iter().fold(1.0f32, |m, v| m.max(v.abs())) as f64;
         let (max, _) = diff(&out.data, int8);
         println!("{file} {name}: max |tract - onnxruntime| (int8 file) {max:.2e}, output scale {scale:.1}");
-        assert!(
-            max <= 1e-3 * scale,
-            "{file} {name}: tract and onnxruntime differ by {max}"
-        );
+        assert!(max <= 1e-3 * scale, "{file} {name}: tract and onnxruntime differ by {max}");
         // The quantization: the int8 file against the fp32 original.
         let (max, mean) = diff(&out.data, slice("fp32_offset"));
-        let (max_tol, mean_tol) = (
-            o["max_abs"].as_f64().unwrap(),
-            o["mean_abs"].as_f64().unwrap(),
-        );
+        let (max_tol, mean_tol) = (o["max_abs"].as_f64().unwrap(), o["mean_abs"].as_f64().unwrap());
         println!(
             "{file} {name}: |int8 - fp32| max {max:.4} (tolerance {max_tol:.4}), mean {mean:.5} (tolerance {mean_tol:.5})"
         );
-        assert!(
-            max <= max_tol,
-            "{file} {name}: max abs diff {max} > {max_tol}"
-        );
-        assert!(
-            mean <= mean_tol,
-            "{file} {name}: mean abs diff {mean} > {mean_tol}"
-        );
+        assert!(max <= max_tol, "{file} {name}: max abs diff {max} > {max_tol}");
+        assert!(mean <= mean_tol, "{file} {name}: mean abs diff {mean} > {mean_tol}");
     }
 }
 

@@ -46,11 +46,7 @@ pub fn ssd_anchors(o: &AnchorOptions) -> Vec<Anchor> {
             } else {
                 sizes.extend(o.aspect_ratios.iter().map(|&r| (scale, r)));
                 if o.interpolated_scale_aspect_ratio > 0.0 {
-                    let next = if last == n - 1 {
-                        1.0
-                    } else {
-                        layer_scale(o, last + 1)
-                    };
+                    let next = if last == n - 1 { 1.0 } else { layer_scale(o, last + 1) };
                     sizes.push(((scale * next).sqrt(), o.interpolated_scale_aspect_ratio));
                 }
             }

@@ -29,9 +29,7 @@ impl Embedder {
     /// centre so the garment keeps its shape; what falls outside the photo is mid-grey, which
     /// the network sees as zero.
     pub fn embed(&self, photo: &Photo, region: &Rect) -> Result<Vec<f32>> {
-        let side = region.width().max(region.height()).max(1.0);
-        let c = region.center();
-        let map = Affine::stretch((SIZE, SIZE), c.x - side / 2.0, c.y - side / 2.0, side, side);
+        let map = Affine::square_around(SIZE, region);
         let hwc = photo.sample(SIZE, SIZE, &map, [127.0; 3]);
         let mut chw = vec![0.0; 3 * SIZE * SIZE];
         for (i, px) in hwc.chunks_exact(3).enumerate() {
@@ -39,20 +37,13 @@ impl Embedder {
                 chw[ch * SIZE * SIZE + i] = (v - 127.0) / 128.0;
             }
         }
-        let features = self
-            .net
-            .run(Tensor::new(vec![1, 3, SIZE, SIZE], chw))?
-            .remove(0)
-            .data;
+        let features = self.net.run(Tensor::new(vec![1, 3, SIZE, SIZE], chw))?.remove(0).data;
         Ok(normalize(features))
     }
 
     /// The embedding of a whole image (a catalog product photo).
     pub fn embed_whole(&self, photo: &Photo) -> Result<Vec<f32>> {
-        self.embed(
-            photo,
-            &Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32),
-        )
+        self.embed(photo, &Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32))
     }
 }
 

@@ -53,11 +53,7 @@ impl PersonDetection {
     pub fn roi(&self) -> Roi {
         let [hips, top, ..] = self.keypoints;
         let angle = FRAC_PI_2 - (-(top.y - hips.y)).atan2(top.x - hips.x);
-        Roi {
-            center: hips,
-            side: 2.0 * hips.distance(top) * 1.25,
-            rotation: normalize_angle(angle),
-        }
+        Roi { center: hips, side: 2.0 * hips.distance(top) * 1.25, rotation: normalize_angle(angle) }
     }
 }
 
@@ -93,12 +89,15 @@ impl PoseDetector {
 
     /// The people in the photo, best first.
     pub fn detect(&self, photo: &Photo) -> Result<Vec<PersonDetection>> {
-        let (map, _) = Affine::letterbox(SIZE, photo.width(), photo.height());
+        self.detect_in(photo, &Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32))
+    }
+
+    /// The people in `region` of the photo (letterboxed to the detector's square), best first,
+    /// in photo pixels.
+    pub fn detect_in(&self, photo: &Photo, region: &Rect) -> Result<Vec<PersonDetection>> {
+        let map = Affine::square_around(SIZE, region);
         let pixels = photo.sample(SIZE, SIZE, &map, [0.0; 3]);
-        let input = Tensor::new(
-            vec![1, SIZE, SIZE, 3],
-            pixels.iter().map(|v| v / 127.5 - 1.0).collect(),
-        );
+        let input = Tensor::new(vec![1, SIZE, SIZE, 3], pixels.iter().map(|v| v / 127.5 - 1.0).collect());
         let outputs = self.net.run(input)?;
         let (boxes, scores) = (&outputs[0].data, &outputs[1].data);
         let to_photo = |x: f32, y: f32, a: &Anchor| {
@@ -116,11 +115,7 @@ impl PoseDetector {
             let scale = map.scale();
             let rect = Rect::from_center(center.x, center.y, r[2] * scale, r[3] * scale);
             let keypoints = std::array::from_fn(|k| to_photo(r[4 + 2 * k], r[5 + 2 * k], anchor));
-            found.push(PersonDetection {
-                score,
-                rect,
-                keypoints,
-            });
+            found.push(PersonDetection { score, rect, keypoints });
         }
         Ok(weighted_nms(found, NMS_IOU, merge))
     }
@@ -128,8 +123,7 @@ impl PoseDetector {
 
 /// Score-weighted mean of a cluster; the score stays the best one's (MediaPipe's WEIGHTED NMS).
 fn merge(cluster: &[(&PersonDetection, f32)]) -> PersonDetection {
-    let mean =
-        |f: &dyn Fn(&PersonDetection) -> f32| cluster.iter().map(|(d, w)| f(d) * w).sum::<f32>();
+    let mean = |f: &dyn Fn(&PersonDetection) -> f32| cluster.iter().map(|(d, w)| f(d) * w).sum::<f32>();
     PersonDetection {
         score: cluster[0].0.score,
         rect: Rect::new(

@@ -113,20 +113,11 @@ impl PoseLandmarker {
         if file != Self::FILE && file != Self::LITE_FILE {
             return Err(Error::Model {
                 file: file.to_string(),
-                reason: format!(
-                    "is not a landmark model; use {} or {}",
-                    Self::FILE,
-                    Self::LITE_FILE
-                ),
+                reason: format!("is not a landmark model; use {} or {}", Self::FILE, Self::LITE_FILE),
             });
         }
         verify(file, bytes)?;
-        let net = Net::load(
-            file,
-            bytes,
-            &[1, SIZE, SIZE, 3],
-            &["landmarks", "presence", "mask"],
-        )?;
+        let net = Net::load(file, bytes, &[1, SIZE, SIZE, 3], &["landmarks", "presence", "mask"])?;
         Ok(PoseLandmarker { net })
     }
 
@@ -134,10 +125,7 @@ impl PoseLandmarker {
     pub fn landmarks(&self, photo: &Photo, roi: &Roi) -> Result<Pose> {
         let map = Affine::rotated_square(SIZE, roi.center.x, roi.center.y, roi.side, roi.rotation);
         let pixels = photo.sample(SIZE, SIZE, &map, [0.0; 3]);
-        let input = Tensor::new(
-            vec![1, SIZE, SIZE, 3],
-            pixels.iter().map(|v| v / 255.0).collect(),
-        );
+        let input = Tensor::new(vec![1, SIZE, SIZE, 3], pixels.iter().map(|v| v / 255.0).collect());
         let outputs = self.net.run(input)?;
         let (raw, presence, mask) = (&outputs[0].data, outputs[1].data[0], &outputs[2].data);
         debug_assert_eq!(raw.len(), POINTS * VALUES);
@@ -147,24 +135,13 @@ impl PoseLandmarker {
             .take(LANDMARK_NAMES.len())
             .map(|v| {
                 let (x, y) = map.apply(v[0], v[1]);
-                Landmark {
-                    x,
-                    y,
-                    z: v[2] * scale,
-                    visibility: sigmoid(v[3]),
-                    presence: sigmoid(v[4]),
-                }
+                Landmark { x, y, z: v[2] * scale, visibility: sigmoid(v[3]), presence: sigmoid(v[4]) }
             })
             .collect();
         let mask = PersonMask {
             photo_to_mask: map.invert(),
             probabilities: mask.iter().map(|&l| sigmoid(l)).collect(),
         };
-        Ok(Pose {
-            presence,
-            landmarks,
-            mask,
-            roi: *roi,
-        })
+        Ok(Pose { presence, landmarks, mask, roi: *roi })
     }
 }

@@ -27,12 +27,8 @@ pub enum Label {
 }
 
 impl Label {
-    const ALL: [(Label, usize); 4] = [
-        (Label::Person, 4),
-        (Label::Boot, 2),
-        (Label::HighHeels, 17),
-        (Label::Footwear, 19),
-    ];
+    const ALL: [(Label, usize); 4] =
+        [(Label::Person, 4), (Label::Boot, 2), (Label::HighHeels, 17), (Label::Footwear, 19)];
 
     pub fn is_footwear(self) -> bool {
         matches!(self, Label::Boot | Label::HighHeels | Label::Footwear)
@@ -88,10 +84,7 @@ impl ObjectDetector {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
         let map = Affine::stretch((SIZE, SIZE), 0.0, 0.0, w, h);
         let pixels = photo.sample(SIZE, SIZE, &map, [0.0; 3]);
-        let input = Tensor::new(
-            vec![1, SIZE, SIZE, 3],
-            pixels.iter().map(|v| v / 127.5 - 1.0).collect(),
-        );
+        let input = Tensor::new(vec![1, SIZE, SIZE, 3], pixels.iter().map(|v| v / 127.5 - 1.0).collect());
         let outputs = self.net.run(input)?;
         let (boxes, scores) = (&outputs[0].data, &outputs[1].data);
         let mut found = Vec::new();
@@ -112,10 +105,7 @@ impl ObjectDetector {
         }
         let mut kept = Vec::new();
         for (label, _) in Label::ALL {
-            kept.extend(nms(
-                found.iter().filter(|d| d.label == label).cloned().collect(),
-                NMS_IOU,
-            ));
+            kept.extend(nms(found.iter().filter(|d| d.label == label).cloned().collect(), NMS_IOU));
         }
         kept.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(kept)

@@ -1,0 +1,155 @@
+//! Garment boxes from the pose: no clothing detector ships in a reachable package, so the body
+//! says where clothes are. Top from shoulders, elbows, wrists (when near the torso) and hips;
+//! bottom from hips, knees and ankles; foot from ankles, heels and toes, replaced by the SSD's
+//! Footwear / Boot / High heels boxes where they agree. Each box is then tightened to the
+//! person mask, so the crop holds garment rather than background.
+
+use crate::catalog::Wear;
+use crate::framing::visible;
+use crate::geometry::{Point, Rect};
+use crate::models::{Detection, Pose};
+
+/// One garment's box in photo pixels and the region to embed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GarmentBox {
+    pub wear: Wear,
+    /// What the shopper sees.
+    pub rect: Rect,
+    /// What is embedded: the same box, except for feet, where it is the clearest single shoe
+    /// (catalog photos show one shoe, not two feet a stride apart).
+    pub crop: Rect,
+    pub score: f32,
+    pub source: &'static str,
+}
+
+const SHOULDERS: [usize; 2] = [11, 12];
+const ELBOWS: [usize; 2] = [13, 14];
+const WRISTS: [usize; 2] = [15, 16];
+const HIPS: [usize; 2] = [23, 24];
+const KNEES: [usize; 2] = [25, 26];
+const ANKLES: [usize; 2] = [27, 28];
+/// Left foot (ankle, heel, toes), right foot.
+const FEET: [[usize; 3]; 2] = [[27, 29, 31], [28, 30, 32]];
+
+/// The garment boxes of `pose` whose landmarks are visible, in the order top, bottom, foot.
+pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Vec<GarmentBox> {
+    let seen = |i: usize| visible(pose, i, width, height);
+    let point = |i: usize| pose.landmarks[i].point();
+    let vis =
+        |ids: &[usize]| ids.iter().map(|&i| pose.landmarks[i].visibility).sum::<f32>() / ids.len() as f32;
+    let all_seen = |ids: &[usize]| ids.iter().any(|&i| seen(i));
+    let mut out = Vec::new();
+
+    let torso = Rect::around(SHOULDERS.iter().chain(&HIPS).map(|&i| point(i)));
+    if let (Some(torso), true, true) = (torso, all_seen(&SHOULDERS), all_seen(&HIPS)) {
+        // Elbows always; wrists only when they stay near the torso (arms down or crossed): an
+        // outstretched arm would fill the crop with background.
+        let near = torso.pad(0.5, 0.2, 0.5, 0.2);
+        let mut points: Vec<Point> =
+            SHOULDERS.iter().chain(&HIPS).chain(&ELBOWS).map(|&i| point(i)).collect();
+        points.extend(WRISTS.iter().map(|&i| point(i)).filter(|p| near.contains(*p)));
+        let h = torso.height().max(1.0);
+        let w = torso.width().max(h * 0.3);
+        let around = Rect::around(points).unwrap();
+        // Collar above the shoulder joints, hem below the hip joints, sleeves beside.
+        let rect =
+            Rect::new(around.x0 - 0.15 * w, around.y0 - 0.05 * h, around.x1 + 0.15 * w, around.y1 + 0.12 * h);
+        if let Some(g) = finish(Wear::Top, rect, vis(&[11, 12, 23, 24]), pose, width, height) {
+            out.push(g);
+        }
+    }
+
+    if all_seen(&HIPS) && all_seen(&KNEES) {
+        let mut ids = vec![23, 24, 25, 26];
+        ids.extend(ANKLES.iter().filter(|&&i| seen(i)));
+        let around = Rect::around(ids.iter().map(|&i| point(i))).unwrap();
+        let hips = point(23).distance(point(24)).max(around.height() * 0.15);
+        let leg = (point(23).midpoint(point(24))).distance(point(25).midpoint(point(26))).max(1.0);
+        let rect = Rect::new(
+            around.x0 - 0.35 * hips,
+            around.y0 - 0.15 * leg,
+            around.x1 + 0.35 * hips,
+            around.y1 + 0.05 * leg,
+        );
+        if let Some(g) = finish(Wear::Bottom, rect, vis(&ids), pose, width, height) {
+            out.push(g);
+        }
+    }
+
+    if let Some(g) = foot_box(pose, footwear, width, height) {
+        out.push(g);
+    }
+    out
+}
+
+/// Clips to the photo and tightens to the mask; `None` when nothing is left.
+fn finish(wear: Wear, rect: Rect, score: f32, pose: &Pose, width: f32, height: f32) -> Option<GarmentBox> {
+    let rect = rect.clip(width, height)?;
+    let (rect, source) = match tighten(&rect, pose) {
+        Some(tight) => (tight, "pose+mask"),
+        None => (rect, "pose"),
+    };
+    Some(GarmentBox { wear, rect, crop: rect, score, source })
+}
+
+/// Shrinks `rect` to the part the person mask covers (plus one grid step), when the mask covers
+/// enough of it to be trusted.
+fn tighten(rect: &Rect, pose: &Pose) -> Option<Rect> {
+    const GRID: usize = 24;
+    let (sx, sy) = (rect.width() / GRID as f32, rect.height() / GRID as f32);
+    let inside: Vec<Point> = (0..GRID)
+        .flat_map(|j| {
+            (0..GRID)
+                .map(move |i| Point::new(rect.x0 + (i as f32 + 0.5) * sx, rect.y0 + (j as f32 + 0.5) * sy))
+        })
+        .filter(|p| pose.mask.at(*p) > 0.5)
+        .collect();
+    if inside.len() < GRID * GRID / 10 {
+        return None;
+    }
+    let tight = Rect::around(inside)?;
+    Rect::new(tight.x0 - sx, tight.y0 - sy, tight.x1 + sx, tight.y1 + sy).intersection(rect)
+}
+
+fn foot_box(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Option<GarmentBox> {
+    let seen = |i: usize| visible(pose, i, width, height);
+    // Each visible foot: its box (padded: the landmarks sit on the ankle, heel and toe tip).
+    let feet: Vec<(Rect, f32)> = FEET
+        .iter()
+        .filter(|foot| foot.iter().filter(|&&i| seen(i)).count() >= 2)
+        .map(|foot| {
+            let r = Rect::around(foot.iter().map(|&i| pose.landmarks[i].point())).unwrap();
+            let size = r.width().max(r.height()).max(4.0);
+            let c = r.center();
+            let pad = Rect::from_center(c.x, c.y, r.width() + 0.6 * size, r.height() + 0.6 * size);
+            (pad, foot.iter().map(|&i| pose.landmarks[i].visibility).sum::<f32>() / 3.0)
+        })
+        .collect();
+    if feet.is_empty() {
+        return None;
+    }
+    let union = |rs: &mut dyn Iterator<Item = Rect>| {
+        rs.reduce(|a, b| Rect::new(a.x0.min(b.x0), a.y0.min(b.y0), a.x1.max(b.x1), a.y1.max(b.y1)))
+    };
+    // SSD shoes whose centre lies on one of this person's feet replace the pose boxes.
+    let shoes: Vec<&Detection> = footwear
+        .iter()
+        .filter(|d| {
+            d.label.is_footwear()
+                && feet.iter().any(|(f, _)| f.pad(0.3, 0.3, 0.3, 0.3).contains(d.rect.center()))
+        })
+        .collect();
+    let (rect, crop, score, source) = if shoes.is_empty() {
+        let best = feet.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+        let rect = union(&mut feet.iter().map(|f| f.0)).unwrap();
+        (rect, best.0, best.1, "pose")
+    } else {
+        let best = shoes.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
+        let rect = union(&mut shoes.iter().map(|d| d.rect)).unwrap();
+        let pose_score = feet.iter().map(|f| f.1).fold(0.0, f32::max);
+        (rect, best.rect, best.score.max(pose_score), "ssd")
+    };
+    let rect = rect.clip(width, height)?;
+    let crop = crop.clip(width, height)?;
+    Some(GarmentBox { wear: Wear::Foot, rect, crop, score, source })
+}

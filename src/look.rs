@@ -1,0 +1,75 @@
+//! The result of one photo: the framing verdict, the person, and for each garment found its box
+//! and the most similar products. Plain data, serialised as JSON by the CLI and as a JS object
+//! by the wasm façade. Boxes and points are fractions of the photo (0..1), so they survive any
+//! resizing of the displayed image.
+
+use serde::Serialize;
+
+use crate::catalog::Wear;
+use crate::geometry::{Point, Rect};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Look {
+    pub verdict: Verdict,
+    /// The person the look is about, when one was found.
+    pub person: Option<Person>,
+    /// One entry per garment found, in the order top, bottom, foot (or dress, foot).
+    pub garments: Vec<Garment>,
+    pub timings: Vec<Timing>,
+}
+
+/// Whether the photo is a full shot, and why not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub full_shot: bool,
+    /// Human-readable, e.g. "full shot", "not a full shot: feet not visible".
+    pub message: String,
+    /// Machine-readable reasons, e.g. ["feet_not_visible"]; empty for a full shot.
+    pub reasons: Vec<&'static str>,
+    /// How many people the photo shows.
+    pub people: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub rect: Rect,
+    pub score: f32,
+    /// The 33 BlazePose landmarks (fractions of the photo) with their visibility.
+    pub landmarks: Vec<LandmarkOut>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LandmarkOut {
+    pub name: &'static str,
+    pub point: Point,
+    pub visibility: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Garment {
+    pub wear: Wear,
+    pub rect: Rect,
+    /// Confidence that the box holds this garment, 0..1.
+    pub score: f32,
+    /// What refined the box, e.g. "pose", "pose+mask", "ssd".
+    pub source: &'static str,
+    pub products: Vec<Recommendation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub id: String,
+    pub title: String,
+    pub link: String,
+    pub image: String,
+    pub price: String,
+    pub category: String,
+    /// Cosine similarity of the garment crop and the product photo.
+    pub similarity: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub stage: &'static str,
+    pub ms: f64,
+}

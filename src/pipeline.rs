@@ -1,0 +1,320 @@
+//! The whole look, in the order the data flows: photo bytes -> decode -> people (SSD) -> pose of
+//! the largest, most central person -> full-shot verdict -> garment boxes -> crops ->
+//! embeddings -> per-category search -> top products per garment. Built from bytes only (no file
+//! system), so the browser uses it unchanged.
+//!
+//! Dresses: a dress covers top and bottom, so when the catalog has dresses for the shopper's
+//! audience, the region from the top box's top to the bottom box's bottom is embedded and
+//! searched among dresses too. The dress replaces the top and bottom rows when its best match
+//! is more similar than both the best top and the best bottom match: the catalog itself says
+//! which reading of the photo it can serve better.
+
+use crate::catalog::{Audience, Category, Wear};
+use crate::error::{Error, Result};
+use crate::framing;
+use crate::garments::{garment_boxes, GarmentBox};
+use crate::geometry::Rect;
+use crate::index::{CatalogIndex, Hit};
+use crate::look::{Garment, LandmarkOut, Look, Person, Recommendation, Timing};
+use crate::models::{
+    expected_sha256, Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker, LANDMARK_NAMES,
+};
+use crate::photo::{Limits, Photo};
+
+/// SSD scores run low on this model: a clear person scores about 0.5.
+const MIN_SSD_SCORE: f32 = 0.3;
+/// Below this pose presence there is no person in the crop.
+const MIN_PRESENCE: f32 = 0.5;
+/// Other people count when their box is at least this fraction of the chosen one's.
+const PEOPLE_MIN_AREA: f32 = 0.25;
+
+/// The model files, as bytes (read from disk natively, fetched in the browser).
+pub struct ModelBytes<'a> {
+    pub pose_detector: &'a [u8],
+    /// File name (full or lite variant) and bytes.
+    pub pose_landmarks: (&'a str, &'a [u8]),
+    pub ssd: &'a [u8],
+    pub embedder: &'a [u8],
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Whose products to show; `None` shows all audiences.
+    pub audience: Option<Audience>,
+    /// Products per garment.
+    pub k: usize,
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { audience: None, k: 5, limits: Limits::default() }
+    }
+}
+
+/// A millisecond clock: `performance.now()` in the browser, `Instant` natively.
+pub type Clock = fn() -> f64;
+
+pub struct Pipeline {
+    detector: PoseDetector,
+    landmarker: PoseLandmarker,
+    ssd: ObjectDetector,
+    embedder: Embedder,
+    index: CatalogIndex,
+    clock: Clock,
+}
+
+impl Pipeline {
+    /// Loads the models and the index (`index_name` names it in errors) and checks that the
+    /// index was built by this embedder.
+    pub fn new(models: ModelBytes, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Pipeline> {
+        let embedder = Embedder::new(models.embedder)?;
+        let index = CatalogIndex::from_bytes(index_name, index, products_json)?;
+        let ours = expected_sha256(Embedder::FILE).unwrap_or_default();
+        if index.embedder() != ours || index.dim() != Embedder::DIM {
+            return Err(Error::Index {
+                input: index_name.to_string(),
+                reason: format!(
+                    "was built by embedder {} ({}-d), but this vitrine embeds with {} ({ours}, {}-d); rebuild it with `vitrine index build`",
+                    index.embedder(),
+                    index.dim(),
+                    Embedder::FILE,
+                    Embedder::DIM
+                ),
+            });
+        }
+        Ok(Pipeline {
+            detector: PoseDetector::new(models.pose_detector)?,
+            landmarker: PoseLandmarker::new(models.pose_landmarks.0, models.pose_landmarks.1)?,
+            ssd: ObjectDetector::new(models.ssd)?,
+            embedder,
+            index,
+            clock: default_clock,
+        })
+    }
+
+    /// Replaces the clock used for the stage timings.
+    pub fn with_clock(mut self, clock: Clock) -> Pipeline {
+        self.clock = clock;
+        self
+    }
+
+    pub fn index(&self) -> &CatalogIndex {
+        &self.index
+    }
+
+    /// The look of the photo in `bytes` (`name` is used in errors).
+    pub fn recommend(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Look> {
+        let mut timer = Timer::new(self.clock);
+        let photo = Photo::decode(bytes, name, &options.limits)?;
+        timer.lap("decode");
+        let (w, h) = (photo.width() as f32, photo.height() as f32);
+
+        let objects = self.ssd.detect(&photo, MIN_SSD_SCORE)?;
+        timer.lap("ssd");
+        let people: Vec<&Rect> =
+            objects.iter().filter(|d| d.label == Label::Person).map(|d| &d.rect).collect();
+        let main = main_person(&people, w, h);
+
+        // The pose detector looks at the chosen person first: with several people it would
+        // otherwise pick whoever its face detector likes. It finds people by their face, so when
+        // the chosen one turns away it looks at the whole photo and the person is whoever it
+        // finds there.
+        let mut detection = match main {
+            Some(r) => self.detector.detect_in(&photo, &r.pad(0.25, 0.15, 0.25, 0.15))?.into_iter().next(),
+            None => None,
+        };
+        let mut main = main;
+        let mut who = "the largest, most central one";
+        if detection.is_none() {
+            who = "the one facing the camera";
+            detection = self.detector.detect(&photo)?.into_iter().next();
+            main =
+                detection.as_ref().and_then(|d| people.iter().copied().find(|r| r.contains(d.keypoints[0])));
+        }
+        timer.lap("pose_detector");
+        let pose = match &detection {
+            Some(d) => {
+                Some(self.landmarker.landmarks(&photo, &d.roi())?).filter(|p| p.presence >= MIN_PRESENCE)
+            }
+            None => None,
+        };
+        timer.lap("landmarks");
+
+        let count = match (main, &pose) {
+            (_, None) => 0,
+            (None, Some(_)) => people.len().max(1),
+            (Some(m), Some(_)) => {
+                people.iter().filter(|r| r.area() >= PEOPLE_MIN_AREA * m.area()).count().max(1)
+            }
+        };
+        let verdict = framing::verdict(pose.as_ref(), w, h, count, who);
+        let (Some(pose), Some(detection)) = (pose, detection) else {
+            return Ok(Look { verdict, person: None, garments: Vec::new(), timings: timer.finish() });
+        };
+
+        let person_rect = main.copied().unwrap_or(detection.rect);
+        let person = Person {
+            rect: person_rect.normalized(w, h),
+            score: detection.score,
+            landmarks: LANDMARK_NAMES
+                .iter()
+                .zip(&pose.landmarks)
+                .map(|(name, l)| LandmarkOut {
+                    name,
+                    point: crate::geometry::Point::new(l.x / w, l.y / h),
+                    visibility: l.visibility,
+                })
+                .collect(),
+        };
+
+        let boxes = garment_boxes(&pose, &objects, w, h);
+        let mut garments = Vec::new();
+        for b in &boxes {
+            let embedding = self.embedder.embed(&photo, &b.crop)?;
+            timer.lap(stage("embed", b.wear));
+            let hits = self.search(b.wear, &embedding, options);
+            timer.lap(stage("search", b.wear));
+            garments.push((b.clone(), hits));
+        }
+        let garments = self.dress_rule(&photo, garments, options, &mut timer)?;
+        let garments = garments
+            .into_iter()
+            .map(|(b, hits)| Garment {
+                wear: b.wear,
+                rect: b.rect.normalized(w, h),
+                score: b.score,
+                source: b.source,
+                products: hits,
+            })
+            .collect();
+        Ok(Look { verdict, person: Some(person), garments, timings: timer.finish() })
+    }
+
+    /// The best `options.k` products for a garment across the categories the audience sees.
+    fn search(&self, wear: Wear, embedding: &[f32], options: &Options) -> Vec<Recommendation> {
+        let audiences: &[Audience] = match options.audience {
+            None => &Audience::ALL,
+            Some(Audience::Women) => &[Audience::Women, Audience::Unisex],
+            Some(Audience::Men) => &[Audience::Men, Audience::Unisex],
+            Some(Audience::Unisex) => &[Audience::Unisex],
+        };
+        let mut hits: Vec<Hit> = audiences
+            .iter()
+            .flat_map(|&audience| self.index.search(Category { audience, wear }, embedding, options.k))
+            .collect();
+        hits.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        hits.truncate(options.k);
+        hits.into_iter()
+            .map(|hit| Recommendation {
+                id: hit.product.id.clone(),
+                title: hit.product.title.clone(),
+                link: hit.product.link.clone(),
+                image: hit.product.image.clone(),
+                price: hit.product.price.clone(),
+                category: hit.product.category.to_string(),
+                similarity: hit.similarity,
+            })
+            .collect()
+    }
+
+    /// Applies the dress rule of the module docs.
+    fn dress_rule(
+        &self,
+        photo: &Photo,
+        garments: Vec<(GarmentBox, Vec<Recommendation>)>,
+        options: &Options,
+        timer: &mut Timer,
+    ) -> Result<Vec<(GarmentBox, Vec<Recommendation>)>> {
+        let has_dresses = self.index.categories().any(|(c, n)| c.wear == Wear::Dress && n > 0);
+        let find = |wear| garments.iter().position(|(b, _)| b.wear == wear);
+        let (Some(top), Some(bottom), true) = (find(Wear::Top), find(Wear::Bottom), has_dresses) else {
+            return Ok(garments);
+        };
+        let (t, b) = (&garments[top].0, &garments[bottom].0);
+        let rect = Rect::new(t.rect.x0.min(b.rect.x0), t.rect.y0, t.rect.x1.max(b.rect.x1), b.rect.y1);
+        let embedding = self.embedder.embed(photo, &rect)?;
+        timer.lap("embed_dress");
+        let dresses = self.search(Wear::Dress, &embedding, options);
+        timer.lap("search_dress");
+        let best = |hits: &[Recommendation]| hits.first().map_or(-1.0, |h| h.similarity);
+        let dress_best = best(&dresses);
+        if dress_best <= best(&garments[top].1) || dress_best <= best(&garments[bottom].1) {
+            return Ok(garments);
+        }
+        let dress = GarmentBox {
+            wear: Wear::Dress,
+            rect,
+            crop: rect,
+            score: t.score.min(b.score),
+            source: "pose+dress",
+        };
+        let mut out = vec![(dress, dresses)];
+        out.extend(garments.into_iter().filter(|(b, _)| b.wear == Wear::Foot));
+        Ok(out)
+    }
+}
+
+/// The largest, most central person: area weighted by closeness to the photo's centre.
+fn main_person<'a>(people: &[&'a Rect], w: f32, h: f32) -> Option<&'a Rect> {
+    let diagonal = w.hypot(h);
+    let weight = |r: &Rect| {
+        let c = r.center();
+        let off = (c.x - w / 2.0).hypot(c.y - h / 2.0) / diagonal;
+        r.area() * (1.0 - off)
+    };
+    people.iter().copied().max_by(|a, b| weight(a).total_cmp(&weight(b)))
+}
+
+fn stage(what: &'static str, wear: Wear) -> &'static str {
+    match (what, wear) {
+        ("embed", Wear::Top) => "embed_top",
+        ("embed", Wear::Bottom) => "embed_bottom",
+        ("embed", Wear::Foot) => "embed_foot",
+        ("embed", Wear::Dress) => "embed_dress",
+        (_, Wear::Top) => "search_top",
+        (_, Wear::Bottom) => "search_bottom",
+        (_, Wear::Foot) => "search_foot",
+        (_, Wear::Dress) => "search_dress",
+    }
+}
+
+struct Timer {
+    clock: Clock,
+    start: f64,
+    last: f64,
+    laps: Vec<Timing>,
+}
+
+impl Timer {
+    fn new(clock: Clock) -> Timer {
+        let now = clock();
+        Timer { clock, start: now, last: now, laps: Vec::new() }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = (self.clock)();
+        self.laps.push(Timing { stage, ms: now - self.last });
+        self.last = now;
+    }
+
+    fn finish(mut self) -> Vec<Timing> {
+        let total = (self.clock)() - self.start;
+        self.laps.push(Timing { stage: "total", ms: total });
+        self.laps
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn default_clock() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
+}
+
+/// `Instant` panics on wasm32: the wasm façade installs `performance.now()` with `with_clock`.
+#[cfg(target_arch = "wasm32")]
+fn default_clock() -> f64 {
+    0.0
+}

@@ -1,0 +1,231 @@
+//! The look, end to end, through the real `vitrine` binary and the library: a Fashion-MNIST
+//! catalog (Debian's dataset-fashion-mnist) is made, indexed and searched with real photos.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use common::{model_bytes, photo, root};
+use vitrine::catalog::Wear;
+use vitrine::look::Look;
+use vitrine::models::{Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
+use vitrine::{Error, ModelBytes, Options, Pipeline};
+
+const FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
+
+fn vitrine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vitrine")).args(args).current_dir(root()).output().unwrap()
+}
+
+/// A 20-per-class demo index, built once per test run with the CLI.
+fn index_dir() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if !Path::new(FASHION_MNIST).exists() {
+            eprintln!("SKIP: {FASHION_MNIST} is missing (apt-get install dataset-fashion-mnist; scripts/setup.sh does)");
+            return None;
+        }
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fashion-mnist-20");
+        let d = dir.to_str().unwrap();
+        let out = vitrine(&["catalog", "fashion-mnist", "--out", d, "--per-class", "20"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let csv = dir.join("catalog.csv");
+        let out = vitrine(&["index", "build", "--catalog", csv.to_str().unwrap(), "--images", d, "--out", d]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Some(dir)
+    })
+    .as_deref()
+}
+
+fn pipeline(dir: &Path) -> Pipeline {
+    let (det, lm, ssd, emb) = (
+        model_bytes(PoseDetector::FILE),
+        model_bytes(PoseLandmarker::FILE),
+        model_bytes(ObjectDetector::FILE),
+        model_bytes(Embedder::FILE),
+    );
+    Pipeline::new(
+        ModelBytes {
+            pose_detector: &det,
+            pose_landmarks: (PoseLandmarker::FILE, &lm),
+            ssd: &ssd,
+            embedder: &emb,
+        },
+        "fashion-mnist-20",
+        &common::read(&dir.join("index.bin")),
+        &common::read(&dir.join("products.json")),
+    )
+    .unwrap()
+}
+
+fn look(name: &str) -> Option<Look> {
+    let dir = index_dir()?;
+    let bytes = photo(name)?;
+    Some(pipeline(dir).recommend(&bytes, name, &Options::default()).unwrap())
+}
+
+fn landmark(look: &Look, name: &str) -> (f32, f32) {
+    let l = look.person.as_ref().unwrap().landmarks.iter().find(|l| l.name == name).unwrap();
+    (l.point.x, l.point.y)
+}
+
+/// A full shot has top, bottom and foot boxes on the right body parts, 5 products each.
+fn assert_full_look(name: &str) {
+    let Some(look) = look(name) else { return };
+    println!("{name}: {}", serde_json::to_string_pretty(&look.garments).unwrap());
+    assert!(look.verdict.full_shot, "{name}: {:?}", look.verdict);
+    let wears: Vec<Wear> = look.garments.iter().map(|g| g.wear).collect();
+    assert_eq!(wears, [Wear::Top, Wear::Bottom, Wear::Foot], "{name}");
+    let hips = landmark(&look, "left_hip").1.max(landmark(&look, "right_hip").1);
+    let knees = landmark(&look, "left_knee").1.min(landmark(&look, "right_knee").1);
+    let shoulders = landmark(&look, "left_shoulder").1.min(landmark(&look, "right_shoulder").1);
+    let [top, bottom, foot] = &look.garments[..] else { unreachable!() };
+    assert!(top.rect.y0 < shoulders + 0.02 && top.rect.center().y < hips, "{name}: top box {:?}", top.rect);
+    assert!(
+        bottom.rect.center().y > top.rect.center().y && bottom.rect.y1 > knees,
+        "{name}: bottom box {:?}",
+        bottom.rect
+    );
+    assert!(foot.rect.y0 > knees, "{name}: foot box {:?} is not below the knees ({knees})", foot.rect);
+    for g in &look.garments {
+        assert_eq!(g.products.len(), 5, "{name}: {:?}", g.wear);
+        for p in &g.products {
+            assert!(p.category.ends_with(g.wear.name()), "{name}: {} in {:?} row", p.category, g.wear);
+            assert!(p.link.starts_with("products/") && p.image.starts_with("images/"));
+        }
+        let sims: Vec<f32> = g.products.iter().map(|p| p.similarity).collect();
+        assert!(sims.windows(2).all(|w| w[0] >= w[1]), "{name}: not sorted {sims:?}");
+    }
+    let total = look.timings.iter().find(|t| t.stage == "total").unwrap().ms;
+    assert!(total > 0.0);
+}
+
+#[test]
+fn messi_is_a_full_shot_with_three_garments() {
+    assert_full_look("messi5.jpg");
+}
+
+#[test]
+fn bus_is_a_full_shot_of_one_of_several_people() {
+    assert_full_look("bus.jpg");
+    let Some(look) = look("bus.jpg") else { return };
+    assert!(look.verdict.people >= 2, "{:?}", look.verdict);
+    assert!(look.verdict.message.contains("people"), "{}", look.verdict.message);
+}
+
+#[test]
+fn zidane_is_cut_off_at_the_hips() {
+    let Some(look) = look("zidane.jpg") else { return };
+    assert!(!look.verdict.full_shot);
+    assert_eq!(look.verdict.reasons, ["cut_at_hips"], "{:?}", look.verdict);
+    assert!(
+        look.verdict.message.starts_with("not a full shot")
+            && look.verdict.message.ends_with("cut off at the hips")
+    );
+    // What is visible can still be shopped: the top.
+    assert_eq!(look.garments.iter().map(|g| g.wear).collect::<Vec<_>>(), [Wear::Top]);
+}
+
+#[test]
+fn astronaut_portrait_is_not_a_full_shot() {
+    let Some(look) = look("astronaut.png") else { return };
+    assert!(!look.verdict.full_shot);
+    assert_eq!(look.verdict.reasons, ["cut_at_hips"], "{:?}", look.verdict);
+    assert!(
+        look.verdict.message.starts_with("not a full shot: cut off at the hips"),
+        "{}",
+        look.verdict.message
+    );
+}
+
+#[test]
+fn hostile_photos_get_clear_errors() {
+    let Some(dir) = index_dir() else { return };
+    let p = pipeline(dir);
+    let options = Options::default();
+    let msg = |bytes: &[u8]| p.recommend(bytes, "upload", &options).unwrap_err().to_string();
+    assert!(msg(&[]).contains("empty"));
+    assert!(msg(b"id,title\n1,shirt\n").contains("not an image"));
+    let Some(jpeg) = photo("messi5.jpg") else { return };
+    assert!(msg(&jpeg[..jpeg.len() / 3]).contains("truncated"), "{}", msg(&jpeg[..jpeg.len() / 3]));
+    assert!(msg(&common::png_header(30_000, 30_000)).contains("width in pixels is 30000"));
+}
+
+#[test]
+fn an_index_from_another_embedder_or_damaged_is_refused() {
+    let Some(dir) = index_dir() else { return };
+    let index = common::read(&dir.join("index.bin"));
+    let products = common::read(&dir.join("products.json"));
+    let (det, lm, ssd, emb) = (
+        model_bytes(PoseDetector::FILE),
+        model_bytes(PoseLandmarker::FILE),
+        model_bytes(ObjectDetector::FILE),
+        model_bytes(Embedder::FILE),
+    );
+    let models = || ModelBytes {
+        pose_detector: &det,
+        pose_landmarks: (PoseLandmarker::FILE, &lm),
+        ssd: &ssd,
+        embedder: &emb,
+    };
+    let err = |index: &[u8], products: &[u8]| Pipeline::new(models(), "shop", index, products).err().unwrap();
+
+    // Another embedder: the header's embedder hash (bytes 12..44) differs; the checksum is redone
+    // so that only the embedder check can catch it.
+    let mut other = index.clone();
+    other[12] ^= 0xff;
+    let n = other.len() - 32;
+    let sum: [u8; 32] =
+        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&other[..n])).into();
+    other[n..].copy_from_slice(&sum);
+    let e = err(&other, &products);
+    assert!(matches!(e, Error::Index { .. }));
+    assert!(e.to_string().contains("was built by embedder") && e.to_string().contains("rebuild"), "{e}");
+
+    let mut damaged = index.clone();
+    damaged[200] ^= 1;
+    assert!(err(&damaged, &products).to_string().contains("damaged"), "{}", err(&damaged, &products));
+    assert!(err(&index[..index.len() - 10], &products).to_string().contains("damaged"));
+    assert!(err(b"<html>not found</html>", &products).to_string().contains("not a vitrine index"));
+    let mut version = index.clone();
+    version[8] = 9;
+    assert!(err(&version, &products).to_string().contains("format version 9"));
+    let mut edited = products.clone();
+    edited[10] ^= 1;
+    assert!(err(&index, &edited).to_string().contains("products.json does not belong"));
+}
+
+#[test]
+fn the_cli_prints_the_look_and_fails_with_exit_code_2() {
+    let Some(dir) = index_dir() else { return };
+    if photo("messi5.jpg").is_none() {
+        return;
+    }
+    let draw = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("messi-drawn.png");
+    let out = vitrine(&[
+        "recommend",
+        "tests/photos/messi5.jpg",
+        "--index",
+        dir.to_str().unwrap(),
+        "--json",
+        "--draw",
+        draw.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verdict"]["full_shot"], true);
+    assert_eq!(json["garments"].as_array().unwrap().len(), 3);
+    let drawn = image::open(&draw).unwrap();
+    assert_eq!((drawn.width(), drawn.height()), (548, 342));
+
+    let out = vitrine(&["recommend", "Cargo.toml", "--index", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("vitrine: Cargo.toml: not an image"), "{err}");
+
+    let out = vitrine(&["recommend", "tests/photos/messi5.jpg", "--index", "no/such/index"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/index/index.bin: cannot read"));
+}
