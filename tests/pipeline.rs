@@ -229,3 +229,44 @@ fn the_cli_prints_the_look_and_fails_with_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/index/index.bin: cannot read"));
 }
+
+/// The colour catalog from ../shared's clothing dataset (photos under absolute paths, thumbnails
+/// written into the index): messi5.jpg's rows come from the right categories.
+#[test]
+fn a_clothing_dataset_catalog_serves_the_look() {
+    let Some(dataset) = common::clothing_dataset() else { return };
+    if photo("messi5.jpg").is_none() {
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clothing-262");
+    let d = dir.to_str().unwrap();
+    // One contributor's 150 photos, all four wears.
+    let out = vitrine(&[
+        "catalog",
+        "clothing",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--out",
+        d,
+        "--senders",
+        "262",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = dir.join("catalog.csv");
+    let out = vitrine(&["index", "build", "--catalog", csv.to_str().unwrap(), "--images", d, "--out", d]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    let look =
+        pipeline(&dir).recommend(&photo("messi5.jpg").unwrap(), "messi5.jpg", &Options::default()).unwrap();
+    for g in &look.garments {
+        println!(
+            "{:?}: {:?}",
+            g.wear,
+            g.products.iter().map(|p| (&p.title, p.similarity)).collect::<Vec<_>>()
+        );
+        assert_eq!(g.products.len(), 5);
+        assert!(dir.join(&g.products[0].image).is_file(), "thumbnail {} missing", g.products[0].image);
+    }
+    let foot = look.garments.iter().find(|g| g.wear == Wear::Foot).expect("no foot row");
+    assert!(foot.products.iter().all(|p| p.title.starts_with("Shoes")));
+}
