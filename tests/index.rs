@@ -5,21 +5,9 @@ use vitrine::catalog::{Audience, Category, Product, Wear};
 use vitrine::index::{build, CatalogIndex, Code, Settings};
 use vitrine::models::{expected_sha256, Embedder};
 
-/// xorshift64*: a small, seeded generator so the test prints a seed and can be replayed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-    }
-    fn unit(&mut self, dim: usize) -> Vec<f32> {
-        let v: Vec<f32> = (0..dim).map(|_| self.next()).collect();
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.into_iter().map(|x| x / n).collect()
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn products(n: usize, category: Category) -> Vec<Product> {
     (0..n)

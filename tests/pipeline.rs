@@ -39,20 +39,25 @@ fn index_dir() -> Option<&'static Path> {
     .as_deref()
 }
 
+/// The shipped models' bytes.
+struct Models([Vec<u8>; 4]);
+
+impl Models {
+    fn load() -> Models {
+        Models(
+            [PoseDetector::FILE, PoseLandmarker::FILE, ObjectDetector::FILE, Embedder::FILE].map(model_bytes),
+        )
+    }
+
+    fn bytes(&self) -> ModelBytes<'_> {
+        let [det, lm, ssd, emb] = &self.0;
+        ModelBytes { pose_detector: det, pose_landmarks: (PoseLandmarker::FILE, lm), ssd, embedder: emb }
+    }
+}
+
 fn pipeline(dir: &Path) -> Pipeline {
-    let (det, lm, ssd, emb) = (
-        model_bytes(PoseDetector::FILE),
-        model_bytes(PoseLandmarker::FILE),
-        model_bytes(ObjectDetector::FILE),
-        model_bytes(Embedder::FILE),
-    );
     Pipeline::new(
-        ModelBytes {
-            pose_detector: &det,
-            pose_landmarks: (PoseLandmarker::FILE, &lm),
-            ssd: &ssd,
-            embedder: &emb,
-        },
+        Models::load().bytes(),
         "fashion-mnist-20",
         &common::read(&dir.join("index.bin")),
         &common::read(&dir.join("products.json")),
@@ -158,19 +163,9 @@ fn an_index_from_another_embedder_or_damaged_is_refused() {
     let Some(dir) = index_dir() else { return };
     let index = common::read(&dir.join("index.bin"));
     let products = common::read(&dir.join("products.json"));
-    let (det, lm, ssd, emb) = (
-        model_bytes(PoseDetector::FILE),
-        model_bytes(PoseLandmarker::FILE),
-        model_bytes(ObjectDetector::FILE),
-        model_bytes(Embedder::FILE),
-    );
-    let models = || ModelBytes {
-        pose_detector: &det,
-        pose_landmarks: (PoseLandmarker::FILE, &lm),
-        ssd: &ssd,
-        embedder: &emb,
-    };
-    let err = |index: &[u8], products: &[u8]| Pipeline::new(models(), "shop", index, products).err().unwrap();
+    let models = Models::load();
+    let err =
+        |index: &[u8], products: &[u8]| Pipeline::new(models.bytes(), "shop", index, products).err().unwrap();
 
     // Another embedder: the header's embedder hash (bytes 12..44) differs; the checksum is redone
     // so that only the embedder check can catch it.
