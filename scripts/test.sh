@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 tests/fetch-photos.sh tests/photos >/dev/null
 echo "[test] cargo check --target wasm32-unknown-unknown (the core builds for the browser)"
-cargo check --quiet --lib --target wasm32-unknown-unknown
+cargo check --quiet --lib --no-default-features --target wasm32-unknown-unknown
 echo "[test] cargo test"
 cargo test --quiet 2>&1

@@ -20,6 +20,9 @@ pub mod engine;
 pub mod error;
 pub mod geometry;
 
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
 pub use error::{Error, Result};
 pub use look::Look;
 pub use pipeline::{ModelBytes, Options, Pipeline};
