@@ -153,7 +153,13 @@ impl Pipeline {
             return Ok(Look { verdict, person: None, garments: Vec::new(), timings: timer.finish() });
         };
 
-        let person_rect = main.copied().unwrap_or(detection.rect);
+        // Without an SSD box, the person is where the landmarks are (the detector's own box is
+        // the face).
+        let person_rect = main.copied().unwrap_or_else(|| {
+            let seen = pose.landmarks.iter().filter(|l| l.visibility >= framing::MIN_VISIBILITY);
+            let around = Rect::around(seen.map(|l| l.point())).unwrap_or(detection.rect);
+            around.pad(0.1, 0.1, 0.1, 0.1).clip(w, h).unwrap_or(around)
+        });
         let person = Person {
             rect: person_rect.normalized(w, h),
             score: detection.score,
