@@ -99,7 +99,10 @@ impl ObjectDetector {
                 let cx = r[1] / SCALE_XY * a.w + a.cx;
                 let bh = (r[2] / SCALE_WH).exp() * a.h;
                 let bw = (r[3] / SCALE_WH).exp() * a.w;
-                let rect = Rect::from_center(cx * w, cy * h, bw * w, bh * h);
+                // Boxes may run past the border; callers get them clipped to the photo.
+                let Some(rect) = Rect::from_center(cx * w, cy * h, bw * w, bh * h).clip(w, h) else {
+                    continue;
+                };
                 found.push(Detection { label, score, rect });
             }
         }
