@@ -37,11 +37,11 @@ pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f3
     let point = |i: usize| pose.landmarks[i].point();
     let vis =
         |ids: &[usize]| ids.iter().map(|&i| pose.landmarks[i].visibility).sum::<f32>() / ids.len() as f32;
-    let all_seen = |ids: &[usize]| ids.iter().any(|&i| seen(i));
+    let any_seen = |ids: &[usize]| ids.iter().any(|&i| seen(i));
     let mut out = Vec::new();
 
     let torso = Rect::around(SHOULDERS.iter().chain(&HIPS).map(|&i| point(i)));
-    if let (Some(torso), true, true) = (torso, all_seen(&SHOULDERS), all_seen(&HIPS)) {
+    if let (Some(torso), true, true) = (torso, any_seen(&SHOULDERS), any_seen(&HIPS)) {
         // Elbows always; wrists only when they stay near the torso (arms down or crossed): an
         // outstretched arm would fill the crop with background.
         let near = torso.pad(0.5, 0.2, 0.5, 0.2);
@@ -59,7 +59,7 @@ pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f3
         }
     }
 
-    if all_seen(&HIPS) && all_seen(&KNEES) {
+    if any_seen(&HIPS) && any_seen(&KNEES) {
         let mut ids = vec![23, 24, 25, 26];
         ids.extend(ANKLES.iter().filter(|&&i| seen(i)));
         let around = Rect::around(ids.iter().map(|&i| point(i))).unwrap();
