@@ -56,9 +56,6 @@ impl Code {
         Code { scale, q: v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect() }
     }
 
-    pub fn dim(&self) -> usize {
-        self.q.len()
-    }
 
     /// Approximate cosine similarity with another code (both from unit vectors).
     pub fn similarity(&self, other: &Code) -> f32 {

@@ -99,9 +99,6 @@ impl Pipeline {
         self
     }
 
-    pub fn index(&self) -> &CatalogIndex {
-        &self.index
-    }
 
     /// The look of the photo in `bytes` (`name` is used in errors).
     pub fn recommend(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Look> {
