@@ -4,7 +4,50 @@
 use wasm_bindgen::prelude::*;
 
 use crate::catalog::Audience;
+use crate::models::{expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
 use crate::{ModelBytes, Options, Pipeline};
+
+#[wasm_bindgen(typescript_custom_section)]
+const LOOK_TS: &str = r#"
+/** The look of one photo; boxes and points are fractions of the photo (0..1). */
+export interface Look {
+  verdict: { full_shot: boolean; message: string; reasons: string[]; people: number };
+  person: { rect: Rect; score: number; landmarks: { name: string; point: { x: number; y: number }; visibility: number }[] } | null;
+  garments: Garment[];
+  timings: { stage: string; ms: number }[];
+}
+export interface Rect { x0: number; y0: number; x1: number; y1: number }
+export interface Garment {
+  wear: "top" | "bottom" | "foot" | "dress";
+  rect: Rect;
+  score: number;
+  source: string;
+  products: { id: string; title: string; link: string; image: string; price: string; category: string; similarity: number }[];
+}
+/** A model file the pipeline needs and its sha256 (models/MANIFEST). */
+export interface ModelFile { role: "poseDetector" | "landmarks" | "ssd" | "embedder"; file: string; sha256: string }
+"#;
+
+/// The model files a `Vitrine` needs, in constructor order, with their sha256 (so a page can
+/// cache them by content). `lite` picks the smaller landmark model.
+#[wasm_bindgen(js_name = modelFiles, unchecked_return_type = "ModelFile[]")]
+pub fn model_files(lite: bool) -> Result<JsValue, JsError> {
+    let landmarks = if lite { PoseLandmarker::LITE_FILE } else { PoseLandmarker::FILE };
+    let files: Vec<_> = [
+        ("poseDetector", PoseDetector::FILE),
+        ("landmarks", landmarks),
+        ("ssd", ObjectDetector::FILE),
+        ("embedder", Embedder::FILE),
+    ]
+    .into_iter()
+    .map(|(role, file)| {
+        let sha256 = expected_sha256(file).unwrap_or_default();
+        serde_json::json!({ "role": role, "file": file, "sha256": sha256 })
+    })
+    .collect();
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    Ok(serde::Serialize::serialize(&files, &serializer)?)
+}
 
 /// One vitrine: the models and a catalog index, ready to make looks.
 #[wasm_bindgen]
@@ -35,6 +78,7 @@ impl Vitrine {
 
     /// The look of a photo as a plain object (verdict, person, garments with products,
     /// timings). `audience` is "women", "men", "unisex" or empty for all.
+    #[wasm_bindgen(unchecked_return_type = "Look")]
     pub fn recommend(&self, photo: &[u8], name: &str, audience: &str) -> Result<JsValue, JsError> {
         let audience = match audience {
             "" => None,
