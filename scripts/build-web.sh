@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the browser side into dist/: the wasm module (wasm-pack, simd128, offline), the default
+# demo catalog index when it is missing or older than the models, the sample looks, and the
+# webpack bundle. VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=${VITRINE_PROFILE:-release}
+
+echo "[web] wasm-pack build (wasm32, simd128)"
+wasm-pack --quiet build --target web --mode no-install --release --no-pack --out-dir pkg -- --no-default-features
+
+index=index/fashion-mnist
+if [ ! -s "$index/index.bin" ] || [ models/MANIFEST -nt "$index/index.bin" ]; then
+  echo "[web] building the default demo catalog ($index)"
+  cargo build --quiet --profile "$profile" --bin vitrine
+  dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
+  "target/$dir/vitrine" catalog fashion-mnist --out "$index"
+  "target/$dir/vitrine" index build --catalog "$index/catalog.csv" --images "$index" --out "$index"
+fi
+
+tests/fetch-photos.sh tests/photos >/dev/null
+echo "[web] webpack -> dist/"
+npx --no-install webpack --mode production --stats errors-warnings

@@ -1,0 +1,44 @@
+// A static file server for dist/ on localhost (the demo and the browser tests). Serves .wasm as
+// application/wasm so browsers can compile it while it downloads.
+import http from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png',
+  '.webp': 'image/webp', '.svg': 'image/svg+xml',
+};
+
+/** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves with the server. */
+export function serve(dir, port = 0) {
+  const base = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    let file;
+    try {
+      const { pathname } = new URL(req.url, 'http://localhost');
+      file = path.join(base, decodeURIComponent(pathname));
+      if (!file.startsWith(base)) throw new Error('outside');
+      if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      const { size } = statSync(file);
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream',
+        'content-length': size,
+        'cache-control': 'no-cache',
+      });
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [dir = 'dist', port = '8080'] = process.argv.slice(2);
+  const server = await serve(dir, Number(port));
+  console.log(`vitrine demo: http://127.0.0.1:${server.address().port}/  (widget: /pdp.html; Ctrl+C stops)`);
+}
