@@ -1,16 +1,36 @@
 #!/usr/bin/env bash
 # Runs every test: set-up, the real test photos, the Rust tests (real models on real photos),
-# and a wasm32 build of the core. Tests that need ../shared skip with a message when it is absent.
+# the browser build, the core's wasm tests in headless Chromium (wasm-pack test) and the demo
+# page and widget end to end in headless Chromium (playwright-core). Tests that need ../shared
+# skip with a message when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --browser
 tests/fetch-photos.sh tests/photos >/dev/null
-echo "[test] cargo check --target wasm32-unknown-unknown (the core builds for the browser)"
-cargo check --quiet --lib --no-default-features --target wasm32-unknown-unknown
+
+cargo_log=$(mktemp)
+wasm_log=$(mktemp)
+browser_log=$(mktemp)
+trap 'rm -f "$cargo_log" "$wasm_log" "$browser_log"' EXIT
+# One count per runner from the 'test result:' lines (cargo's last one is the doc tests').
+count() {
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+       END { printf "%d passed, %d failed", p, f }' "$1"
+}
+
 echo "[test] cargo test"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --quiet 2>&1 | tee "$log"
-# One closing line for the whole run (cargo's last line is the doc tests', which has none).
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "cargo: %d passed, %d failed\n", p, f }' "$log"
+cargo test --quiet 2>&1 | tee "$cargo_log"
+
+echo "[test] the browser build (scripts/build-web.sh)"
+VITRINE_PROFILE=dev scripts/build-web.sh
+
+echo "[test] wasm-pack test: the core's wasm façade in headless Chromium"
+CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} WASM_BINDGEN_TEST_TIMEOUT=900 \
+  wasm-pack test --headless --chrome --release --mode no-install -- --no-default-features --test wasm 2>&1 \
+  | grep -v '^ *Compiling ' | tee "$wasm_log"
+
+echo "[test] the demo page and the widget in headless Chromium (playwright-core)"
+node --test --test-reporter=spec tests/browser/ 2>&1 | tee "$browser_log"
+browser=$(awk 'NF == 3 && $2 == "pass" { p = $3 } NF == 3 && $2 == "fail" { f = $3 } END { printf "%d passed, %d failed", p, f }' "$browser_log")
+
+echo "cargo: $(count "$cargo_log"); wasm: $(count "$wasm_log"); browser: $browser"

@@ -1,0 +1,218 @@
+// The demo page and the <vitrine-look> widget in a real browser: Debian's chromium driven by
+// playwright-core, the real wasm build, models and default catalog served from dist/ (built by
+// scripts/build-web.sh), and the real test photos (tests/fetch-photos.sh). Screenshots go to
+// target/browser-test/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = path.join(root, 'dist');
+const photos = path.join(root, 'tests', 'photos');
+const artifacts = path.join(root, 'target', 'browser-test');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const LOOK_TIMEOUT = 120_000;
+
+for (const [file, fix] of [
+  [path.join(dist, 'demo.js'), 'build it with scripts/build-web.sh'],
+  [path.join(photos, 'messi5.jpg'), 'fetch them with tests/fetch-photos.sh'],
+  [CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set CHROMIUM'],
+]) {
+  if (!existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
+}
+
+let server;
+let origin;
+let browser;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = await serve(dist);
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** A fresh browser profile whose every request (page and workers) is recorded. */
+async function open(url, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const requests = [];
+  context.on('request', (request) => requests.push(request));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error));
+  await page.goto(`${origin}${url}`);
+  return { context, page, requests, errors };
+}
+
+function photo(name) {
+  return path.join(photos, name);
+}
+
+async function demoReady(page) {
+  await page.waitForSelector('body[data-ready="true"]', { timeout: LOOK_TIMEOUT });
+}
+
+/** Picks a file in the demo and waits until the page has shown its look or its error. */
+async function pick(page, files) {
+  const looks = await page.evaluate(() => Number(document.body.dataset.looks || 0));
+  await page.locator('#file').setInputFiles(files);
+  await page.waitForFunction((n) => Number(document.body.dataset.looks || 0) > n, looks, { timeout: LOOK_TIMEOUT });
+}
+
+async function rows(scope) {
+  return scope.locator('.vitrine-row').evaluateAll((sections) => sections.map((s) => ({
+    wear: s.dataset.wear,
+    links: [...s.querySelectorAll('.vitrine-card a')].map((a) => a.href),
+    titles: [...s.querySelectorAll('.vitrine-title')].map((t) => t.textContent),
+  })));
+}
+
+function assertThreeRowsOfFive(found) {
+  assert.deepEqual(found.map((r) => r.wear), ['top', 'bottom', 'foot']);
+  for (const row of found) {
+    assert.equal(row.links.length, 5, `${row.wear}: 5 product links`);
+    for (const link of row.links) assert.match(link, /^https?:\/\//);
+    for (const title of row.titles) assert.ok(title.length > 0);
+  }
+}
+
+/** Nothing left the page's origin, and no request carried any part of a photo. */
+function assertPrivate(requests, photoFiles) {
+  const slices = photoFiles.map((f) => {
+    const bytes = readFileSync(f);
+    return bytes.subarray(bytes.length >> 1, (bytes.length >> 1) + 64);
+  });
+  assert.ok(requests.length > 0);
+  for (const request of requests) {
+    const url = new URL(request.url());
+    const from = url.protocol === 'blob:' ? new URL(url.pathname).origin : url.origin;
+    if (url.protocol !== 'data:') assert.equal(from, origin, `request to ${request.url()} leaves the page's origin`);
+    const body = request.postDataBuffer();
+    if (body) for (const slice of slices) assert.ok(!body.includes(slice), `${request.url()} carries the photo`);
+  }
+}
+
+test('demo: a full shot gives 3 rows of 5 products; other photos give their verdict or error; nothing leaves the page', async () => {
+  const { context, page, requests, errors } = await open('/');
+  await demoReady(page);
+
+  await pick(page, photo('messi5.jpg'));
+  assert.equal(await page.locator('#verdict').textContent(), 'Full shot.');
+  assertThreeRowsOfFive(await rows(page));
+  assert.equal(await page.locator('.vitrine-box').count(), 3);
+  assert.match(await page.locator('#timings').textContent(), /^decode \d+ ms · ssd \d+ ms · .* · total \d+ ms$/);
+  await page.screenshot({ path: path.join(artifacts, 'demo.png'), fullPage: true });
+
+  await pick(page, photo('zidane.jpg'));
+  assert.match(await page.locator('#verdict').textContent(), /^Not a full shot: .*cut off at the hips\.$/);
+
+  const jpeg = readFileSync(photo('bus.jpg'));
+  await pick(page, { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: jpeg.subarray(0, jpeg.length / 3) });
+  assert.equal(await page.locator('#error').isVisible(), true);
+  assert.match(await page.locator('#error').textContent(), /broken\.jpg/);
+
+  await pick(page, photo('bus.jpg'));
+  assert.equal(await page.locator('#error').isHidden(), true, 'the error goes away with the next photo');
+  assert.match(await page.locator('#verdict').textContent(), /^Full shot \(4 people: the look is the largest, most central one's\)\.$/);
+  assertThreeRowsOfFive(await rows(page));
+
+  assert.deepEqual(errors, []);
+  assertPrivate(requests, ['messi5.jpg', 'zidane.jpg', 'bus.jpg'].map(photo));
+  assert.ok(!requests.some((r) => r.method() !== 'GET'), 'the page only ever GETs');
+  await context.close();
+});
+
+test('demo: the keyboard alone reaches a sample look; the page fits a phone; the webcam works', async () => {
+  const { context, page, requests } = await open('/', { width: 390, height: 844 });
+  await demoReady(page);
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement.classList.contains('sample'))) break;
+  }
+  assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Sample look/);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#result:not([hidden])', { timeout: LOOK_TIMEOUT });
+  assert.equal(await page.locator('#verdict').textContent(), 'Full shot.');
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(widths[0] <= widths[1], `no sideways scrolling at phone width (page ${widths[0]} px, window ${widths[1]} px)`);
+  await page.screenshot({ path: path.join(artifacts, 'demo-phone.png'), fullPage: true });
+
+  // Chromium's fake camera shows a test pattern: no person in it.
+  await page.locator('#webcam').click();
+  await page.locator('#shoot').click();
+  await page.waitForFunction(() => document.getElementById('verdict').textContent.includes('no person'), null, { timeout: LOOK_TIMEOUT });
+  assertPrivate(requests, [photo('messi5.jpg')]);
+  await context.close();
+});
+
+test('demo: a second visit works offline (page, models and index from the caches)', async () => {
+  const { context, page } = await open('/');
+  await demoReady(page);
+  await page.evaluate(() => Promise.race([
+    navigator.serviceWorker.ready,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('the demo registered no service worker')), 30_000)),
+  ]));
+  await context.setOffline(true);
+  await page.reload();
+  await demoReady(page);
+  await pick(page, photo('messi5.jpg'));
+  assert.equal(await page.locator('#verdict').textContent(), 'Full shot.');
+  assert.match(await page.locator('#status').textContent(), /top, bottom, foot/);
+  await context.close();
+});
+
+test('widget: loads nothing heavy until pressed, then shows the three rows in place and says so in events', async () => {
+  const { context, page, requests, errors } = await open('/pdp.html');
+  await page.evaluate(() => {
+    window.events = [];
+    for (const name of ['vitrine:ready', 'vitrine:results', 'vitrine:error']) {
+      document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
+    }
+  });
+  const button = page.locator('vitrine-look button');
+  await button.waitFor();
+  await page.waitForTimeout(500);
+  const heavy = (r) => /\.(onnx|wasm|bin)(\?|$)/.test(r.url());
+  assert.deepEqual(requests.filter(heavy).map((r) => r.url()), [], 'nothing heavy before the shopper asks');
+
+  await button.press('Enter');
+  await page.waitForFunction(() => window.events.some((e) => e.name !== 'vitrine:ready'), null, { timeout: LOOK_TIMEOUT });
+  const events = await page.evaluate(() => window.events);
+  assert.deepEqual(events.map((e) => e.name), ['vitrine:ready', 'vitrine:results']);
+  assert.equal(events[1].detail.verdict.full_shot, true);
+  assert.match(await page.locator('vitrine-look .status').textContent(), /^Full shot\./);
+  assertThreeRowsOfFive(await rows(page.locator('vitrine-look')));
+  await page.screenshot({ path: path.join(artifacts, 'pdp.png'), fullPage: true });
+
+  assert.deepEqual(errors, []);
+  assertPrivate(requests, [photo('messi5.jpg')]);
+  await context.close();
+});
+
+test('widget: a broken look image gives a vitrine:error event and a readable message', async () => {
+  const { context, page } = await open('/pdp.html');
+  await page.evaluate(() => {
+    window.events = [];
+    document.addEventListener('vitrine:error', (e) => window.events.push(e.detail.message));
+    document.getElementById('look').src = 'samples/samples.json';
+  });
+  await page.locator('vitrine-look button').click();
+  await page.waitForFunction(() => window.events.length > 0, null, { timeout: LOOK_TIMEOUT });
+  const [message] = await page.evaluate(() => window.events);
+  assert.match(message, /samples\.json/);
+  assert.match(await page.locator('vitrine-look .status').textContent(), /did not work/);
+  await context.close();
+});
