@@ -61,7 +61,6 @@ impl Net {
         Ok(Net { file: file.to_string(), input_shape: input_shape.to_vec(), plan })
     }
 
-
     /// Runs the network on one input of the shape given at load time.
     pub fn run(&self, input: Tensor) -> Result<Vec<Tensor>> {
         let fail = |reason: String| Error::Model { file: self.file.clone(), reason };

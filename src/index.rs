@@ -56,7 +56,6 @@ impl Code {
         Code { scale, q: v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect() }
     }
 
-
     /// Approximate cosine similarity with another code (both from unit vectors).
     pub fn similarity(&self, other: &Code) -> f32 {
         let dot: i32 = self.q.iter().zip(&other.q).map(|(a, b)| *a as i32 * *b as i32).sum();

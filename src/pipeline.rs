@@ -99,7 +99,6 @@ impl Pipeline {
         self
     }
 
-
     /// The look of the photo in `bytes` (`name` is used in errors).
     pub fn recommend(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Look> {
         let mut timer = Timer::new(self.clock);
