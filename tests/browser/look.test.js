@@ -158,6 +158,27 @@ test('demo: the keyboard alone reaches a sample look; the page fits a phone; the
   await context.close();
 });
 
+test('demo: a photo dropped on the page or pasted into it is looked at', async () => {
+  const { context, page } = await open('/');
+  await demoReady(page);
+  const bytes = [...readFileSync(photo('zidane.jpg'))];
+  for (const how of ['drop', 'paste']) {
+    const looks = await page.evaluate(() => Number(document.body.dataset.looks || 0));
+    await page.evaluate(({ how, bytes }) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(bytes)], `${how}.jpg`, { type: 'image/jpeg' }));
+      const event = how === 'drop'
+        ? new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true })
+        : new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+      document.body.dispatchEvent(event);
+    }, { how, bytes });
+    await page.waitForFunction((n) => Number(document.body.dataset.looks || 0) > n, looks, { timeout: LOOK_TIMEOUT });
+    assert.match(await page.locator('#verdict').textContent(), /^Not a full shot/, how);
+    assert.equal(await page.locator('.vitrine-row').count(), 1, `${how}: only the top is in the photo`);
+  }
+  await context.close();
+});
+
 test('demo: a second visit works offline (page, models and index from the caches)', async () => {
   const { context, page } = await open('/');
   await demoReady(page);
