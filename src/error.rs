@@ -27,6 +27,10 @@ pub enum Error {
     /// deployment's fault: rebuild it with `vitrine index build`).
     #[error("index {input}: {reason}")]
     Index { input: String, reason: String },
+
+    /// Training the embedding head failed (`vitrine train`).
+    #[error("training: {0}")]
+    Train(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

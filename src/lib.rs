@@ -16,6 +16,11 @@ pub mod models;
 pub mod photo;
 pub mod pipeline;
 
+#[cfg(feature = "train")]
+pub mod retrieval;
+#[cfg(feature = "train")]
+pub mod train;
+
 pub mod engine;
 pub mod error;
 pub mod geometry;

@@ -45,7 +45,7 @@ pub fn run(cmd: CatalogCommand) -> Result<ExitCode> {
 }
 
 /// Fashion-MNIST's classes, with the wear each maps to (`None`: not worn).
-const FASHION_CLASSES: [(&str, Option<&str>); 10] = [
+pub const FASHION_CLASSES: [(&str, Option<&str>); 10] = [
     ("T-shirt/top", Some("top")),
     ("Trouser", Some("bottom")),
     ("Pullover", Some("top")),
@@ -58,7 +58,7 @@ const FASHION_CLASSES: [(&str, Option<&str>); 10] = [
     ("Ankle boot", Some("foot")),
 ];
 
-fn gunzip(path: &Path) -> Result<Vec<u8>> {
+pub fn gunzip(path: &Path) -> Result<Vec<u8>> {
     let file = fs::File::open(path).with_context(|| {
         format!(
             "{}: cannot open; install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)",
@@ -125,7 +125,7 @@ fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCod
 }
 
 /// The clothing dataset's labels and the wear each maps to (../shared/README.md).
-fn clothing_wear(label: &str) -> Option<&'static str> {
+pub fn clothing_wear(label: &str) -> Option<&'static str> {
     match label {
         "T-Shirt" | "Longsleeve" | "Shirt" | "Outwear" | "Polo" | "Blazer" | "Hoodie" | "Top" | "Blouse"
         | "Undershirt" | "Body" => Some("top"),

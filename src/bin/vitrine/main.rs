@@ -3,6 +3,8 @@
 
 mod datasets;
 mod draw;
+#[cfg(feature = "train")]
+mod learn;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -60,6 +62,12 @@ enum Command {
     /// Makes catalog folders (CSV, images, product pages) from public datasets.
     #[command(subcommand)]
     Catalog(datasets::CatalogCommand),
+    /// Trains the embedding head on cached backbone features with the weighted triplet loss.
+    #[cfg(feature = "train")]
+    Train(learn::TrainArgs),
+    /// Retrieval on a held-out split: raw backbone, PCA-128 and a trained head side by side.
+    #[cfg(feature = "train")]
+    Eval(learn::EvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -109,6 +117,10 @@ fn run() -> Result<ExitCode> {
             build_index(&catalog, &images, &out, &models, seed)
         }
         Command::Catalog(cmd) => datasets::run(cmd),
+        #[cfg(feature = "train")]
+        Command::Train(args) => learn::run_train(args),
+        #[cfg(feature = "train")]
+        Command::Eval(args) => learn::run_eval(args),
     }
 }
 

@@ -1,0 +1,364 @@
+//! `vitrine train` and `vitrine eval`: the datasets with their splits, the frozen backbone's
+//! features (computed once per item and cached), and the shells over `vitrine::train` and
+//! `vitrine::retrieval`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use vitrine::models::{expected_sha256, Embedder};
+use vitrine::photo::{Limits, Photo};
+use vitrine::retrieval::{evaluate, normalize, Metrics, Pca};
+use vitrine::train::{train, Head, Mining, TrainConfig};
+
+use crate::datasets::{clothing_wear, gunzip, FASHION_CLASSES};
+use crate::{read, write_atomic};
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DatasetArg {
+    /// ../shared/data/clothing-dataset (CC0), split by sender_id: 20% test, 10% validation.
+    Clothing,
+    /// Debian's dataset-fashion-mnist: the first N of the training set (the last 1,000 of those
+    /// for validation) and the first M of the test set.
+    FashionMnist,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MiningArg {
+    BatchHard,
+    SemiHard,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SplitArg {
+    Validation,
+    Test,
+}
+
+#[derive(Args)]
+pub struct DataArgs {
+    #[arg(long, value_enum)]
+    dataset: DatasetArg,
+    /// The dataset's folder (default: ../shared/data/clothing-dataset or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Fashion-MNIST: training items taken (the last 1,000 of them are the validation split).
+    #[arg(long, default_value_t = 7000)]
+    train_items: usize,
+    /// Fashion-MNIST: test items taken.
+    #[arg(long, default_value_t = 2000)]
+    test_items: usize,
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
+    /// Where backbone features are cached (one file per dataset split and backbone).
+    #[arg(long, default_value = "target/features")]
+    cache: PathBuf,
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The head file to write.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value = "semi-hard")]
+    mining: MiningArg,
+    #[arg(long, default_value_t = 128)]
+    dim: usize,
+    /// A hidden ReLU layer of this width (0: one linear layer).
+    #[arg(long, default_value_t = 0)]
+    hidden: usize,
+    /// Margin m of the triplet loss (squared distances).
+    #[arg(long, default_value_t = 0.5)]
+    margin: f32,
+    /// Weight alpha of the embedding-size term.
+    #[arg(long, default_value_t = 0.1)]
+    alpha: f32,
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// A head made by `vitrine train` (the raw and PCA rows are always shown).
+    #[arg(long)]
+    head: Option<PathBuf>,
+    /// Which held-out split: tune on validation, report on test.
+    #[arg(long, value_enum, default_value = "test")]
+    split: SplitArg,
+}
+
+/// One item of a dataset: where its pixels are and its label.
+enum Source {
+    File(PathBuf),
+    /// A Fashion-MNIST 28x28 image (white on black, as stored).
+    Pixels(Vec<u8>),
+}
+
+struct Split {
+    name: String,
+    sources: Vec<Source>,
+    labels: Vec<u32>,
+}
+
+struct Dataset {
+    name: &'static str,
+    train: Split,
+    validation: Split,
+    test: Split,
+    label_names: Vec<String>,
+}
+
+fn load(args: &DataArgs) -> Result<Dataset> {
+    match args.dataset {
+        DatasetArg::Clothing => {
+            let dir = args.data.clone().unwrap_or_else(|| "../shared/data/clothing-dataset".into());
+            clothing(&dir)
+        }
+        DatasetArg::FashionMnist => {
+            let dir = args.data.clone().unwrap_or_else(|| "/usr/share/datasets/fashion-mnist".into());
+            fashion_mnist(&dir, args.train_items, args.test_items)
+        }
+    }
+}
+
+fn clothing(dir: &Path) -> Result<Dataset> {
+    let csv_path = dir.join("images.csv");
+    let text = fs::read_to_string(&csv_path)
+        .with_context(|| format!("{}: cannot read (see ../shared/README.md)", csv_path.display()))?;
+    let mut label_names: Vec<String> = Vec::new();
+    let mut splits: [Split; 3] = ["train", "validation", "test"]
+        .map(|n| Split { name: format!("clothing-{n}"), sources: Vec::new(), labels: Vec::new() });
+    for (n, line) in text.lines().skip(1).enumerate() {
+        let [image, sender, label, _kids] = line.split(',').collect::<Vec<_>>()[..] else {
+            bail!("{} line {}: expected 4 columns", csv_path.display(), n + 2);
+        };
+        if clothing_wear(label).is_none() {
+            continue;
+        }
+        let id = label_names.iter().position(|l| l == label).unwrap_or_else(|| {
+            label_names.push(label.to_string());
+            label_names.len() - 1
+        });
+        // By sender: one person's photos share background and light, so they stay together.
+        let bucket = Sha256::digest(sender.as_bytes())[0] % 10;
+        let split = match bucket {
+            0 | 1 => 2,
+            2 => 1,
+            _ => 0,
+        };
+        splits[split].sources.push(Source::File(dir.join("images").join(format!("{image}.jpg"))));
+        splits[split].labels.push(id as u32);
+    }
+    let [train, validation, test] = splits;
+    Ok(Dataset { name: "clothing", train, validation, test, label_names })
+}
+
+fn fashion_mnist(dir: &Path, train_items: usize, test_items: usize) -> Result<Dataset> {
+    let read_split = |prefix: &str, take: usize| -> Result<(Vec<Source>, Vec<u32>)> {
+        let images = gunzip(&dir.join(format!("{prefix}-images-idx3-ubyte.gz")))?;
+        let labels = gunzip(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")))?;
+        if images.len() < 16 || labels.len() < 8 || images[..4] != [0, 0, 8, 3] || labels[..4] != [0, 0, 8, 1] {
+            bail!("{}: not Fashion-MNIST idx files", dir.display());
+        }
+        let n = (u32::from_be_bytes(labels[4..8].try_into().unwrap()) as usize).min(take);
+        let sources = (0..n).map(|i| Source::Pixels(images[16 + i * 784..16 + (i + 1) * 784].to_vec())).collect();
+        Ok((sources, labels[8..8 + n].iter().map(|&l| u32::from(l)).collect()))
+    };
+    if train_items <= 1000 {
+        bail!("--train-items must be above 1000: the last 1000 are the validation split");
+    }
+    let (mut sources, mut labels) = read_split("train", train_items)?;
+    let validation =
+        Split { name: "fashion-mnist-validation".into(), sources: sources.split_off(train_items - 1000), labels: labels.split_off(train_items - 1000) };
+    let train = Split { name: format!("fashion-mnist-train{}", train_items - 1000), sources, labels };
+    let (sources, labels) = read_split("t10k", test_items)?;
+    let test = Split { name: format!("fashion-mnist-test{test_items}"), sources, labels };
+    let label_names = FASHION_CLASSES.iter().map(|(name, _)| name.to_string()).collect();
+    Ok(Dataset { name: "fashion-mnist", train, validation, test, label_names })
+}
+
+fn photo_of(source: &Source) -> Result<Photo> {
+    match source {
+        Source::File(path) => Ok(Photo::decode(&read(path)?, &path.display().to_string(), &Limits::default())?),
+        Source::Pixels(pixels) => {
+            // As `vitrine catalog fashion-mnist` shows them: a product on white, 4x larger.
+            let small = image::GrayImage::from_fn(28, 28, |x, y| image::Luma([255 - pixels[(y * 28 + x) as usize]]));
+            let big = image::imageops::resize(&small, 112, 112, image::imageops::FilterType::CatmullRom);
+            Ok(Photo::from_image(image::DynamicImage::ImageLuma8(big)))
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct FeatureCache {
+    backbone: String,
+    count: usize,
+    features: Vec<Vec<f32>>,
+}
+
+/// The backbone's (unit-length) feature of every item of `split`, from the cache when there.
+fn features(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
+    let backbone = expected_sha256(Embedder::FILE).context("the embedder is not in models/MANIFEST")?;
+    let path = args.cache.join(format!("{}-{}.features", split.name, &backbone[..12]));
+    if let Ok(bytes) = fs::read(&path) {
+        if let Ok(cache) = postcard::from_bytes::<FeatureCache>(&bytes) {
+            if cache.backbone == backbone && cache.count == split.sources.len() {
+                return Ok(cache.features);
+            }
+        }
+    }
+    let embedder = Embedder::new(&read(&args.models.join(Embedder::FILE))?)?;
+    let bar = ProgressBar::new(split.sources.len() as u64).with_style(
+        ProgressStyle::with_template(&format!("{} features {{bar:40}} {{pos}}/{{len}}, eta {{eta}}", split.name))
+            .unwrap(),
+    );
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = split.sources.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<f32>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = split
+            .sources
+            .chunks(chunk)
+            .map(|sources| {
+                let (embedder, bar) = (&embedder, bar.clone());
+                s.spawn(move || {
+                    sources
+                        .iter()
+                        .map(|source| {
+                            let feature = embedder.embed_whole(&photo_of(source)?)?;
+                            bar.inc(1);
+                            Ok(feature)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("feature thread panicked")).collect()
+    });
+    bar.finish_and_clear();
+    let features = results.into_iter().collect::<Result<Vec<_>>>()?;
+    fs::create_dir_all(&args.cache).with_context(|| format!("{}: cannot create", args.cache.display()))?;
+    let cache = FeatureCache { backbone: backbone.to_string(), count: features.len(), features };
+    write_atomic(&path, &postcard::to_allocvec(&cache)?)?;
+    Ok(cache.features)
+}
+
+const HEAD_MAGIC: &str = "vitrine-head-1";
+
+/// A trained head with what made it.
+#[derive(Serialize, Deserialize)]
+struct HeadFile {
+    magic: String,
+    backbone: String,
+    trained_on: String,
+    settings: String,
+    head: Head,
+}
+
+fn read_head(path: &Path) -> Result<Head> {
+    let file: HeadFile = postcard::from_bytes(&read(path)?)
+        .ok()
+        .filter(|f: &HeadFile| f.magic == HEAD_MAGIC)
+        .with_context(|| format!("{}: not a head written by `vitrine train`", path.display()))?;
+    let backbone = expected_sha256(Embedder::FILE).unwrap_or_default();
+    if file.backbone != backbone {
+        bail!("{}: trained on backbone features of {}, not of this {} ({backbone}); train it again", path.display(), file.backbone, Embedder::FILE);
+    }
+    Ok(file.head)
+}
+
+pub fn run_train(args: TrainArgs) -> Result<ExitCode> {
+    let dataset = load(&args.data)?;
+    let started = std::time::Instant::now();
+    let features = features(&dataset.train, &args.data)?;
+    println!("{}: {} training items, {} labels; features in {:.1} s", dataset.name, features.len(), dataset.label_names.len(), started.elapsed().as_secs_f64());
+    let config = TrainConfig {
+        dim: args.dim,
+        hidden: args.hidden,
+        margin: args.margin,
+        alpha: args.alpha,
+        epochs: args.epochs,
+        learning_rate: args.lr,
+        mining: match args.mining {
+            MiningArg::BatchHard => Mining::BatchHard,
+            MiningArg::SemiHard => Mining::SemiHard,
+        },
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let head = train(&features, &dataset.train.labels, &config, |r| {
+        println!(
+            "epoch {:3}  loss {:.4}  (triplet {:.4}, size {:.4}, {:.0}% of triplets active)",
+            r.epoch,
+            r.loss,
+            r.triplet,
+            r.embedding,
+            100.0 * r.active
+        );
+    })?;
+    println!("trained in {:.1} s", started.elapsed().as_secs_f64());
+    let file = HeadFile {
+        magic: HEAD_MAGIC.into(),
+        backbone: expected_sha256(Embedder::FILE).unwrap_or_default().into(),
+        trained_on: format!("{} ({} items)", dataset.train.name, features.len()),
+        settings: format!("{config:?}"),
+        head,
+    };
+    write_atomic(&args.out, &postcard::to_allocvec(&file)?)?;
+    println!("{}: head {} -> {}", args.out.display(), file.head.layers[0].inputs, file.head.dim());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
+    let dataset = load(&args.data)?;
+    let held_out = match args.split {
+        SplitArg::Validation => &dataset.validation,
+        SplitArg::Test => &dataset.test,
+    };
+    let train_features = features(&dataset.train, &args.data)?;
+    let test_features = features(held_out, &args.data)?;
+    println!(
+        "{}: {} held-out items ({}) against {} training items, {} labels",
+        dataset.name,
+        test_features.len(),
+        held_out.name,
+        train_features.len(),
+        dataset.label_names.len()
+    );
+    let mut rows: Vec<(String, Metrics)> = Vec::new();
+    let score = |project: &dyn Fn(&Vec<f32>) -> Vec<f32>| {
+        let test: Vec<Vec<f32>> = test_features.iter().map(|v| normalize(project(v))).collect();
+        let train: Vec<Vec<f32>> = train_features.iter().map(|v| normalize(project(v))).collect();
+        evaluate(&test, &held_out.labels, &train, &dataset.train.labels)
+    };
+    rows.push((format!("backbone {}-d, cosine", train_features[0].len()), score(&|v| v.clone())));
+    let pca = Pca::fit(&train_features, 128);
+    rows.push(("backbone, PCA to 128-d".into(), score(&|v| pca.project(v))));
+    if let Some(path) = &args.head {
+        let head = read_head(path)?;
+        rows.push((format!("trained head {}-d ({})", head.dim(), path.display()), score(&|v| head.embed(v))));
+    }
+    println!("| embedding | precision@5 | recall@1 | recall@5 | mAP@5 | 1-NN accuracy |");
+    println!("|---|---|---|---|---|---|");
+    for (name, m) in rows {
+        println!(
+            "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            m.precision_at_5, m.recall_at_1, m.recall_at_5, m.map_at_5, m.nn1_accuracy
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

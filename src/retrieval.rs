@@ -1,0 +1,152 @@
+//! How well embeddings retrieve products of the same kind: the measures `vitrine eval` reports
+//! (class precision@5, recall@1 and @5, mAP@5 on a held-out split, and 1-NN accuracy against a
+//! reference set), and a PCA baseline. Brute force on unit vectors: these sets are small.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Mean share of the 5 nearest (others in the held-out set) with the query's label.
+    pub precision_at_5: f64,
+    /// Share of queries whose nearest other item has their label.
+    pub recall_at_1: f64,
+    /// Share of queries with at least one of the 5 nearest of their label.
+    pub recall_at_5: f64,
+    /// Mean average precision over the 5 nearest.
+    pub map_at_5: f64,
+    /// Share of held-out items whose nearest reference item (the training set) has their label.
+    pub nn1_accuracy: f64,
+}
+
+/// Scales `v` to unit length (a zero vector stays zero).
+pub fn normalize(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Indices of the `k` items of `gallery` most similar to `query` (cosine; unit vectors),
+/// leaving out `skip`.
+fn nearest(query: &[f32], gallery: &[Vec<f32>], k: usize, skip: Option<usize>) -> Vec<usize> {
+    let mut scored: Vec<(f32, usize)> =
+        gallery.iter().enumerate().filter(|(i, _)| Some(*i) != skip).map(|(i, g)| (dot(query, g), i)).collect();
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.truncate(k);
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Retrieval within `test` (each item against all the others) and 1-NN classification of
+/// `test` against `reference`. Vectors must be unit length.
+pub fn evaluate(test: &[Vec<f32>], test_labels: &[u32], reference: &[Vec<f32>], reference_labels: &[u32]) -> Metrics {
+    const K: usize = 5;
+    let n = test.len().max(1) as f64;
+    let (mut p5, mut r1, mut r5, mut map5, mut nn1) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (q, (query, &label)) in test.iter().zip(test_labels).enumerate() {
+        let relevant_total = test_labels.iter().enumerate().filter(|&(i, &l)| i != q && l == label).count();
+        let hits: Vec<bool> =
+            nearest(query, test, K, Some(q)).into_iter().map(|i| test_labels[i] == label).collect();
+        p5 += hits.iter().filter(|&&h| h).count() as f64 / K as f64;
+        r1 += f64::from(u8::from(hits.first() == Some(&true)));
+        r5 += f64::from(u8::from(hits.contains(&true)));
+        let (mut found, mut ap) = (0usize, 0.0);
+        for (rank, &hit) in hits.iter().enumerate() {
+            if hit {
+                found += 1;
+                ap += found as f64 / (rank + 1) as f64;
+            }
+        }
+        if relevant_total > 0 {
+            map5 += ap / relevant_total.min(K) as f64;
+        }
+        if let Some(&best) = nearest(query, reference, 1, None).first() {
+            nn1 += f64::from(u8::from(reference_labels[best] == label));
+        }
+    }
+    Metrics {
+        precision_at_5: p5 / n,
+        recall_at_1: r1 / n,
+        recall_at_5: r5 / n,
+        map_at_5: map5 / n,
+        nn1_accuracy: nn1 / n,
+    }
+}
+
+/// Principal components fitted on a training set: the baseline a trained head must beat.
+pub struct Pca {
+    mean: Vec<f32>,
+    /// `dim` rows of the input's length, strongest first.
+    components: Vec<Vec<f32>>,
+}
+
+impl Pca {
+    pub fn fit(data: &[Vec<f32>], dim: usize) -> Pca {
+        let d = data.first().map_or(0, Vec::len);
+        let n = data.len().max(1) as f64;
+        let mut mean = vec![0f64; d];
+        for v in data {
+            mean.iter_mut().zip(v).for_each(|(m, x)| *m += f64::from(*x) / n);
+        }
+        let mut centred = nalgebra::DMatrix::<f64>::zeros(data.len(), d);
+        for (r, v) in data.iter().enumerate() {
+            for c in 0..d {
+                centred[(r, c)] = f64::from(v[c]) - mean[c];
+            }
+        }
+        let covariance = centred.transpose() * &centred / n;
+        let eigen = nalgebra::SymmetricEigen::new(covariance);
+        let mut order: Vec<usize> = (0..d).collect();
+        order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
+        let components = order
+            .into_iter()
+            .take(dim)
+            .map(|c| eigen.eigenvectors.column(c).iter().map(|&x| x as f32).collect())
+            .collect();
+        Pca { mean: mean.into_iter().map(|m| m as f32).collect(), components }
+    }
+
+    pub fn project(&self, v: &[f32]) -> Vec<f32> {
+        let centred: Vec<f32> = v.iter().zip(&self.mean).map(|(x, m)| x - m).collect();
+        self.components.iter().map(|c| dot(c, &centred)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_count_what_they_say() {
+        // Two tight clusters on the axes, and one item of label 0 sitting in cluster 1.
+        let v = |x: f32, y: f32| normalize(vec![x, y]);
+        let test = vec![v(1.0, 0.01), v(1.0, 0.02), v(1.0, 0.03), v(0.01, 1.0), v(0.02, 1.0), v(0.1, 1.0)];
+        let labels = [0, 0, 0, 1, 1, 0];
+        let m = evaluate(&test, &labels, &test[..2], &[0, 0]);
+        // Item 5 (label 0 among label-1 items) misses at rank 1; every item sees all 5 others.
+        assert!((m.recall_at_1 - 5.0 / 6.0).abs() < 1e-9, "{m:?}");
+        assert_eq!(m.recall_at_5, 1.0);
+        // Label-0 items have 3 relevant others among 5, label-1 items 1 among 5.
+        assert!((m.precision_at_5 - (4.0 * 3.0 / 5.0 + 2.0 * 1.0 / 5.0) / 6.0).abs() < 1e-9);
+        assert!((m.nn1_accuracy - 4.0 / 6.0).abs() < 1e-9, "the reference only has label 0");
+    }
+
+    #[test]
+    fn pca_finds_the_direction_of_largest_spread() {
+        let data: Vec<Vec<f32>> = (0..50).map(|i| vec![i as f32, 2.0 * i as f32, 0.5 * ((i % 3) as f32)]).collect();
+        let pca = Pca::fit(&data, 1);
+        let c = &pca.components[0];
+        let along = (c[0] + 2.0 * c[1]).abs() / 5f32.sqrt();
+        assert!(along > 0.999, "{c:?}");
+        assert_eq!(pca.project(&data[0]).len(), 1);
+    }
+}
