@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod framing;
 pub mod garments;
+pub mod head;
 pub mod index;
 pub mod look;
 pub mod models;

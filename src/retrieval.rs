@@ -34,8 +34,12 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// Indices of the `k` items of `gallery` most similar to `query` (cosine; unit vectors),
 /// leaving out `skip`.
 fn nearest(query: &[f32], gallery: &[Vec<f32>], k: usize, skip: Option<usize>) -> Vec<usize> {
-    let mut scored: Vec<(f32, usize)> =
-        gallery.iter().enumerate().filter(|(i, _)| Some(*i) != skip).map(|(i, g)| (dot(query, g), i)).collect();
+    let mut scored: Vec<(f32, usize)> = gallery
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != skip)
+        .map(|(i, g)| (dot(query, g), i))
+        .collect();
     let k = k.min(scored.len());
     if k == 0 {
         return Vec::new();
@@ -48,7 +52,12 @@ fn nearest(query: &[f32], gallery: &[Vec<f32>], k: usize, skip: Option<usize>) -
 
 /// Retrieval within `test` (each item against all the others) and 1-NN classification of
 /// `test` against `reference`. Vectors must be unit length.
-pub fn evaluate(test: &[Vec<f32>], test_labels: &[u32], reference: &[Vec<f32>], reference_labels: &[u32]) -> Metrics {
+pub fn evaluate(
+    test: &[Vec<f32>],
+    test_labels: &[u32],
+    reference: &[Vec<f32>],
+    reference_labels: &[u32],
+) -> Metrics {
     const K: usize = 5;
     let n = test.len().max(1) as f64;
     let (mut p5, mut r1, mut r5, mut map5, mut nn1) = (0.0, 0.0, 0.0, 0.0, 0.0);
@@ -142,7 +151,8 @@ mod tests {
 
     #[test]
     fn pca_finds_the_direction_of_largest_spread() {
-        let data: Vec<Vec<f32>> = (0..50).map(|i| vec![i as f32, 2.0 * i as f32, 0.5 * ((i % 3) as f32)]).collect();
+        let data: Vec<Vec<f32>> =
+            (0..50).map(|i| vec![i as f32, 2.0 * i as f32, 0.5 * ((i % 3) as f32)]).collect();
         let pca = Pca::fit(&data, 1);
         let c = &pca.components[0];
         let along = (c[0] + 2.0 * c[1]).abs() / 5f32.sqrt();

@@ -1,6 +1,8 @@
 //! Training the embedding head on frozen backbone features with the weighted triplet loss
 //!
-//!     L = max(0, m + |x_a - x_p|^2 - |x_a - x_n|^2) + alpha * (|x_a|^2 + |x_p|^2 + |x_n|^2) / d
+//! ```text
+//! L = max(0, m + |x_a - x_p|^2 - |x_a - x_n|^2) + alpha * (|x_a|^2 + |x_p|^2 + |x_n|^2) / d
+//! ```
 //!
 //! averaged over the triplets mined in each batch (P labels x K items, online): batch-hard (for
 //! each anchor its farthest positive and nearest negative) or semi-hard (for each positive pair
@@ -15,9 +17,9 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::head::{Head, Layer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mining {
@@ -64,44 +66,6 @@ impl Default for TrainConfig {
     }
 }
 
-/// One dense layer, `weights` row-major `inputs x outputs`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Layer {
-    pub inputs: usize,
-    pub outputs: usize,
-    pub weights: Vec<f32>,
-    pub bias: Vec<f32>,
-}
-
-/// The trained head: dense layers with ReLU between them. Plain data, so it can be applied
-/// without candle and exported.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Head {
-    pub layers: Vec<Layer>,
-}
-
-impl Head {
-    pub fn dim(&self) -> usize {
-        self.layers.last().map_or(0, |l| l.outputs)
-    }
-
-    /// The head's output for one backbone feature (not normalised).
-    pub fn embed(&self, feature: &[f32]) -> Vec<f32> {
-        let mut x = feature.to_vec();
-        for (i, layer) in self.layers.iter().enumerate() {
-            let mut y = layer.bias.clone();
-            for (xi, row) in x.iter().zip(layer.weights.chunks(layer.outputs)) {
-                y.iter_mut().zip(row).for_each(|(yj, w)| *yj += xi * w);
-            }
-            if i + 1 < self.layers.len() {
-                y.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
-            x = y;
-        }
-        x
-    }
-}
-
 /// What one epoch did.
 #[derive(Debug, Clone, Copy)]
 pub struct EpochReport {
@@ -144,27 +108,22 @@ pub fn train(
 
     let device = Device::Cpu;
     let mut rng = StdRng::seed_from_u64(config.seed);
-    let widths: Vec<usize> = if config.hidden > 0 {
-        vec![inputs, config.hidden, config.dim]
-    } else {
-        vec![inputs, config.dim]
-    };
+    let widths: Vec<usize> =
+        if config.hidden > 0 { vec![inputs, config.hidden, config.dim] } else { vec![inputs, config.dim] };
     let mut vars = Vec::new();
     for pair in widths.windows(2) {
         // Glorot-uniform weights, zero bias.
         let bound = (6.0 / (pair[0] + pair[1]) as f64).sqrt() as f32;
         let w: Vec<f32> = (0..pair[0] * pair[1]).map(|_| rng.gen_range(-bound..bound)).collect();
-        let w = Var::from_tensor(&Tensor::from_vec(w, (pair[0], pair[1]), &device).map_err(candle)?).map_err(candle)?;
+        let w = Var::from_tensor(&Tensor::from_vec(w, (pair[0], pair[1]), &device).map_err(candle)?)
+            .map_err(candle)?;
         let b = Var::zeros(pair[1], DType::F32, &device).map_err(candle)?;
         vars.push((w, b));
     }
-    let params = ParamsAdamW {
-        lr: config.learning_rate,
-        weight_decay: config.weight_decay,
-        ..ParamsAdamW::default()
-    };
-    let mut optimizer =
-        AdamW::new(vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect(), params).map_err(candle)?;
+    let params =
+        ParamsAdamW { lr: config.learning_rate, weight_decay: config.weight_decay, ..ParamsAdamW::default() };
+    let mut optimizer = AdamW::new(vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect(), params)
+        .map_err(candle)?;
     let forward = |x: &Tensor| -> candle_core::Result<Tensor> {
         let mut h = x.clone();
         for (i, (w, b)) in vars.iter().enumerate() {
@@ -199,7 +158,8 @@ pub fn train(
             };
             let (a, p, n) = (index(|t| t.0), index(|t| t.1), index(|t| t.2));
             let loss = (|| -> candle_core::Result<(Tensor, Tensor, Tensor)> {
-                let (xa, xp, xn) = (e.index_select(&a?, 0)?, e.index_select(&p?, 0)?, e.index_select(&n?, 0)?);
+                let (xa, xp, xn) =
+                    (e.index_select(&a?, 0)?, e.index_select(&p?, 0)?, e.index_select(&n?, 0)?);
                 let d_ap = (&xa - &xp)?.sqr()?.sum(1)?;
                 let d_an = (&xa - &xn)?.sqr()?.sum(1)?;
                 let triplet = (d_ap - d_an)?.affine(1.0, f64::from(config.margin))?.relu()?;
@@ -215,7 +175,8 @@ pub fn train(
             sum += total.to_scalar::<f32>().map_err(candle)?;
             sum_triplet += triplet_values.iter().sum::<f32>() / triplet_values.len() as f32;
             sum_embedding += size.mean_all().and_then(|t| t.to_scalar::<f32>()).map_err(candle)?;
-            sum_active += triplet_values.iter().filter(|&&v| v > 0.0).count() as f32 / triplet_values.len() as f32;
+            sum_active +=
+                triplet_values.iter().filter(|&&v| v > 0.0).count() as f32 / triplet_values.len() as f32;
         }
         let n = batches as f32;
         report(&EpochReport {
@@ -273,15 +234,17 @@ fn mine(d: &[Vec<f32>], labels: &[u32], margin: f32, mining: Mining) -> Vec<(u32
         let by_distance = |x: &usize, y: &usize| d[a][*x].total_cmp(&d[a][*y]);
         match mining {
             Mining::BatchHard => {
-                if let (Some(p), Some(neg)) = (positives.max_by(by_distance), negatives().min_by(by_distance)) {
+                if let (Some(p), Some(neg)) = (positives.max_by(by_distance), negatives().min_by(by_distance))
+                {
                     out.push((a as u32, p as u32, neg as u32));
                 }
             }
             Mining::SemiHard => {
                 for p in positives {
                     let d_ap = d[a][p];
-                    let semi_hard =
-                        negatives().filter(|&j| d[a][j] > d_ap && d[a][j] < d_ap + margin).min_by(by_distance);
+                    let semi_hard = negatives()
+                        .filter(|&j| d[a][j] > d_ap && d[a][j] < d_ap + margin)
+                        .min_by(by_distance);
                     if let Some(neg) = semi_hard.or_else(|| negatives().max_by(by_distance)) {
                         out.push((a as u32, p as u32, neg as u32));
                     }
@@ -345,7 +308,8 @@ mod tests {
         let trained: Vec<Vec<f32>> = test.iter().map(embed).collect();
         let reference: Vec<Vec<f32>> = features.iter().map(embed).collect();
         let raw: Vec<Vec<f32>> = test.iter().cloned().map(crate::retrieval::normalize).collect();
-        let raw_reference: Vec<Vec<f32>> = features.iter().cloned().map(crate::retrieval::normalize).collect();
+        let raw_reference: Vec<Vec<f32>> =
+            features.iter().cloned().map(crate::retrieval::normalize).collect();
         let after = crate::retrieval::evaluate(&trained, &test_labels, &reference, &labels);
         let before = crate::retrieval::evaluate(&raw, &test_labels, &raw_reference, &labels);
         assert!(after.precision_at_5 > before.precision_at_5 + 0.05, "{before:?} -> {after:?}");

@@ -3,8 +3,12 @@
 mod common;
 
 use common::{model_bytes, photo};
+use vitrine::engine::{self, Net, Tensor};
 use vitrine::geometry::Rect;
-use vitrine::models::{Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker, LANDMARK_NAMES};
+use vitrine::head::{Head, Layer};
+use vitrine::models::{
+    Backbone, Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker, LANDMARK_NAMES,
+};
 use vitrine::photo::{Limits, Photo};
 use vitrine::Error;
 
@@ -143,12 +147,12 @@ fn embeddings_group_garments_of_a_kind() {
         let images = lines.iter().filter(|l| l.split(',').nth(2) == Some(kind)).take(16);
         picked.extend(images.map(|l| (k, l.split(',').next().unwrap().to_string())));
     }
-    let embedder = Embedder::new(&model_bytes(Embedder::FILE)).unwrap();
+    let backbone = Backbone::new(&model_bytes(Backbone::FILE)).unwrap();
     let vectors: Vec<Vec<f32>> = picked
         .iter()
         .map(|(_, image)| {
             let bytes = common::read(&dir.join("images").join(format!("{image}.jpg")));
-            embedder.embed_whole(&Photo::decode(&bytes, image, &Limits::default()).unwrap()).unwrap()
+            backbone.feature(&Photo::decode(&bytes, image, &Limits::default()).unwrap()).unwrap()
         })
         .collect();
     let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
@@ -163,4 +167,88 @@ fn embeddings_group_garments_of_a_kind() {
     println!("precision@5 over {} photos of {kinds:?}: {precision:.3}", vectors.len());
     // Chance is about 0.19; ImageNet features should be far above it.
     assert!(precision > 0.6, "precision@5 {precision}");
+}
+
+fn unit(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The shipped embedder computes exactly what `vitrine eval` scored: the backbone's unit feature
+/// through the int8 head stored in the same file.
+#[test]
+fn the_shipped_embedder_is_the_backbone_with_its_trained_head() {
+    let Some(photo) = load_photo("messi5.jpg") else {
+        return;
+    };
+    let (head, metadata) = engine::read_head(Embedder::FILE, &model_bytes(Embedder::FILE)).unwrap();
+    println!("{metadata:?}");
+    assert_eq!((head.inputs(), head.dim()), (Backbone::DIM, Embedder::DIM));
+    let backbone_sha = metadata.iter().find(|(k, _)| k == "backbone_sha256").map(|(_, v)| v.as_str());
+    assert_eq!(backbone_sha, vitrine::models::expected_sha256(Backbone::FILE));
+
+    let embedder = Embedder::new(&model_bytes(Embedder::FILE)).unwrap();
+    let backbone = Backbone::new(&model_bytes(Backbone::FILE)).unwrap();
+    let whole = embedder.embed_whole(&photo).unwrap();
+    let expected = unit(head.embed(&backbone.feature(&photo).unwrap()));
+    assert_eq!(whole.len(), Embedder::DIM);
+    let cos = cosine(&whole, &expected);
+    assert!(cos > 0.9999, "cosine {cos}");
+}
+
+/// `append_head` writes a graph tract runs (normalisation, int8 weights, ReLU between layers)
+/// and that computes the quantized head on the backbone's unit feature.
+#[test]
+fn a_head_appended_to_the_backbone_runs_in_tract() {
+    let Some(photo) = load_photo("messi5.jpg") else {
+        return;
+    };
+    // A fixed pseudo-random two-layer head: 1280 -> 16 -> 8.
+    let mut state = 0x2545_f491_u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        (state as f32 / u32::MAX as f32) - 0.5
+    };
+    let mut layer = |inputs: usize, outputs: usize| Layer {
+        inputs,
+        outputs,
+        weights: (0..inputs * outputs).map(|_| next()).collect(),
+        bias: (0..outputs).map(|_| next()).collect(),
+    };
+    let head = Head { layers: vec![layer(1280, 16), layer(16, 8)] };
+    let bytes =
+        engine::append_head("test.onnx", &model_bytes(Backbone::FILE), &head, "out", &[("k", "v".into())])
+            .unwrap();
+    let (read_back, metadata) = engine::read_head("test.onnx", &bytes).unwrap();
+    assert_eq!(read_back, head.quantized());
+    assert_eq!(metadata, vec![("k".to_string(), "v".to_string())]);
+
+    let net = Net::load("test.onnx", &bytes, &[1, 3, 224, 224], &["out"]).unwrap();
+    let backbone =
+        Net::load(Backbone::FILE, &model_bytes(Backbone::FILE), &[1, 3, 224, 224], &["features"]).unwrap();
+    let pixels: Vec<f32> = photo
+        .sample(
+            224,
+            224,
+            &vitrine::photo::Affine::square_around(224, &Rect::new(200.0, 100.0, 300.0, 250.0)),
+            [127.0; 3],
+        )
+        .iter()
+        .map(|v| (v - 127.0) / 128.0)
+        .collect();
+    let input = Tensor::new(vec![1, 3, 224, 224], pixels);
+    let out = net.run(input.clone()).unwrap().remove(0);
+    assert_eq!(out.shape, vec![1, 8]);
+    let feature = unit(backbone.run(input).unwrap().remove(0).data);
+    let expected = head.quantized().embed(&feature);
+    for (a, b) in out.data.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "{:?} vs {expected:?}", out.data);
+    }
 }

@@ -18,7 +18,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 const DETECTOR: &[u8] = include_bytes!("../models/pose_detector.onnx");
 const LANDMARKS: &[u8] = include_bytes!("../models/pose_landmarks_lite.onnx");
 const SSD: &[u8] = include_bytes!("../models/ssd_oidv4.onnx");
-const EMBEDDER: &[u8] = include_bytes!("../models/efficientnet_lite0.onnx");
+const EMBEDDER: &[u8] = include_bytes!("../models/vitrine_embedder.onnx");
 
 fn png(image: RgbImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());

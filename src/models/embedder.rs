@@ -1,5 +1,7 @@
-//! EfficientNet-Lite0 (ImageNet) up to its global average pool: one 1280-d feature per image
-//! region, L2-normalised so that cosine similarity is a dot product.
+//! The garment embedder: EfficientNet-Lite0 (ImageNet) up to its global average pool, then the
+//! head trained with the weighted triplet loss (`vitrine train`, issue 5), one 128-d embedding per
+//! image region, L2-normalised so that cosine similarity is a dot product. `Backbone` is the same
+//! network without the head: its 1280-d pooled feature is what the head is trained on.
 
 use super::verify;
 use crate::engine::{Net, Tensor};
@@ -10,25 +12,21 @@ use crate::photo::{Affine, Photo};
 /// Input side (NCHW, RGB as (x - 127) / 128).
 const SIZE: usize = 224;
 
+/// One network from a region to a unit vector; `Embedder` and `Backbone` differ only in file.
 #[derive(Debug)]
-pub struct Embedder {
+struct RegionNet {
     net: Net,
 }
 
-impl Embedder {
-    pub const FILE: &'static str = "efficientnet_lite0.onnx";
-    pub const DIM: usize = 1280;
-
-    pub fn new(bytes: &[u8]) -> Result<Embedder> {
-        verify(Self::FILE, bytes)?;
-        let net = Net::load(Self::FILE, bytes, &[1, 3, SIZE, SIZE], &["features"])?;
-        Ok(Embedder { net })
+impl RegionNet {
+    fn new(file: &str, bytes: &[u8], output: &str) -> Result<RegionNet> {
+        verify(file, bytes)?;
+        Ok(RegionNet { net: Net::load(file, bytes, &[1, 3, SIZE, SIZE], &[output])? })
     }
 
-    /// The embedding of `region` (photo pixels). The region is widened to a square around its
-    /// centre so the garment keeps its shape; what falls outside the photo is mid-grey, which
-    /// the network sees as zero.
-    pub fn embed(&self, photo: &Photo, region: &Rect) -> Result<Vec<f32>> {
+    /// The region is widened to a square around its centre so the garment keeps its shape;
+    /// what falls outside the photo is mid-grey, which the network sees as zero.
+    fn embed(&self, photo: &Photo, region: &Rect) -> Result<Vec<f32>> {
         let map = Affine::square_around(SIZE, region);
         let hwc = photo.sample(SIZE, SIZE, &map, [127.0; 3]);
         let mut chw = vec![0.0; 3 * SIZE * SIZE];
@@ -37,13 +35,55 @@ impl Embedder {
                 chw[ch * SIZE * SIZE + i] = (v - 127.0) / 128.0;
             }
         }
-        let features = self.net.run(Tensor::new(vec![1, 3, SIZE, SIZE], chw))?.remove(0).data;
-        Ok(normalize(features))
+        let out = self.net.run(Tensor::new(vec![1, 3, SIZE, SIZE], chw))?.remove(0).data;
+        Ok(normalize(out))
+    }
+}
+
+fn whole(photo: &Photo) -> Rect {
+    Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32)
+}
+
+/// The shipped embedder: backbone + trained head.
+#[derive(Debug)]
+pub struct Embedder(RegionNet);
+
+impl Embedder {
+    pub const FILE: &'static str = "vitrine_embedder.onnx";
+    pub const OUTPUT: &'static str = "embedding";
+    pub const DIM: usize = 128;
+
+    pub fn new(bytes: &[u8]) -> Result<Embedder> {
+        RegionNet::new(Self::FILE, bytes, Self::OUTPUT).map(Embedder)
+    }
+
+    /// The embedding of `region` (photo pixels).
+    pub fn embed(&self, photo: &Photo, region: &Rect) -> Result<Vec<f32>> {
+        self.0.embed(photo, region)
     }
 
     /// The embedding of a whole image (a catalog product photo).
     pub fn embed_whole(&self, photo: &Photo) -> Result<Vec<f32>> {
-        self.embed(photo, &Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32))
+        self.0.embed(photo, &whole(photo))
+    }
+}
+
+/// The frozen backbone alone: the features `vitrine train` trains the head on.
+#[derive(Debug)]
+pub struct Backbone(RegionNet);
+
+impl Backbone {
+    pub const FILE: &'static str = "efficientnet_lite0.onnx";
+    pub const OUTPUT: &'static str = "features";
+    pub const DIM: usize = 1280;
+
+    pub fn new(bytes: &[u8]) -> Result<Backbone> {
+        RegionNet::new(Self::FILE, bytes, Self::OUTPUT).map(Backbone)
+    }
+
+    /// The unit-length feature of a whole image.
+    pub fn feature(&self, photo: &Photo) -> Result<Vec<f32>> {
+        self.0.embed(photo, &whole(photo))
     }
 }
 

@@ -13,7 +13,7 @@ pub mod pose_detector;
 pub mod pose_landmarks;
 pub mod ssd;
 
-pub use embedder::Embedder;
+pub use embedder::{Backbone, Embedder};
 pub use pose_detector::{PersonDetection, PoseDetector, Roi};
 pub use pose_landmarks::{Landmark, PersonMask, Pose, PoseLandmarker, LANDMARK_NAMES};
 pub use ssd::{Detection, Label, ObjectDetector};

@@ -75,6 +75,8 @@ pub fn gunzip(path: &Path) -> Result<Vec<u8>> {
 struct Row {
     id: String,
     title: String,
+    /// The product type (the dataset's class), the label `vitrine train --catalog` learns from.
+    kind: String,
     wear: &'static str,
     photo: String,
     price: String,
@@ -111,6 +113,7 @@ fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCod
         write_atomic(&out.join(&photo), png.get_ref())?;
         rows.push(Row {
             title: format!("{name} {i:04}"),
+            kind: name.to_string(),
             price: format!("EUR {}.99", 9 + (i * 7919) % 90),
             id,
             wear,
@@ -155,6 +158,7 @@ fn clothing(out: &Path, dataset: &Path, senders: Option<&str>) -> Result<ExitCod
         rows.push(Row {
             id: format!("cd-{image}"),
             title: format!("{label} {}", &image[..8]),
+            kind: label.to_string(),
             wear,
             photo: photos.join(format!("{image}.jpg")).display().to_string(),
             price: String::new(),
@@ -171,10 +175,10 @@ fn clothing(out: &Path, dataset: &Path, senders: Option<&str>) -> Result<ExitCod
 fn write_catalog(out: &Path, rows: &[Row]) -> Result<()> {
     fs::create_dir_all(out.join("products"))?;
     let mut csv = csv::Writer::from_writer(Vec::new());
-    csv.write_record(["id", "title", "link", "image", "price", "gender", "wear"])?;
+    csv.write_record(["id", "title", "link", "image", "price", "gender", "wear", "product_type"])?;
     for r in rows {
         let link = format!("products/{}.html", r.id);
-        csv.write_record([&r.id, &r.title, &link, &r.photo, &r.price, "unisex", r.wear])?;
+        csv.write_record([&r.id, &r.title, &link, &r.photo, &r.price, "unisex", r.wear, &r.kind])?;
         let photo = if Path::new(&r.photo).is_absolute() {
             format!("../images/{}.jpg", r.id)
         } else {

@@ -11,15 +11,17 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use vitrine::models::{expected_sha256, Embedder};
+use vitrine::engine;
+use vitrine::head::Head;
+use vitrine::models::{expected_sha256, Backbone, Embedder};
 use vitrine::photo::{Limits, Photo};
 use vitrine::retrieval::{evaluate, normalize, Metrics, Pca};
-use vitrine::train::{train, Head, Mining, TrainConfig};
+use vitrine::train::{train, Mining, TrainConfig};
 
 use crate::datasets::{clothing_wear, gunzip, FASHION_CLASSES};
 use crate::{read, write_atomic};
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum DatasetArg {
     /// ../shared/data/clothing-dataset (CC0), split by sender_id: 20% test, 10% validation.
     Clothing,
@@ -40,14 +42,26 @@ pub enum SplitArg {
     Test,
 }
 
+/// What to learn from or evaluate on: public datasets and/or a retailer's catalog.
 #[derive(Args)]
 pub struct DataArgs {
+    /// A public dataset; repeat to combine several (their labels are kept apart).
     #[arg(long, value_enum)]
-    dataset: DatasetArg,
-    /// The dataset's folder (default: ../shared/data/clothing-dataset or
-    /// /usr/share/datasets/fashion-mnist).
-    #[arg(long)]
-    data: Option<PathBuf>,
+    dataset: Vec<DatasetArg>,
+    /// A catalog CSV (as `vitrine index build` reads), labelled by --label-column; split by a
+    /// hash of the product id: 20% test, 10% validation.
+    #[arg(long, requires = "images")]
+    catalog: Option<PathBuf>,
+    /// Folder the catalog's image paths are relative to.
+    #[arg(long, requires = "catalog")]
+    images: Option<PathBuf>,
+    /// The catalog column whose value is the product's label (positives share it).
+    #[arg(long, default_value = "product_type")]
+    label_column: String,
+    #[arg(long, default_value = "../shared/data/clothing-dataset")]
+    clothing_dir: PathBuf,
+    #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
+    fashion_mnist_dir: PathBuf,
     /// Fashion-MNIST: training items taken (the last 1,000 of them are the validation split).
     #[arg(long, default_value_t = 7000)]
     train_items: usize,
@@ -65,7 +79,7 @@ pub struct DataArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// The head file to write.
+    /// The embedder to write: the backbone with the trained head, one ONNX file.
     #[arg(long)]
     out: PathBuf,
     #[arg(long, value_enum, default_value = "semi-hard")]
@@ -93,9 +107,10 @@ pub struct TrainArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// A head made by `vitrine train` (the raw and PCA rows are always shown).
+    /// An embedder written by `vitrine train` (e.g. models/vitrine_embedder.onnx): its head is
+    /// scored beside the raw and PCA rows, on the same cached backbone features.
     #[arg(long)]
-    head: Option<PathBuf>,
+    embedder: Option<PathBuf>,
     /// Which held-out split: tune on validation, report on test.
     #[arg(long, value_enum, default_value = "test")]
     split: SplitArg,
@@ -115,24 +130,82 @@ struct Split {
 }
 
 struct Dataset {
-    name: &'static str,
+    name: String,
     train: Split,
     validation: Split,
     test: Split,
     label_names: Vec<String>,
 }
 
-fn load(args: &DataArgs) -> Result<Dataset> {
-    match args.dataset {
-        DatasetArg::Clothing => {
-            let dir = args.data.clone().unwrap_or_else(|| "../shared/data/clothing-dataset".into());
-            clothing(&dir)
-        }
-        DatasetArg::FashionMnist => {
-            let dir = args.data.clone().unwrap_or_else(|| "/usr/share/datasets/fashion-mnist".into());
-            fashion_mnist(&dir, args.train_items, args.test_items)
-        }
+fn load(args: &DataArgs) -> Result<Vec<Dataset>> {
+    let mut sets = Vec::new();
+    for dataset in &args.dataset {
+        sets.push(match dataset {
+            DatasetArg::Clothing => clothing(&args.clothing_dir)?,
+            DatasetArg::FashionMnist => {
+                fashion_mnist(&args.fashion_mnist_dir, args.train_items, args.test_items)?
+            }
+        });
     }
+    if let (Some(csv), Some(images)) = (&args.catalog, &args.images) {
+        sets.push(catalog(csv, images, &args.label_column)?);
+    }
+    if sets.is_empty() {
+        bail!(
+            "nothing to learn from: give --dataset clothing|fashion-mnist and/or --catalog FILE --images DIR"
+        );
+    }
+    Ok(sets)
+}
+
+/// The split an item falls in by a hash of what groups it: 20% test, 10% validation, the rest
+/// training.
+fn split_of(group: &str) -> usize {
+    match Sha256::digest(group.as_bytes())[0] % 10 {
+        0 | 1 => 2,
+        2 => 1,
+        _ => 0,
+    }
+}
+
+fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset> {
+    let name = csv_path.display().to_string();
+    let bytes = read(csv_path)?;
+    let products = vitrine::catalog::parse(&name, &bytes)?;
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    let headers = reader.headers()?.clone();
+    let Some(column) = headers.iter().position(|h| h.trim().eq_ignore_ascii_case(label_column)) else {
+        bail!("{name}: no '{label_column}' column to take labels from; name one with --label-column (columns: {})", headers.iter().collect::<Vec<_>>().join(", "));
+    };
+    let tag = format!("catalog-{}", &hex(&Sha256::digest(&bytes))[..12]);
+    let mut label_names: Vec<String> = Vec::new();
+    let mut splits: [Split; 3] = ["train", "validation", "test"].map(|n| Split {
+        name: format!("{tag}-{n}"),
+        sources: Vec::new(),
+        labels: Vec::new(),
+    });
+    for (product, record) in products.iter().zip(reader.records()) {
+        let label = record?.get(column).unwrap_or("").trim().to_string();
+        if label.is_empty() {
+            bail!("{name}: product '{}' has an empty '{label_column}'", product.id);
+        }
+        if product.image.starts_with("http://") || product.image.starts_with("https://") {
+            bail!("{name}: product '{}': image '{}' is a URL; download the images and give paths under --images", product.id, product.image);
+        }
+        let id = label_names.iter().position(|l| *l == label).unwrap_or_else(|| {
+            label_names.push(label);
+            label_names.len() - 1
+        });
+        let split = &mut splits[split_of(&product.id)];
+        split.sources.push(Source::File(images.join(&product.image)));
+        split.labels.push(id as u32);
+    }
+    let [train, validation, test] = splits;
+    Ok(Dataset { name: name.clone(), train, validation, test, label_names })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn clothing(dir: &Path) -> Result<Dataset> {
@@ -140,8 +213,11 @@ fn clothing(dir: &Path) -> Result<Dataset> {
     let text = fs::read_to_string(&csv_path)
         .with_context(|| format!("{}: cannot read (see ../shared/README.md)", csv_path.display()))?;
     let mut label_names: Vec<String> = Vec::new();
-    let mut splits: [Split; 3] = ["train", "validation", "test"]
-        .map(|n| Split { name: format!("clothing-{n}"), sources: Vec::new(), labels: Vec::new() });
+    let mut splits: [Split; 3] = ["train", "validation", "test"].map(|n| Split {
+        name: format!("clothing-{n}"),
+        sources: Vec::new(),
+        labels: Vec::new(),
+    });
     for (n, line) in text.lines().skip(1).enumerate() {
         let [image, sender, label, _kids] = line.split(',').collect::<Vec<_>>()[..] else {
             bail!("{} line {}: expected 4 columns", csv_path.display(), n + 2);
@@ -154,49 +230,52 @@ fn clothing(dir: &Path) -> Result<Dataset> {
             label_names.len() - 1
         });
         // By sender: one person's photos share background and light, so they stay together.
-        let bucket = Sha256::digest(sender.as_bytes())[0] % 10;
-        let split = match bucket {
-            0 | 1 => 2,
-            2 => 1,
-            _ => 0,
-        };
+        let split = split_of(sender);
         splits[split].sources.push(Source::File(dir.join("images").join(format!("{image}.jpg"))));
         splits[split].labels.push(id as u32);
     }
     let [train, validation, test] = splits;
-    Ok(Dataset { name: "clothing", train, validation, test, label_names })
+    Ok(Dataset { name: "clothing".into(), train, validation, test, label_names })
 }
 
 fn fashion_mnist(dir: &Path, train_items: usize, test_items: usize) -> Result<Dataset> {
     let read_split = |prefix: &str, take: usize| -> Result<(Vec<Source>, Vec<u32>)> {
         let images = gunzip(&dir.join(format!("{prefix}-images-idx3-ubyte.gz")))?;
         let labels = gunzip(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")))?;
-        if images.len() < 16 || labels.len() < 8 || images[..4] != [0, 0, 8, 3] || labels[..4] != [0, 0, 8, 1] {
+        if images.len() < 16 || labels.len() < 8 || images[..4] != [0, 0, 8, 3] || labels[..4] != [0, 0, 8, 1]
+        {
             bail!("{}: not Fashion-MNIST idx files", dir.display());
         }
         let n = (u32::from_be_bytes(labels[4..8].try_into().unwrap()) as usize).min(take);
-        let sources = (0..n).map(|i| Source::Pixels(images[16 + i * 784..16 + (i + 1) * 784].to_vec())).collect();
+        let sources =
+            (0..n).map(|i| Source::Pixels(images[16 + i * 784..16 + (i + 1) * 784].to_vec())).collect();
         Ok((sources, labels[8..8 + n].iter().map(|&l| u32::from(l)).collect()))
     };
     if train_items <= 1000 {
         bail!("--train-items must be above 1000: the last 1000 are the validation split");
     }
     let (mut sources, mut labels) = read_split("train", train_items)?;
-    let validation =
-        Split { name: "fashion-mnist-validation".into(), sources: sources.split_off(train_items - 1000), labels: labels.split_off(train_items - 1000) };
+    let validation = Split {
+        name: "fashion-mnist-validation".into(),
+        sources: sources.split_off(train_items - 1000),
+        labels: labels.split_off(train_items - 1000),
+    };
     let train = Split { name: format!("fashion-mnist-train{}", train_items - 1000), sources, labels };
     let (sources, labels) = read_split("t10k", test_items)?;
     let test = Split { name: format!("fashion-mnist-test{test_items}"), sources, labels };
     let label_names = FASHION_CLASSES.iter().map(|(name, _)| name.to_string()).collect();
-    Ok(Dataset { name: "fashion-mnist", train, validation, test, label_names })
+    Ok(Dataset { name: "fashion-mnist".into(), train, validation, test, label_names })
 }
 
 fn photo_of(source: &Source) -> Result<Photo> {
     match source {
-        Source::File(path) => Ok(Photo::decode(&read(path)?, &path.display().to_string(), &Limits::default())?),
+        Source::File(path) => {
+            Ok(Photo::decode(&read(path)?, &path.display().to_string(), &Limits::default())?)
+        }
         Source::Pixels(pixels) => {
             // As `vitrine catalog fashion-mnist` shows them: a product on white, 4x larger.
-            let small = image::GrayImage::from_fn(28, 28, |x, y| image::Luma([255 - pixels[(y * 28 + x) as usize]]));
+            let small =
+                image::GrayImage::from_fn(28, 28, |x, y| image::Luma([255 - pixels[(y * 28 + x) as usize]]));
             let big = image::imageops::resize(&small, 112, 112, image::imageops::FilterType::CatmullRom);
             Ok(Photo::from_image(image::DynamicImage::ImageLuma8(big)))
         }
@@ -211,8 +290,8 @@ struct FeatureCache {
 }
 
 /// The backbone's (unit-length) feature of every item of `split`, from the cache when there.
-fn features(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
-    let backbone = expected_sha256(Embedder::FILE).context("the embedder is not in models/MANIFEST")?;
+fn features_of(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
+    let backbone = expected_sha256(Backbone::FILE).context("the backbone is not in models/MANIFEST")?;
     let path = args.cache.join(format!("{}-{}.features", split.name, &backbone[..12]));
     if let Ok(bytes) = fs::read(&path) {
         if let Ok(cache) = postcard::from_bytes::<FeatureCache>(&bytes) {
@@ -221,10 +300,13 @@ fn features(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
             }
         }
     }
-    let embedder = Embedder::new(&read(&args.models.join(Embedder::FILE))?)?;
+    let backbone_net = Backbone::new(&read(&args.models.join(Backbone::FILE))?)?;
     let bar = ProgressBar::new(split.sources.len() as u64).with_style(
-        ProgressStyle::with_template(&format!("{} features {{bar:40}} {{pos}}/{{len}}, eta {{eta}}", split.name))
-            .unwrap(),
+        ProgressStyle::with_template(&format!(
+            "{} features {{bar:40}} {{pos}}/{{len}}, eta {{eta}}",
+            split.name
+        ))
+        .unwrap(),
     );
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = split.sources.len().div_ceil(threads).max(1);
@@ -233,12 +315,12 @@ fn features(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
             .sources
             .chunks(chunk)
             .map(|sources| {
-                let (embedder, bar) = (&embedder, bar.clone());
+                let (backbone_net, bar) = (&backbone_net, bar.clone());
                 s.spawn(move || {
                     sources
                         .iter()
                         .map(|source| {
-                            let feature = embedder.embed_whole(&photo_of(source)?)?;
+                            let feature = backbone_net.feature(&photo_of(source)?)?;
                             bar.inc(1);
                             Ok(feature)
                         })
@@ -256,35 +338,39 @@ fn features(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
     Ok(cache.features)
 }
 
-const HEAD_MAGIC: &str = "vitrine-head-1";
-
-/// A trained head with what made it.
-#[derive(Serialize, Deserialize)]
-struct HeadFile {
-    magic: String,
-    backbone: String,
-    trained_on: String,
-    settings: String,
-    head: Head,
-}
-
+/// The head inside an embedder written by `vitrine train`, checked to sit on this backbone.
 fn read_head(path: &Path) -> Result<Head> {
-    let file: HeadFile = postcard::from_bytes(&read(path)?)
-        .ok()
-        .filter(|f: &HeadFile| f.magic == HEAD_MAGIC)
-        .with_context(|| format!("{}: not a head written by `vitrine train`", path.display()))?;
-    let backbone = expected_sha256(Embedder::FILE).unwrap_or_default();
-    if file.backbone != backbone {
-        bail!("{}: trained on backbone features of {}, not of this {} ({backbone}); train it again", path.display(), file.backbone, Embedder::FILE);
+    let (head, metadata) = engine::read_head(&path.display().to_string(), &read(path)?)?;
+    let backbone = expected_sha256(Backbone::FILE).unwrap_or_default();
+    let trained_on = metadata.iter().find(|(k, _)| k == "backbone_sha256").map(|(_, v)| v.as_str());
+    if trained_on != Some(backbone) {
+        bail!(
+            "{}: its head was trained on features of backbone {}, not of this {} ({backbone}); train it again",
+            path.display(),
+            trained_on.unwrap_or("(unknown)"),
+            Backbone::FILE
+        );
     }
-    Ok(file.head)
+    Ok(head)
 }
 
 pub fn run_train(args: TrainArgs) -> Result<ExitCode> {
-    let dataset = load(&args.data)?;
+    let datasets = load(&args.data)?;
     let started = std::time::Instant::now();
-    let features = features(&dataset.train, &args.data)?;
-    println!("{}: {} training items, {} labels; features in {:.1} s", dataset.name, features.len(), dataset.label_names.len(), started.elapsed().as_secs_f64());
+    // Labels of different datasets are kept apart: each gets its own range.
+    let (mut features, mut labels, mut described) = (Vec::new(), Vec::new(), Vec::new());
+    for dataset in &datasets {
+        let offset = labels.iter().max().map_or(0, |m| m + 1);
+        features.extend(features_of(&dataset.train, &args.data)?);
+        labels.extend(dataset.train.labels.iter().map(|l| l + offset));
+        described.push(format!(
+            "{} ({} items, {} labels)",
+            dataset.train.name,
+            dataset.train.labels.len(),
+            dataset.label_names.len()
+        ));
+    }
+    println!("training on {}; features in {:.1} s", described.join(" + "), started.elapsed().as_secs_f64());
     let config = TrainConfig {
         dim: args.dim,
         hidden: args.hidden,
@@ -300,7 +386,7 @@ pub fn run_train(args: TrainArgs) -> Result<ExitCode> {
         ..TrainConfig::default()
     };
     let started = std::time::Instant::now();
-    let head = train(&features, &dataset.train.labels, &config, |r| {
+    let head = train(&features, &labels, &config, |r| {
         println!(
             "epoch {:3}  loss {:.4}  (triplet {:.4}, size {:.4}, {:.0}% of triplets active)",
             r.epoch,
@@ -311,54 +397,70 @@ pub fn run_train(args: TrainArgs) -> Result<ExitCode> {
         );
     })?;
     println!("trained in {:.1} s", started.elapsed().as_secs_f64());
-    let file = HeadFile {
-        magic: HEAD_MAGIC.into(),
-        backbone: expected_sha256(Embedder::FILE).unwrap_or_default().into(),
-        trained_on: format!("{} ({} items)", dataset.train.name, features.len()),
-        settings: format!("{config:?}"),
-        head,
-    };
-    write_atomic(&args.out, &postcard::to_allocvec(&file)?)?;
-    println!("{}: head {} -> {}", args.out.display(), file.head.layers[0].inputs, file.head.dim());
+    let backbone_path = args.data.models.join(Backbone::FILE);
+    let backbone = read(&backbone_path)?;
+    vitrine::models::verify(Backbone::FILE, &backbone)?;
+    let metadata = [
+        ("backbone_sha256", expected_sha256(Backbone::FILE).unwrap_or_default().to_string()),
+        ("trained_on", described.join(" + ")),
+        ("settings", format!("{config:?}")),
+        ("recipe", "vitrine train (weighted triplet loss, issue 5); see models/README.md".to_string()),
+    ];
+    let onnx =
+        engine::append_head(&args.out.display().to_string(), &backbone, &head, Embedder::OUTPUT, &metadata)?;
+    write_atomic(&args.out, &onnx)?;
+    println!(
+        "{}: {} + head {} -> {} ({} bytes, sha256 {})",
+        args.out.display(),
+        Backbone::FILE,
+        head.inputs(),
+        head.dim(),
+        onnx.len(),
+        hex(&Sha256::digest(&onnx))
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn run_eval(args: EvalArgs) -> Result<ExitCode> {
-    let dataset = load(&args.data)?;
-    let held_out = match args.split {
-        SplitArg::Validation => &dataset.validation,
-        SplitArg::Test => &dataset.test,
-    };
-    let train_features = features(&dataset.train, &args.data)?;
-    let test_features = features(held_out, &args.data)?;
-    println!(
-        "{}: {} held-out items ({}) against {} training items, {} labels",
-        dataset.name,
-        test_features.len(),
-        held_out.name,
-        train_features.len(),
-        dataset.label_names.len()
-    );
-    let mut rows: Vec<(String, Metrics)> = Vec::new();
-    let score = |project: &dyn Fn(&Vec<f32>) -> Vec<f32>| {
-        let test: Vec<Vec<f32>> = test_features.iter().map(|v| normalize(project(v))).collect();
-        let train: Vec<Vec<f32>> = train_features.iter().map(|v| normalize(project(v))).collect();
-        evaluate(&test, &held_out.labels, &train, &dataset.train.labels)
-    };
-    rows.push((format!("backbone {}-d, cosine", train_features[0].len()), score(&|v| v.clone())));
-    let pca = Pca::fit(&train_features, 128);
-    rows.push(("backbone, PCA to 128-d".into(), score(&|v| pca.project(v))));
-    if let Some(path) = &args.head {
-        let head = read_head(path)?;
-        rows.push((format!("trained head {}-d ({})", head.dim(), path.display()), score(&|v| head.embed(v))));
-    }
-    println!("| embedding | precision@5 | recall@1 | recall@5 | mAP@5 | 1-NN accuracy |");
-    println!("|---|---|---|---|---|---|");
-    for (name, m) in rows {
+    let head = args.embedder.as_deref().map(read_head).transpose()?;
+    for dataset in load(&args.data)? {
+        let held_out = match args.split {
+            SplitArg::Validation => &dataset.validation,
+            SplitArg::Test => &dataset.test,
+        };
+        let train_features = features_of(&dataset.train, &args.data)?;
+        let test_features = features_of(held_out, &args.data)?;
         println!(
-            "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            m.precision_at_5, m.recall_at_1, m.recall_at_5, m.map_at_5, m.nn1_accuracy
+            "\n{}: {} held-out items ({}) against {} training items, {} labels\n",
+            dataset.name,
+            test_features.len(),
+            held_out.name,
+            train_features.len(),
+            dataset.label_names.len()
         );
+        let mut rows: Vec<(String, Metrics)> = Vec::new();
+        let score = |project: &dyn Fn(&Vec<f32>) -> Vec<f32>| {
+            let test: Vec<Vec<f32>> = test_features.iter().map(|v| normalize(project(v))).collect();
+            let train: Vec<Vec<f32>> = train_features.iter().map(|v| normalize(project(v))).collect();
+            evaluate(&test, &held_out.labels, &train, &dataset.train.labels)
+        };
+        rows.push((format!("backbone {}-d, cosine", train_features[0].len()), score(&|v| v.clone())));
+        let pca = Pca::fit(&train_features, 128);
+        rows.push(("backbone, PCA to 128-d".into(), score(&|v| pca.project(v))));
+        if let (Some(head), Some(path)) = (&head, &args.embedder) {
+            rows.push((
+                format!("trained head {}-d ({})", head.dim(), path.display()),
+                score(&|v| head.embed(v)),
+            ));
+        }
+        println!("| embedding | precision@5 | recall@1 | recall@5 | mAP@5 | 1-NN accuracy |");
+        println!("|---|---|---|---|---|---|");
+        for (name, m) in rows {
+            println!(
+                "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                m.precision_at_5, m.recall_at_1, m.recall_at_5, m.map_at_5, m.nn1_accuracy
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
