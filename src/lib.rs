@@ -3,9 +3,9 @@
 //!
 //! The pipeline, in the order the modules read: [`photo`] (decode, limits, EXIF orientation) ->
 //! [`models`] (BlazePose detector and landmarks, the OpenImages SSD, the EfficientNet-Lite0
-//! embedder with its trained [`head`]) -> [`framing`] (the full-shot verdict) -> [`garments`] (boxes) -> crops and
-//! embeddings -> [`index`] (per-category search over a [`catalog`]) -> the [`look`]. [`pipeline`]
-//! runs them in that order. Only [`engine`] names tract types. Natively, with the `train`
+//! embedder with its trained [`head`]) -> [`framing`] (the full-shot verdict) -> [`garments`]
+//! (boxes) -> crops and embeddings -> [`index`] (per-category search over a [`catalog`]) -> the
+//! [`look`]. [`pipeline`] runs them in that order. Only [`engine`] names tract types. Natively, with the `train`
 //! feature, `train` fits the head with the weighted triplet loss and `retrieval` scores it.
 
 pub mod catalog;
