@@ -25,6 +25,7 @@ class ServiceWorkerPlugin {
       compilation.hooks.processAssets.tap({ name: 'vitrine-sw', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT }, () => {
         const shell = ['./', ...Object.keys(compilation.assets)
           .filter((name) => /^[^/]+\.(html|js|css|wasm)$/.test(name) || name.startsWith('samples/'))
+          .filter((name) => !name.startsWith('bench'))
           .sort()];
         const source = readFileSync(path.join(root, 'www', 'sw.js'), 'utf8')
           .replace('self.__SHELL__', JSON.stringify(shell));
@@ -36,7 +37,8 @@ class ServiceWorkerPlugin {
 
 export default {
   mode: 'production',
-  entry: { demo: './www/demo.js', 'vitrine-look': './www/widget.js' },
+  // bench: the browser benchmark page (bench.html), not part of the demo or the widget.
+  entry: { demo: './www/demo.js', 'vitrine-look': './www/widget.js', bench: './www/bench.js' },
   output: {
     path: path.join(root, 'dist'),
     filename: '[name].js',
@@ -64,6 +66,11 @@ export default {
           globOptions: { ignore: ['**/photos/**', '**/catalog.csv'] },
         },
         { from: 'www/samples.json', to: 'samples/samples.json' },
+        // onnxruntime-web for bench.html only (its ESM bundle, its SIMD wasm and that wasm's loader).
+        ...['ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'].map((f) => ({
+          // Already minified: keep terser off it.
+          from: path.join(root, 'node_modules', 'onnxruntime-web', 'dist', f), to: `ort/${f}`, noErrorOnMissing: true, info: { minimized: true },
+        })),
         ...['messi5.jpg', 'bus.jpg', 'zidane.jpg'].map((f) => ({
           from: path.join(samples, f), to: `samples/${f}`, noErrorOnMissing: true,
         })),

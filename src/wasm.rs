@@ -4,7 +4,8 @@
 use wasm_bindgen::prelude::*;
 
 use crate::catalog::Audience;
-use crate::models::{expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
+use crate::models::{self, expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
+use crate::photo::{Limits, Photo};
 use crate::{ModelBytes, Options, Pipeline};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -90,6 +91,41 @@ impl Vitrine {
         let look = self.pipeline.recommend(photo, name, &Options { audience, ..Options::default() })?;
         let serializer = serde_wasm_bindgen::Serializer::json_compatible();
         Ok(serde::Serialize::serialize(&look, &serializer)?)
+    }
+}
+
+/// One shipped network without pre- or post-processing, for the browser benchmark
+/// (`www/bench.js`): the plan its model struct runs, on a fixed input.
+#[wasm_bindgen(js_name = BareModel)]
+pub struct BareModel(models::BareModel);
+
+#[wasm_bindgen(js_class = BareModel)]
+impl BareModel {
+    /// `photo`: image bytes (any format the pipeline reads), the input of every run.
+    #[wasm_bindgen(constructor)]
+    pub fn new(file: &str, bytes: &[u8], photo: &[u8]) -> Result<BareModel, JsError> {
+        console_error_panic_hook::set_once();
+        let photo = Photo::decode(photo, "benchmark photo", &Limits::default())?;
+        Ok(BareModel(models::BareModel::new(file, bytes, &photo)?))
+    }
+
+    /// The input of every run, flat in the model's layout.
+    pub fn input(&self) -> Vec<f32> {
+        self.0.input().to_vec()
+    }
+
+    /// One run; the first output.
+    pub fn run(&self) -> Result<Vec<f32>, JsError> {
+        Ok(self.0.run()?)
+    }
+
+    /// Each shipped file's input shape, `{file: [n, ...]}`.
+    #[wasm_bindgen(unchecked_return_type = "Record<string, number[]>")]
+    pub fn shapes() -> Result<JsValue, JsError> {
+        let shapes: std::collections::BTreeMap<&str, [usize; 4]> =
+            models::SHIPPED.iter().map(|(file, signature)| (*file, signature.input)).collect();
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        Ok(serde::Serialize::serialize(&shapes, &serializer)?)
     }
 }
 

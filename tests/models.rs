@@ -252,3 +252,27 @@ fn a_head_appended_to_the_backbone_runs_in_tract() {
         assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "{:?} vs {expected:?}", out.data);
     }
 }
+
+/// What the benchmarks time: every shipped network bare, on a real photo; other files are refused
+/// by name.
+#[test]
+fn every_shipped_model_runs_bare() {
+    let Some(photo) = load_photo("messi5.jpg") else {
+        return;
+    };
+    for (file, signature) in vitrine::models::SHIPPED {
+        let model = vitrine::models::BareModel::new(file, &model_bytes(file), &photo).unwrap();
+        assert!(!model.run().unwrap().is_empty(), "{file}");
+        assert_eq!(model.input().len(), signature.input.iter().product::<usize>(), "{file}");
+        assert!(
+            model.input().iter().all(|v| (0.0..=1.0).contains(v)) && model.input().iter().any(|v| *v > 0.5)
+        );
+    }
+    let msg = vitrine::models::BareModel::new(Backbone::FILE, &model_bytes(Backbone::FILE), &photo)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("efficientnet_lite0.onnx") && msg.contains("is not a model the page loads"),
+        "{msg}"
+    );
+}

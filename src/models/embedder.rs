@@ -3,7 +3,7 @@
 //! image region, L2-normalised so that cosine similarity is a dot product. `Backbone` is the same
 //! network without the head: its 1280-d pooled feature is what the head is trained on.
 
-use super::verify;
+use super::{verify, Signature};
 use crate::engine::{Net, Tensor};
 use crate::error::Result;
 use crate::geometry::Rect;
@@ -19,9 +19,9 @@ struct RegionNet {
 }
 
 impl RegionNet {
-    fn new(file: &str, bytes: &[u8], output: &str) -> Result<RegionNet> {
+    fn new(file: &str, bytes: &[u8], signature: Signature) -> Result<RegionNet> {
         verify(file, bytes)?;
-        Ok(RegionNet { net: Net::load(file, bytes, &[1, 3, SIZE, SIZE], &[output])? })
+        Ok(RegionNet { net: signature.load(file, bytes)? })
     }
 
     /// The region is widened to a square around its centre so the garment keeps its shape;
@@ -52,9 +52,10 @@ impl Embedder {
     pub const FILE: &'static str = "vitrine_embedder.onnx";
     pub const OUTPUT: &'static str = "embedding";
     pub const DIM: usize = 128;
+    pub const SIGNATURE: Signature = Signature { input: [1, 3, SIZE, SIZE], outputs: &[Self::OUTPUT] };
 
     pub fn new(bytes: &[u8]) -> Result<Embedder> {
-        RegionNet::new(Self::FILE, bytes, Self::OUTPUT).map(Embedder)
+        RegionNet::new(Self::FILE, bytes, Self::SIGNATURE).map(Embedder)
     }
 
     /// The embedding of `region` (photo pixels).
@@ -76,9 +77,10 @@ impl Backbone {
     pub const FILE: &'static str = "efficientnet_lite0.onnx";
     pub const OUTPUT: &'static str = "features";
     pub const DIM: usize = 1280;
+    pub const SIGNATURE: Signature = Signature { input: [1, 3, SIZE, SIZE], outputs: &[Self::OUTPUT] };
 
     pub fn new(bytes: &[u8]) -> Result<Backbone> {
-        RegionNet::new(Self::FILE, bytes, Self::OUTPUT).map(Backbone)
+        RegionNet::new(Self::FILE, bytes, Self::SIGNATURE).map(Backbone)
     }
 
     /// The unit-length feature of a whole image.

@@ -5,7 +5,9 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::engine::{Net, Tensor};
 use crate::error::{Error, Result};
+use crate::photo::{Affine, Photo};
 
 mod anchors;
 pub mod embedder;
@@ -43,6 +45,71 @@ pub fn verify(file: &str, bytes: &[u8]) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A model's one f32 input shape and its outputs, in the order its struct reads them.
+#[derive(Debug, Clone, Copy)]
+pub struct Signature {
+    pub input: [usize; 4],
+    pub outputs: &'static [&'static str],
+}
+
+impl Signature {
+    fn load(&self, file: &str, bytes: &[u8]) -> Result<Net> {
+        Net::load(file, bytes, &self.input, self.outputs)
+    }
+}
+
+/// Every model file the page can load, with its signature.
+pub const SHIPPED: [(&str, Signature); 5] = [
+    (PoseDetector::FILE, PoseDetector::SIGNATURE),
+    (PoseLandmarker::FILE, PoseLandmarker::SIGNATURE),
+    (PoseLandmarker::LITE_FILE, PoseLandmarker::SIGNATURE),
+    (ObjectDetector::FILE, ObjectDetector::SIGNATURE),
+    (Embedder::FILE, Embedder::SIGNATURE),
+];
+
+/// One shipped network without its pre- and post-processing, for benchmarks: the same plan the
+/// model's struct runs, on a fixed input.
+#[derive(Debug)]
+pub struct BareModel {
+    net: Net,
+    input: Tensor,
+}
+
+impl BareModel {
+    /// `photo` (the whole of it, stretched) is the input, as values in [0, 1]: a real image, so
+    /// the timings are those of real activations.
+    pub fn new(file: &str, bytes: &[u8], photo: &Photo) -> Result<BareModel> {
+        let (_, signature) = SHIPPED.iter().find(|(f, _)| *f == file).ok_or_else(|| Error::Model {
+            file: file.to_string(),
+            reason: "is not a model the page loads".into(),
+        })?;
+        verify(file, bytes)?;
+        let net = signature.load(file, bytes)?;
+        let [_, a, b, c] = signature.input;
+        let nchw = a == 3;
+        let (h, w) = if nchw { (b, c) } else { (a, b) };
+        let map = Affine::stretch((w, h), 0.0, 0.0, photo.width() as f32, photo.height() as f32);
+        let hwc: Vec<f32> = photo.sample(w, h, &map, [0.0; 3]).iter().map(|v| v / 255.0).collect();
+        let data = if nchw {
+            (0..3).flat_map(|ch| hwc.iter().skip(ch).step_by(3).copied().collect::<Vec<_>>()).collect()
+        } else {
+            hwc
+        };
+        Ok(BareModel { net, input: Tensor::new(signature.input.to_vec(), data) })
+    }
+
+    /// The input every run gets, flat in the model's layout (another runtime can be fed the same).
+    pub fn input(&self) -> &[f32] {
+        &self.input.data
+    }
+
+    /// Runs the network once; its first output, flat (so a benchmark can check that another
+    /// runtime computed the same).
+    pub fn run(&self) -> Result<Vec<f32>> {
+        Ok(self.net.run(self.input.clone())?.swap_remove(0).data)
+    }
 }
 
 pub(crate) fn sigmoid(x: f32) -> f32 {

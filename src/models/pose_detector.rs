@@ -5,7 +5,7 @@
 use std::f32::consts::{FRAC_PI_2, PI};
 
 use super::anchors::{ssd_anchors, Anchor, AnchorOptions};
-use super::{sigmoid, verify};
+use super::{sigmoid, verify, Signature};
 use crate::engine::{Net, Tensor};
 use crate::error::Result;
 use crate::geometry::{weighted_nms, Point, Rect, Scored};
@@ -69,10 +69,11 @@ pub struct PoseDetector {
 
 impl PoseDetector {
     pub const FILE: &'static str = "pose_detector.onnx";
+    pub const SIGNATURE: Signature = Signature { input: [1, SIZE, SIZE, 3], outputs: &["boxes", "scores"] };
 
     pub fn new(bytes: &[u8]) -> Result<PoseDetector> {
         verify(Self::FILE, bytes)?;
-        let net = Net::load(Self::FILE, bytes, &[1, SIZE, SIZE, 3], &["boxes", "scores"])?;
+        let net = Self::SIGNATURE.load(Self::FILE, bytes)?;
         let anchors = ssd_anchors(&AnchorOptions {
             input_size: SIZE,
             min_scale: 0.1484375,

@@ -1,7 +1,7 @@
 //! BlazePose GHUM landmarks (MediaPipe `pose_landmark_full` / `_lite`): 33 body points with
 //! visibility, and a person mask, from the upright square crop the detector's [`Roi`] gives.
 
-use super::{sigmoid, verify, Roi};
+use super::{sigmoid, verify, Roi, Signature};
 use crate::engine::{Net, Tensor};
 use crate::error::{Error, Result};
 use crate::geometry::Point;
@@ -107,6 +107,8 @@ impl PoseLandmarker {
     pub const FILE: &'static str = "pose_landmarks_full.onnx";
     /// Half the size and faster, less accurate.
     pub const LITE_FILE: &'static str = "pose_landmarks_lite.onnx";
+    pub const SIGNATURE: Signature =
+        Signature { input: [1, SIZE, SIZE, 3], outputs: &["landmarks", "presence", "mask"] };
 
     /// Loads either variant; `file` says which (and is checked against the manifest).
     pub fn new(file: &str, bytes: &[u8]) -> Result<PoseLandmarker> {
@@ -117,7 +119,7 @@ impl PoseLandmarker {
             });
         }
         verify(file, bytes)?;
-        let net = Net::load(file, bytes, &[1, SIZE, SIZE, 3], &["landmarks", "presence", "mask"])?;
+        let net = Self::SIGNATURE.load(file, bytes)?;
         Ok(PoseLandmarker { net })
     }
 

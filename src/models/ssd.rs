@@ -2,7 +2,7 @@
 //! footwear boxes. vitrine uses it to pick the person and to refine the foot-wear boxes.
 
 use super::anchors::{ssd_anchors, Anchor, AnchorOptions};
-use super::{sigmoid, verify};
+use super::{sigmoid, verify, Signature};
 use crate::engine::{Net, Tensor};
 use crate::error::Result;
 use crate::geometry::{nms, Rect, Scored};
@@ -60,10 +60,11 @@ pub struct ObjectDetector {
 
 impl ObjectDetector {
     pub const FILE: &'static str = "ssd_oidv4.onnx";
+    pub const SIGNATURE: Signature = Signature { input: [1, SIZE, SIZE, 3], outputs: &["boxes", "scores"] };
 
     pub fn new(bytes: &[u8]) -> Result<ObjectDetector> {
         verify(Self::FILE, bytes)?;
-        let net = Net::load(Self::FILE, bytes, &[1, SIZE, SIZE, 3], &["boxes", "scores"])?;
+        let net = Self::SIGNATURE.load(Self::FILE, bytes)?;
         let anchors = ssd_anchors(&AnchorOptions {
             input_size: SIZE,
             min_scale: 0.2,

@@ -84,32 +84,23 @@ struct Row {
 }
 
 fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCode> {
-    let images = gunzip(&dataset.join("t10k-images-idx3-ubyte.gz"))?;
-    let labels = gunzip(&dataset.join("t10k-labels-idx1-ubyte.gz"))?;
-    if images.len() < 16 || labels.len() < 8 || images[..4] != [0, 0, 8, 3] || labels[..4] != [0, 0, 8, 1] {
-        bail!("{}: not Fashion-MNIST idx files", dataset.display());
-    }
-    let n = u32::from_be_bytes(labels[4..8].try_into().unwrap()) as usize;
+    let (images, labels) = fashion_mnist_split(dataset, "t10k", usize::MAX)?;
     fs::create_dir_all(out.join("photos"))?;
     let mut taken = [0usize; 10];
     let mut rows = Vec::new();
-    for i in 0..n {
-        let class = labels[8 + i] as usize;
+    for (i, (pixels, &class)) in images.iter().zip(&labels).enumerate() {
+        let class = class as usize;
         let (name, wear) = FASHION_CLASSES[class];
         let Some(wear) = wear else { continue };
         if taken[class] >= per_class {
             continue;
         }
         taken[class] += 1;
-        // Stored white-on-black (MNIST style): inverted back to a product on white, 4x larger.
-        let pixels = &images[16 + i * 784..16 + (i + 1) * 784];
-        let small =
-            image::GrayImage::from_fn(28, 28, |x, y| image::Luma([255 - pixels[(y * 28 + x) as usize]]));
-        let big = image::imageops::resize(&small, 112, 112, image::imageops::FilterType::CatmullRom);
+        let big = fashion_mnist_image(pixels);
         let id = format!("fm-{i:05}");
         let photo = format!("photos/{id}.png");
         let mut png = std::io::Cursor::new(Vec::new());
-        image::DynamicImage::ImageLuma8(big).write_to(&mut png, image::ImageFormat::Png)?;
+        big.write_to(&mut png, image::ImageFormat::Png)?;
         write_atomic(&out.join(&photo), png.get_ref())?;
         rows.push(Row {
             title: format!("{name} {i:04}"),
@@ -125,6 +116,36 @@ fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCod
     write_catalog(out, &rows)?;
     println!("{}: {} demo products from Fashion-MNIST ({} per class)", out.display(), rows.len(), per_class);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A Fashion-MNIST 28x28 image (stored white-on-black, MNIST style) as the demo catalog shows
+/// it: inverted back to a product on white, 4x larger.
+pub fn fashion_mnist_image(pixels: &[u8]) -> image::DynamicImage {
+    let small = image::GrayImage::from_fn(28, 28, |x, y| image::Luma([255 - pixels[(y * 28 + x) as usize]]));
+    image::DynamicImage::ImageLuma8(image::imageops::resize(
+        &small,
+        112,
+        112,
+        image::imageops::FilterType::CatmullRom,
+    ))
+}
+
+/// The images of a Fashion-MNIST idx pair (`prefix` "train" or "t10k"), at most `take`, each
+/// 784 bytes, and their labels.
+pub fn fashion_mnist_split(dir: &Path, prefix: &str, take: usize) -> Result<(Vec<Vec<u8>>, Vec<u8>)> {
+    let images = gunzip(&dir.join(format!("{prefix}-images-idx3-ubyte.gz")))?;
+    let labels = gunzip(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")))?;
+    if images.len() < 16 || labels.len() < 8 || images[..4] != [0, 0, 8, 3] || labels[..4] != [0, 0, 8, 1] {
+        bail!("{}: not Fashion-MNIST idx files (apt-get install dataset-fashion-mnist)", dir.display());
+    }
+    let n = (u32::from_be_bytes(labels[4..8].try_into().unwrap()) as usize).min(take);
+    if images.len() < 16 + n * 784 || labels.len() < 8 + n {
+        bail!("{}: {prefix} files are truncated", dir.display());
+    }
+    Ok((
+        (0..n).map(|i| images[16 + i * 784..16 + (i + 1) * 784].to_vec()).collect(),
+        labels[8..8 + n].to_vec(),
+    ))
 }
 
 /// The clothing dataset's labels and the wear each maps to (../shared/README.md).

@@ -18,7 +18,7 @@ use vitrine::photo::{Limits, Photo};
 use vitrine::retrieval::{evaluate, normalize, Metrics, Pca};
 use vitrine::train::{train, Mining, TrainConfig};
 
-use crate::datasets::{clothing_wear, gunzip, FASHION_CLASSES};
+use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
 use crate::{read, write_atomic};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -240,16 +240,8 @@ fn clothing(dir: &Path) -> Result<Dataset> {
 
 fn fashion_mnist(dir: &Path, train_items: usize, test_items: usize) -> Result<Dataset> {
     let read_split = |prefix: &str, take: usize| -> Result<(Vec<Source>, Vec<u32>)> {
-        let images = gunzip(&dir.join(format!("{prefix}-images-idx3-ubyte.gz")))?;
-        let labels = gunzip(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")))?;
-        if images.len() < 16 || labels.len() < 8 || images[..4] != [0, 0, 8, 3] || labels[..4] != [0, 0, 8, 1]
-        {
-            bail!("{}: not Fashion-MNIST idx files", dir.display());
-        }
-        let n = (u32::from_be_bytes(labels[4..8].try_into().unwrap()) as usize).min(take);
-        let sources =
-            (0..n).map(|i| Source::Pixels(images[16 + i * 784..16 + (i + 1) * 784].to_vec())).collect();
-        Ok((sources, labels[8..8 + n].iter().map(|&l| u32::from(l)).collect()))
+        let (images, labels) = fashion_mnist_split(dir, prefix, take)?;
+        Ok((images.into_iter().map(Source::Pixels).collect(), labels.into_iter().map(u32::from).collect()))
     };
     if train_items <= 1000 {
         bail!("--train-items must be above 1000: the last 1000 are the validation split");
@@ -272,13 +264,8 @@ fn photo_of(source: &Source) -> Result<Photo> {
         Source::File(path) => {
             Ok(Photo::decode(&read(path)?, &path.display().to_string(), &Limits::default())?)
         }
-        Source::Pixels(pixels) => {
-            // As `vitrine catalog fashion-mnist` shows them: a product on white, 4x larger.
-            let small =
-                image::GrayImage::from_fn(28, 28, |x, y| image::Luma([255 - pixels[(y * 28 + x) as usize]]));
-            let big = image::imageops::resize(&small, 112, 112, image::imageops::FilterType::CatmullRom);
-            Ok(Photo::from_image(image::DynamicImage::ImageLuma8(big)))
-        }
+        // As `vitrine catalog fashion-mnist` shows them.
+        Source::Pixels(pixels) => Ok(Photo::from_image(fashion_mnist_image(pixels))),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The native command line: a thin shell over the library. It reads files, calls the core, and
 //! writes files atomically (temporary file, then rename), so nothing half-written is left.
 
+mod bench;
 mod datasets;
 mod draw;
 #[cfg(feature = "train")]
@@ -62,6 +63,9 @@ enum Command {
     /// Makes catalog folders (CSV, images, product pages) from public datasets.
     #[command(subcommand)]
     Catalog(datasets::CatalogCommand),
+    /// Benchmarks: models and looks (tract, one thread), and catalog search.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Trains the embedding head on cached backbone features with the weighted triplet loss.
     #[cfg(feature = "train")]
     Train(learn::TrainArgs),
@@ -117,6 +121,7 @@ fn run() -> Result<ExitCode> {
             build_index(&catalog, &images, &out, &models, seed)
         }
         Command::Catalog(cmd) => datasets::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
         #[cfg(feature = "train")]
         Command::Train(args) => learn::run_train(args),
         #[cfg(feature = "train")]

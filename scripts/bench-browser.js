@@ -1,0 +1,86 @@
+// The browser benchmark (issue 6): serves dist/, runs bench.html in headless Chromium (Debian's,
+// one tab, the page's own thread), writes target/bench/browser.json and prints the tables.
+//   node scripts/bench-browser.js [RUNS]        (after scripts/build-web.sh and npm ci)
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './serve.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const runs = Number(process.argv[2] || 10);
+
+for (const [file, fix] of [
+  [path.join(dist, 'bench.js'), 'build it with scripts/build-web.sh'],
+  [path.join(dist, 'ort', 'ort-wasm-simd-threaded.wasm'), 'npm ci (onnxruntime-web), then scripts/build-web.sh'],
+  [path.join(dist, 'samples', 'messi5.jpg'), 'tests/fetch-photos.sh, then scripts/build-web.sh'],
+  [CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set CHROMIUM'],
+]) {
+  if (!existsSync(file)) {
+    console.error(`${file} is missing: ${fix}`);
+    process.exit(2);
+  }
+}
+
+const server = await serve(dist);
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+let result;
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
+  await page.goto(`http://127.0.0.1:${server.address().port}/bench.html?runs=${runs}`);
+  await page.waitForFunction(() => window.benchResult, null, { timeout: 600_000, polling: 500 });
+  result = await page.evaluate(() => window.benchResult);
+} finally {
+  await browser.close();
+  server.close();
+}
+if (result.error) {
+  console.error(`bench.html: ${result.error}`);
+  process.exit(1);
+}
+// First load: what the demo page fetches on a first visit (the full landmark model; lite apart).
+const size = (file) => {
+  const bytes = readFileSync(path.join(dist, file));
+  return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+};
+const top = readdirSync(dist).filter((f) => /\.(wasm|js|html|css)$/.test(f) && !f.startsWith('bench') && !['pdp.html', 'vitrine-look.js'].includes(f));
+const defaults = ['pose_detector.onnx', 'pose_landmarks_full.onnx', 'ssd_oidv4.onnx', 'vitrine_embedder.onnx'];
+const firstLoad = [
+  ...top.filter((f) => f.endsWith('.wasm')).map(size),
+  ...defaults.map((f) => size(`models/${f}`)),
+  ...['index.bin', 'products.json'].map((f) => size(`index/fashion-mnist/${f}`)),
+  ...top.filter((f) => !f.endsWith('.wasm')).map(size),
+];
+result.firstLoad = firstLoad;
+result.liteLandmarks = size('models/pose_landmarks_lite.onnx');
+const out = path.join(root, 'target', 'bench');
+mkdirSync(out, { recursive: true });
+writeFileSync(path.join(out, 'browser.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+const f = (ms) => ms.toFixed(1);
+const spread = (s) => `${f(s.median)} (${f(s.min)}-${f(s.max)})`;
+console.log(`${result.userAgent}; ${result.hardwareConcurrency} cores; ${result.runs} warm runs; wasm init ${f(result.wasmInit)} ms\n`);
+console.log('| model | input | tract load | tract cold | tract warm median (min-max) | ORT load | ORT cold | ORT warm median (min-max) | tract / ORT | outputs differ by |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const m of result.models) {
+  console.log(`| ${m.file} | ${m.shape.join('x')} | ${f(m.tract.load)} | ${f(m.tract.cold)} | ${spread(m.tract.warm)} | ${f(m.ort.load)} | ${f(m.ort.cold)} | ${spread(m.ort.warm)} | ${m.ratio.toFixed(2)} | ${m.agreement.maxRelativeDiff.toExponential(1)} |`);
+}
+const { look } = result;
+console.log(`\nlook on ${look.photo} (${look.verdict}); vitrine load ${f(look.load)} ms\n`);
+console.log('| stage | cold | warm median (min-max) |');
+console.log('|---|---|---|');
+for (const [stage, s] of Object.entries(look.warm)) console.log(`| ${stage} | ${f(look.cold[stage])} | ${spread(s)} |`);
+const mb = (n) => (n / 1e6).toFixed(2);
+console.log('\n| first load | raw MB | gzip -9 MB |\n|---|---|---|');
+for (const { file, raw, gzip } of firstLoad) console.log(`| ${file} | ${mb(raw)} | ${mb(gzip)} |`);
+const sum = (k) => firstLoad.reduce((a, f) => a + f[k], 0);
+console.log(`| total | ${mb(sum('raw'))} | ${mb(sum('gzip'))} |`);
+console.log(`(lite landmarks instead of full: ${mb(result.liteLandmarks.raw)} / ${mb(result.liteLandmarks.gzip)} MB)`);
+console.log(`\nwritten: ${path.relative(root, path.join(out, 'browser.json'))}`);

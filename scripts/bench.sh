@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every benchmark of BENCHMARKS.md (issue 6), on this machine: the browser (tract vs
+# onnxruntime-web per model, whole looks, first-load bytes), the same natively, and catalog
+# search (exact, instant-distance HNSW, faiss). Results in target/bench/*.json.
+#   scripts/bench.sh [RUNS] [SIZES]        (default 10 runs; sizes 10000,100000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-10}
+sizes=${2:-10000,100000}
+bash scripts/setup.sh --browser
+bash tests/fetch-photos.sh
+bash scripts/build-web.sh
+cargo build --release --bin vitrine
+echo "[bench] browser: $(/usr/bin/chromium --version 2>/dev/null)"
+node scripts/bench-browser.js "$runs"
+echo "[bench] native look"
+target/release/vitrine bench look --runs "$runs" --json target/bench/native.json
+echo "[bench] search"
+target/release/vitrine bench search --sizes "$sizes"
+venv=target/bench/venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet faiss-cpu==1.15.1 numpy==2.4.6
+fi
+"$venv/bin/python" scripts/search_faiss.py target/bench ${sizes//,/ }

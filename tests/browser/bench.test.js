@@ -1,0 +1,59 @@
+// The benchmark page (www/bench.html) in headless Chromium, one run each: not timed here (speed
+// is measured by scripts/bench-browser.js), but every shipped model must run in both tract
+// (vitrine's wasm) and onnxruntime-web and give the same first output, so the benchmark compares
+// the same work.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = path.join(root, 'dist');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+for (const [file, fix] of [
+  [path.join(dist, 'bench.js'), 'build it with scripts/build-web.sh'],
+  [path.join(dist, 'ort', 'ort-wasm-simd-threaded.wasm'), 'npm ci (onnxruntime-web), then scripts/build-web.sh'],
+  [CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set CHROMIUM'],
+]) {
+  if (!existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
+}
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serve(dist);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test('bench page: tract and onnxruntime-web run every shipped model to the same output; a look runs', async () => {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${server.address().port}/bench.html?runs=1`);
+  await page.waitForFunction(() => window.benchResult, null, { timeout: 300_000, polling: 500 });
+  const result = await page.evaluate(() => window.benchResult);
+  assert.equal(result.error, undefined, result.error);
+  assert.deepEqual(result.models.map((m) => m.file).sort(), [
+    'pose_detector.onnx', 'pose_landmarks_full.onnx', 'pose_landmarks_lite.onnx', 'ssd_oidv4.onnx', 'vitrine_embedder.onnx',
+  ]);
+  for (const m of result.models) {
+    console.log(`${m.file}: ${m.agreement.length} values, max relative difference ${m.agreement.maxRelativeDiff}`);
+    assert.ok(m.agreement.length > 0 && m.agreement.maxRelativeDiff < 1e-3, `${m.file}: ${JSON.stringify(m.agreement)}`);
+    assert.ok(m.tract.warm.n === 1 && m.ort.warm.n === 1);
+  }
+  assert.equal(result.look.verdict, 'full shot');
+  for (const stage of ['decode', 'ssd', 'pose_detector', 'landmarks', 'embed_top', 'search_top', 'total']) {
+    assert.ok(stage in result.look.warm, `${stage} missing from ${Object.keys(result.look.warm)}`);
+  }
+});

@@ -1,0 +1,130 @@
+// The browser benchmark (issue 6), one thread, in this page: each shipped model bare (no pre- or
+// post-processing) in tract through vitrine's wasm and in onnxruntime-web on the same bytes and
+// the same input (the sample photo stretched to the model's input, values in [0, 1]), then whole looks on a sample photo, stage by stage. The first run of
+// each is reported apart (cold); the rest give median, min and max (warm). tract and
+// onnxruntime-web runs alternate, so the ratio is measured under the same conditions.
+import init, { BareModel, Vitrine, modelFiles } from '../pkg/vitrine.js';
+
+const params = new URLSearchParams(location.search);
+const RUNS = Number(params.get('runs') || 10);
+const out = document.getElementById('out');
+const log = (line) => { out.textContent += `\n${line}`; };
+
+/** How far tract's first output is from onnxruntime's: the largest difference relative to the
+ * output's largest magnitude (0 = identical). */
+function agreement(a, b) {
+  if (a.length !== b.length) return { length: [a.length, b.length] };
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return { length: a.length, maxRelativeDiff: diff / (scale || 1) };
+}
+
+function stats(ms) {
+  const s = [...ms].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+async function bytesOf(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Times `a` and `b` alternately (so the machine's drift hits both alike): the first run of each
+ * apart (cold), then RUNS warm runs each. */
+async function timedPair(a, b) {
+  const once = async (run) => {
+    const t = performance.now();
+    await run();
+    return performance.now() - t;
+  };
+  const cold = [await once(a), await once(b)];
+  const warm = [[], []];
+  for (let i = 0; i < RUNS; i += 1) {
+    warm[0].push(await once(a));
+    warm[1].push(await once(b));
+  }
+  return [0, 1].map((k) => ({ cold: cold[k], warm: stats(warm[k]) }));
+}
+
+async function benchModels(files, photo) {
+  const ort = await import(/* webpackIgnore: true */ new URL('ort/ort.wasm.bundle.min.mjs', location.href).href);
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
+  const rows = [];
+  for (const { file, shape } of files) {
+    const bytes = await bytesOf(new URL(`models/${file}`, location.href).href);
+    let t = performance.now();
+    const bare = new BareModel(file, bytes, photo);
+    const tractLoad = performance.now() - t;
+    t = performance.now();
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const ortLoad = performance.now() - t;
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', bare.input(), shape) };
+    const [tract, onnxruntime] = await timedPair(() => bare.run(), () => session.run(feeds));
+    const tractOutput = bare.run();
+    const ortOutput = (await session.run(feeds))[session.outputNames[0]].data;
+    bare.free();
+    await session.release();
+    const row = { file, shape, tract: { load: tractLoad, ...tract }, ort: { load: ortLoad, ...onnxruntime },
+      ratio: tract.warm.median / onnxruntime.warm.median, agreement: agreement(tractOutput, ortOutput) };
+    log(`${file}: tract ${tract.warm.median.toFixed(1)} ms, onnxruntime-web ${onnxruntime.warm.median.toFixed(1)} ms (x${row.ratio.toFixed(2)}; outputs differ by ${row.agreement.maxRelativeDiff?.toExponential(1)})`);
+    rows.push(row);
+  }
+  return rows;
+}
+
+async function benchLooks(photoName, photo) {
+  const files = modelFiles(false);
+  const models = await Promise.all(files.map((f) => bytesOf(new URL(`models/${f.file}`, location.href).href)));
+  const indexUrl = new URL('index/fashion-mnist/', location.href).href;
+  const [index, products] = await Promise.all(['index.bin', 'products.json'].map((f) => bytesOf(indexUrl + f)));
+  const [detector, landmarks, ssd, embedder] = models;
+  let t = performance.now();
+  const vitrine = new Vitrine(detector, files[1].file, landmarks, ssd, embedder, indexUrl, index, products);
+  const load = performance.now() - t;
+  const looks = [];
+  for (let i = 0; i <= RUNS; i += 1) looks.push(vitrine.recommend(photo, photoName, ''));
+  vitrine.free();
+  const stages = {};
+  for (const look of looks.slice(1)) {
+    for (const { stage, ms } of look.timings) (stages[stage] ||= []).push(ms);
+  }
+  const cold = Object.fromEntries(looks[0].timings.map(({ stage, ms }) => [stage, ms]));
+  const warm = Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [stage, stats(ms)]));
+  log(`look on ${photoName}: ${looks[0].verdict.message}; warm total median ${warm.total.median.toFixed(0)} ms`);
+  return { photo: photoName, verdict: looks[0].verdict.message, load, cold, warm };
+}
+
+async function main() {
+  const t = performance.now();
+  await init();
+  const wasmInit = performance.now() - t;
+  const files = [...modelFiles(false), ...modelFiles(true)]
+    .filter((f, i, all) => all.findIndex((g) => g.file === f.file) === i);
+  const shapes = BareModel.shapes();
+  const photoName = params.get('photo') || 'messi5.jpg';
+  const photo = await bytesOf(new URL(`samples/${photoName}`, location.href).href);
+  const models = await benchModels(files.map(({ file }) => ({ file, shape: shapes[file] })), photo);
+  const look = await benchLooks(photoName, photo);
+  window.benchResult = {
+    userAgent: navigator.userAgent,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    runs: RUNS,
+    wasmInit,
+    models,
+    look,
+  };
+  log('done');
+}
+
+main().catch((error) => {
+  log(`error: ${error.message || error}`);
+  window.benchResult = { error: String(error.message || error) };
+});
