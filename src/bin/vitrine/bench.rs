@@ -25,7 +25,7 @@ use vitrine::photo::{Limits, Photo};
 use vitrine::{ModelBytes, Options, Pipeline};
 
 use crate::datasets::{fashion_mnist_image, fashion_mnist_split};
-use crate::{read, write_atomic};
+use crate::{par_map, read, write_atomic};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -225,27 +225,11 @@ fn fashion_mnist_embeddings(args: &SearchArgs, prefix: &str, take: usize) -> Res
     }
     let embedder = Embedder::new(&read(&args.models.join(Embedder::FILE))?)?;
     let bar = ProgressBar::new(take as u64).with_message(format!("embedding Fashion-MNIST {prefix}"));
-    let chunk = take.div_ceil(std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let vectors: Vec<Vec<f32>> = std::thread::scope(|s| {
-        let handles: Vec<_> = images
-            .chunks(chunk)
-            .map(|part| {
-                let (embedder, bar) = (&embedder, bar.clone());
-                s.spawn(move || {
-                    part.iter()
-                        .map(|pixels| {
-                            bar.inc(1);
-                            embedder.embed_whole(&Photo::from_image(fashion_mnist_image(pixels)))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("embedding thread panicked"))
-            .collect::<Result<_, _>>()
-    })?;
+    let vectors = par_map(&images, &bar, |pixels| {
+        embedder.embed_whole(&Photo::from_image(fashion_mnist_image(pixels)))
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     bar.finish_and_clear();
     fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create", args.out.display()))?;
     write_atomic(&path, &to_le(vectors.iter().flatten()))?;

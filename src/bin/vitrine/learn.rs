@@ -19,7 +19,7 @@ use vitrine::retrieval::{evaluate, normalize, Metrics, Pca};
 use vitrine::train::{train, Mining, TrainConfig};
 
 use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
-use crate::{read, write_atomic};
+use crate::{par_map, read, write_atomic};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum DatasetArg {
@@ -295,28 +295,8 @@ fn features_of(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
         ))
         .unwrap(),
     );
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = split.sources.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<f32>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = split
-            .sources
-            .chunks(chunk)
-            .map(|sources| {
-                let (backbone_net, bar) = (&backbone_net, bar.clone());
-                s.spawn(move || {
-                    sources
-                        .iter()
-                        .map(|source| {
-                            let feature = backbone_net.feature(&photo_of(source)?)?;
-                            bar.inc(1);
-                            Ok(feature)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("feature thread panicked")).collect()
-    });
+    let results =
+        par_map(&split.sources, &bar, |source| backbone_net.feature(&photo_of(source)?).map_err(Into::into));
     bar.finish_and_clear();
     let features = results.into_iter().collect::<Result<Vec<_>>>()?;
     fs::create_dir_all(&args.cache).with_context(|| format!("{}: cannot create", args.cache.display()))?;

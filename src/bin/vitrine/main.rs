@@ -233,28 +233,8 @@ fn build_index(catalog_path: &Path, images: &Path, out: &Path, models: &Path, se
         ProgressStyle::with_template("embedding {bar:40} {pos}/{len} products, {per_sec}, eta {eta}")
             .unwrap(),
     );
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = products.len().div_ceil(threads);
-    let results: Vec<Result<(Vec<f32>, String)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = products
-            .chunks(chunk)
-            .zip(sources.chunks(chunk))
-            .map(|(ps, srcs)| {
-                let (embedder, bar) = (&embedder, bar.clone());
-                s.spawn(move || {
-                    ps.iter()
-                        .zip(srcs)
-                        .map(|(p, src)| {
-                            let r = embed_product(embedder, p, src, out);
-                            bar.inc(1);
-                            r
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("embedding thread panicked")).collect()
-    });
+    let items: Vec<(&Product, &PathBuf)> = products.iter().zip(&sources).collect();
+    let results = par_map(&items, &bar, |(p, src)| embed_product(&embedder, p, src, out));
     bar.finish();
     let mut embeddings = Vec::with_capacity(products.len());
     for (p, r) in products.iter_mut().zip(results) {
@@ -278,6 +258,31 @@ fn build_index(catalog_path: &Path, images: &Path, out: &Path, models: &Path, se
         index.len() as f64 / products.len() as f64
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `f` of every item, in order, on as many threads as there are cores (the models run one
+/// thread each); `bar` counts the items done.
+pub fn par_map<T: Sync, R: Send>(items: &[T], bar: &ProgressBar, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let (f, bar) = (&f, bar.clone());
+                s.spawn(move || {
+                    part.iter()
+                        .map(|item| {
+                            let r = f(item);
+                            bar.inc(1);
+                            r
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("worker thread panicked")).collect()
+    })
 }
 
 /// Embeds one product photo and writes its thumbnail; returns the embedding and the
