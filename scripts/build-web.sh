@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser side into dist/: the wasm module (wasm-pack, simd128, offline), the default
-# demo catalog index when it is missing or older than the models, the sample looks, and the
-# webpack bundle. VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
+# demo catalog index when it is missing or older than the models or the index format
+# (src/index.rs), the sample looks, and the webpack bundle. VITRINE_PROFILE=dev uses the test
+# build of the CLI (scripts/test.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${VITRINE_PROFILE:-release}
@@ -10,7 +11,7 @@ echo "[web] wasm-pack build (wasm32, simd128)"
 wasm-pack --quiet build --target web --mode no-install --release --no-pack --out-dir pkg -- --no-default-features
 
 index=index/fashion-mnist
-if [ ! -s "$index/index.bin" ] || [ models/MANIFEST -nt "$index/index.bin" ]; then
+if [ ! -s "$index/index.bin" ] || [ models/MANIFEST -nt "$index/index.bin" ] || [ src/index.rs -nt "$index/index.bin" ]; then
   echo "[web] building the default demo catalog ($index)"
   cargo build --quiet --profile "$profile" --bin vitrine
   dir=$([ "$profile" = dev ] && echo debug || echo "$profile")

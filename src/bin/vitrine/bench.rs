@@ -17,7 +17,7 @@ use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use serde::Serialize;
 use vitrine::catalog::{Audience, Category, Product, Wear};
-use vitrine::index::{self, CatalogIndex, Code, Settings};
+use vitrine::index::{self, CatalogIndex, Settings};
 use vitrine::models::{
     expected_sha256, BareModel, Embedder, ObjectDetector, PoseDetector, PoseLandmarker, SHIPPED,
 };
@@ -198,6 +198,12 @@ pub struct SearchArgs {
     hnsw_max: usize,
     #[arg(long, default_value_t = 200)]
     queries: usize,
+    /// HNSW build breadth (the shipped setting by default).
+    #[arg(long, default_value_t = Settings::default().ef_construction)]
+    ef_construction: usize,
+    /// HNSW search breadth (the shipped setting by default).
+    #[arg(long, default_value_t = Settings::default().ef_search)]
+    ef_search: usize,
     #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
     fashion_mnist: PathBuf,
     #[arg(long, default_value = "models")]
@@ -290,7 +296,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[derive(Serialize)]
 struct SearchRow {
     size: usize,
-    method: &'static str,
+    method: String,
     build_s: f64,
     query_ms: f64,
     recall_at_5: f64,
@@ -331,7 +337,7 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
         let f32_bytes = (Embedder::DIM * 4) as f64;
         print(SearchRow {
             size: n,
-            method: "exact cosine, f32",
+            method: "exact cosine, f32".into(),
             build_s: 0.0,
             query_ms: exact_ms,
             recall_at_5: 1.0,
@@ -347,49 +353,45 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
             .collect();
         print(SearchRow {
             size: n,
-            method: "exact Euclidean, f32",
+            method: "exact Euclidean, f32".into(),
             build_s: 0.0,
             query_ms: per_query(t),
             recall_at_5: recall(&found),
             bytes_per_product: f32_bytes,
         });
 
-        let t = Instant::now();
-        let codes: Vec<Code> = vectors.iter().map(|v| Code::encode(v)).collect();
-        let build_s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let found: Vec<Vec<u32>> = queries
-            .iter()
-            .map(|q| {
-                let q = Code::encode(q);
-                top5(codes.iter().map(|c| c.similarity(&q)))
+        // vitrine's own index, as `vitrine index build` writes it: the exact scan (categories up
+        // to 5k) and, forced, the HNSW graph (bigger ones).
+        let category = Category { audience: Audience::Unisex, wear: Wear::Top };
+        let products: Vec<Product> = (0..n)
+            .map(|i| Product {
+                id: i.to_string(),
+                title: String::new(),
+                link: String::new(),
+                image: String::new(),
+                price: String::new(),
+                category,
             })
             .collect();
-        print(SearchRow {
-            size: n,
-            method: "exact cosine, int8 (vitrine <= 20k)",
-            build_s,
-            query_ms: per_query(t),
-            recall_at_5: recall(&found),
-            bytes_per_product: (Embedder::DIM + 4) as f64,
-        });
-
+        let exact = Settings { exact_max: usize::MAX, ..Settings::default() };
+        let hnsw = Settings {
+            exact_max: 0,
+            ef_construction: args.ef_construction,
+            ef_search: args.ef_search,
+            ..Settings::default()
+        };
+        let hnsw_method = format!(
+            "instant-distance HNSW + re-rank (vitrine > 5k; ef {}/{})",
+            args.ef_construction, args.ef_search
+        );
+        let mut runs = vec![("exact scan + re-rank (vitrine <= 5k)".to_string(), exact)];
         if n <= args.hnsw_max {
-            let category = Category { audience: Audience::Unisex, wear: Wear::Top };
-            let products: Vec<Product> = (0..n)
-                .map(|i| Product {
-                    id: i.to_string(),
-                    title: String::new(),
-                    link: String::new(),
-                    image: String::new(),
-                    price: String::new(),
-                    category,
-                })
-                .collect();
+            runs.push((hnsw_method, hnsw));
+        }
+        for (method, settings) in runs {
             let sha = expected_sha256(Embedder::FILE).unwrap_or_default();
             let t = Instant::now();
-            let (bytes, json) =
-                index::build(sha, &products, &vectors, Settings { exact_max: 0, ..Settings::default() })?;
+            let (bytes, json) = index::build(sha, &products, &vectors, settings)?;
             let build_s = t.elapsed().as_secs_f64();
             let index = CatalogIndex::from_bytes("bench", &bytes, &json)?;
             let t = Instant::now();
@@ -405,7 +407,7 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
                 .collect();
             print(SearchRow {
                 size: n,
-                method: "instant-distance HNSW, int8 (vitrine > 20k; ef 200/200)",
+                method,
                 build_s,
                 query_ms: per_query(t),
                 recall_at_5: recall(&found),
