@@ -87,8 +87,10 @@ impl Code {
         let mut coarse = 0.0f32;
         let mut fine = 0.0f32;
         for (i, (&q, &x)) in self.q.iter().zip(query).enumerate() {
-            // Sign-extend the 4-bit remainder.
-            let r = (((self.rest[i / 2] >> (4 * (i % 2))) << 4) as i8 >> 4) as f32;
+            // Sign-extend the 4-bit remainder (a file that lacks it ranks by int8 alone rather
+            // than panic: a checksum does not prove a file was written by us).
+            let byte = self.rest.get(i / 2).copied().unwrap_or(0);
+            let r = (((byte >> (4 * (i % 2))) << 4) as i8 >> 4) as f32;
             coarse += q as f32 * x;
             fine += r * x;
         }
