@@ -5,7 +5,7 @@
 
 const WEAR_NAMES = { top: 'Top', bottom: 'Bottom', foot: 'Foot wear', dress: 'Dress' };
 
-export function safeUrl(value, base) {
+function safeUrl(value, base) {
   try {
     const url = new URL(value, base);
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;

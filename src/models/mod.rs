@@ -31,12 +31,17 @@ pub fn expected_sha256(file: &str) -> Option<&'static str> {
     })
 }
 
+/// The sha256 of `bytes` in lowercase hex, as models/MANIFEST writes it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Checks that `bytes` are the model the manifest calls `file`.
 pub fn verify(file: &str, bytes: &[u8]) -> Result<()> {
     let fail = |reason: String| Error::Model { file: file.to_string(), reason };
     let expected = expected_sha256(file)
         .ok_or_else(|| fail("is not listed in models/MANIFEST; use a file from models/".into()))?;
-    let actual: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let actual = sha256_hex(bytes);
     if actual != expected {
         return Err(fail(format!(
             "sha256 {actual} ({} bytes) is not the expected {expected}: the file is damaged, \

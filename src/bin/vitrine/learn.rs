@@ -13,13 +13,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use vitrine::engine;
 use vitrine::head::Head;
-use vitrine::models::{expected_sha256, Backbone, Embedder};
+use vitrine::models::{expected_sha256, sha256_hex, Backbone, Embedder};
 use vitrine::photo::{Limits, Photo};
 use vitrine::retrieval::{evaluate, normalize, Metrics, Pca};
 use vitrine::train::{train, Mining, TrainConfig};
 
 use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
-use crate::{par_map, read, write_atomic};
+use crate::{local_image, par_map, read, write_atomic};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum DatasetArg {
@@ -177,7 +177,7 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset
     let Some(column) = headers.iter().position(|h| h.trim().eq_ignore_ascii_case(label_column)) else {
         bail!("{name}: no '{label_column}' column to take labels from; name one with --label-column (columns: {})", headers.iter().collect::<Vec<_>>().join(", "));
     };
-    let tag = format!("catalog-{}", &hex(&Sha256::digest(&bytes))[..12]);
+    let tag = format!("catalog-{}", &sha256_hex(&bytes)[..12]);
     let mut label_names: Vec<String> = Vec::new();
     let mut splits: [Split; 3] = ["train", "validation", "test"].map(|n| Split {
         name: format!("{tag}-{n}"),
@@ -189,23 +189,17 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset
         if label.is_empty() {
             bail!("{name}: product '{}' has an empty '{label_column}'", product.id);
         }
-        if product.image.starts_with("http://") || product.image.starts_with("https://") {
-            bail!("{name}: product '{}': image '{}' is a URL; download the images and give paths under --images", product.id, product.image);
-        }
+        let image = local_image(&name, product, images)?;
         let id = label_names.iter().position(|l| *l == label).unwrap_or_else(|| {
             label_names.push(label);
             label_names.len() - 1
         });
         let split = &mut splits[split_of(&product.id)];
-        split.sources.push(Source::File(images.join(&product.image)));
+        split.sources.push(Source::File(image));
         split.labels.push(id as u32);
     }
     let [train, validation, test] = splits;
     Ok(Dataset { name: name.clone(), train, validation, test, label_names })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn clothing(dir: &Path) -> Result<Dataset> {
@@ -383,7 +377,7 @@ pub fn run_train(args: TrainArgs) -> Result<ExitCode> {
         head.inputs(),
         head.dim(),
         onnx.len(),
-        hex(&Sha256::digest(&onnx))
+        sha256_hex(&onnx)
     );
     Ok(ExitCode::SUCCESS)
 }

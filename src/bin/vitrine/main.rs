@@ -209,24 +209,27 @@ fn recommend(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The file of a product's photo under `images`, or an error naming the catalog (`name`), the
+/// product and what to do.
+pub fn local_image(name: &str, product: &catalog::Product, images: &Path) -> Result<PathBuf> {
+    let image = &product.image;
+    if image.starts_with("http://") || image.starts_with("https://") {
+        bail!("{name}: product '{}': image '{image}' is a URL; download the images and give paths under --images", product.id);
+    }
+    let path = images.join(image);
+    if !path.is_file() {
+        bail!("{name}: product '{}': image {} does not exist", product.id, path.display());
+    }
+    Ok(path)
+}
+
 fn build_index(catalog_path: &Path, images: &Path, out: &Path, models: &Path, seed: u64) -> Result<ExitCode> {
     let name = catalog_path.display().to_string();
     let mut products = catalog::parse(&name, &read(catalog_path)?)?;
     let embedder = Embedder::new(&read(&models.join(Embedder::FILE))?)?;
     // Check every image before the slow part, so a typo fails in a second, not an hour.
-    let sources: Vec<PathBuf> = products
-        .iter()
-        .map(|p| {
-            if p.image.starts_with("http://") || p.image.starts_with("https://") {
-                bail!("{name}: product '{}': image '{}' is a URL; download the images and give paths under --images", p.id, p.image);
-            }
-            let path = images.join(&p.image);
-            if !path.is_file() {
-                bail!("{name}: product '{}': image {} does not exist", p.id, path.display());
-            }
-            Ok(path)
-        })
-        .collect::<Result<_>>()?;
+    let sources: Vec<PathBuf> =
+        products.iter().map(|p| local_image(&name, p, images)).collect::<Result<_>>()?;
     fs::create_dir_all(out.join("images")).with_context(|| format!("{}: cannot create", out.display()))?;
 
     let bar = ProgressBar::new(products.len() as u64).with_style(
