@@ -1,7 +1,7 @@
 // The browser benchmark (issue 6): serves dist/, runs bench.html in headless Chromium (Debian's,
 // one tab, the page's own thread), writes target/bench/browser.json and prints the tables.
 //   node scripts/bench-browser.js [RUNS]        (after scripts/build-web.sh and npm ci)
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,9 @@ if (result.error) {
 // First load: what the demo page fetches on a first visit (the full landmark model; lite apart).
 const size = (file) => {
   const bytes = readFileSync(path.join(dist, file));
-  return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  // What scripts/serve.js sends: the copy scripts/compress.js wrote, .br else .gz, else raw.
+  const copy = [`${file}.br`, `${file}.gz`].map((c) => path.join(dist, c)).find((c) => existsSync(c));
+  return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, sent: copy ? statSync(copy).size : bytes.length };
 };
 const top = readdirSync(dist).filter((f) => /\.(wasm|js|html|css)$/.test(f) && !f.startsWith('bench') && !['pdp.html', 'vitrine-look.js'].includes(f));
 const defaults = ['pose_detector.onnx', 'pose_landmarks_full.onnx', 'ssd_oidv4.onnx', 'vitrine_embedder.onnx'];
@@ -78,9 +80,10 @@ console.log('| stage | cold | warm median (min-max) |');
 console.log('|---|---|---|');
 for (const [stage, s] of Object.entries(look.warm)) console.log(`| ${stage} | ${f(look.cold[stage])} | ${spread(s)} |`);
 const mb = (n) => (n / 1e6).toFixed(2);
-console.log('\n| first load | raw MB | gzip -9 MB |\n|---|---|---|');
-for (const { file, raw, gzip } of firstLoad) console.log(`| ${file} | ${mb(raw)} | ${mb(gzip)} |`);
+console.log('\n| first load | raw MB | gzip -9 MB | sent by serve.js (.br, else .gz) MB |\n|---|---|---|---|');
+for (const { file, raw, gzip, sent } of firstLoad) console.log(`| ${file} | ${mb(raw)} | ${mb(gzip)} | ${mb(sent)} |`);
 const sum = (k) => firstLoad.reduce((a, f) => a + f[k], 0);
-console.log(`| total | ${mb(sum('raw'))} | ${mb(sum('gzip'))} |`);
-console.log(`(lite landmarks instead of full: ${mb(result.liteLandmarks.raw)} / ${mb(result.liteLandmarks.gzip)} MB)`);
+console.log(`| total | ${mb(sum('raw'))} | ${mb(sum('gzip'))} | ${mb(sum('sent'))} |`);
+const lite = result.liteLandmarks;
+console.log(`(lite landmarks instead of full: ${mb(lite.raw)} / ${mb(lite.gzip)} / ${mb(lite.sent)} MB)`);
 console.log(`\nwritten: ${path.relative(root, path.join(out, 'browser.json'))}`);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser side into dist/: the wasm module (wasm-pack, simd128, offline), the default
 # demo catalog index when it is missing or older than the models or the index format
-# (src/index.rs), the sample looks, and the webpack bundle. VITRINE_PROFILE=dev uses the test
-# build of the CLI (scripts/test.sh does).
+# (src/index.rs), the sample looks, the webpack bundle and its precompressed copies.
+# VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${VITRINE_PROFILE:-release}
@@ -22,3 +22,5 @@ fi
 tests/fetch-photos.sh tests/photos >/dev/null
 echo "[web] webpack -> dist/"
 npx --no-install webpack --mode production --stats errors-warnings
+echo "[web] precompressing dist/ (.br, .gz; ~1 min)"
+node scripts/compress.js dist

@@ -1,5 +1,6 @@
 // A static file server for dist/ on localhost (the demo and the browser tests). Serves .wasm as
-// application/wasm so browsers can compile it while it downloads.
+// application/wasm so browsers can compile it while it downloads, and the precompressed copies
+// scripts/compress.js writes (.br, else .gz) to browsers that accept them.
 import http from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,17 @@ const TYPES = {
   '.webp': 'image/webp', '.svg': 'image/svg+xml',
 };
 
+// Preferred first.
+const ENCODINGS = [['br', '.br'], ['gzip', '.gz']];
+
+function isFile(p) {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves with the server. */
 export function serve(dir, port = 0) {
   const base = path.resolve(dir);
@@ -23,13 +35,18 @@ export function serve(dir, port = 0) {
       file = path.join(base, decodeURIComponent(pathname));
       if (!file.startsWith(base)) throw new Error('outside');
       if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
-      const { size } = statSync(file);
+      const type = TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream';
+      const accepted = String(req.headers['accept-encoding'] || '');
+      const encoding = ENCODINGS.find(([name, ext]) => accepted.includes(name) && isFile(file + ext));
+      const body = encoding ? file + encoding[1] : file;
       res.writeHead(200, {
-        'content-type': TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream',
-        'content-length': size,
+        'content-type': type,
+        'content-length': statSync(body).size,
         'cache-control': 'no-cache',
+        vary: 'accept-encoding',
+        ...(encoding ? { 'content-encoding': encoding[0] } : {}),
       });
-      createReadStream(file).pipe(res);
+      createReadStream(body).pipe(res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');

@@ -115,6 +115,13 @@ test('demo: a full shot gives 3 rows of 5 products; other photos give their verd
   assert.equal(await page.locator('.vitrine-box').count(), 3);
   assert.match(await page.locator('#timings').textContent(), /^decode \d+ ms · ssd \d+ ms · .* · total \d+ ms$/);
   await page.screenshot({ path: path.join(artifacts, 'demo.png'), fullPage: true });
+  // The server sent the precompressed copies (scripts/compress.js) and the page ran on them.
+  for (const file of [/\.wasm$/, /vitrine_embedder\.onnx$/, /index\.bin$/]) {
+    const request = requests.find((r) => file.test(new URL(r.url()).pathname));
+    assert.ok(request, `the page fetched ${file}`);
+    const encoding = (await request.response())?.headers()['content-encoding'];
+    assert.ok(['br', 'gzip'].includes(encoding), `${request.url()} came as ${encoding}, not compressed`);
+  }
 
   await pick(page, photo('zidane.jpg'));
   assert.match(await page.locator('#verdict').textContent(), /^Not a full shot: .*cut off at the hips\.$/);
