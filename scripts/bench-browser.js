@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serve } from './serve.js';
+import { precompressed, serve } from './serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -48,9 +48,9 @@ if (result.error) {
 // First load: what the demo page fetches on a first visit (the full landmark model; lite apart).
 const size = (file) => {
   const bytes = readFileSync(path.join(dist, file));
-  // What scripts/serve.js sends: the copy scripts/compress.js wrote, .br else .gz, else raw.
-  const copy = [`${file}.br`, `${file}.gz`].map((c) => path.join(dist, c)).find((c) => existsSync(c));
-  return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, sent: copy ? statSync(copy).size : bytes.length };
+  // What scripts/serve.js sends Chromium (which accepts br and gzip).
+  const { body } = precompressed(path.join(dist, file), 'gzip, br');
+  return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, sent: statSync(body).size };
 };
 const top = readdirSync(dist).filter((f) => /\.(wasm|js|html|css)$/.test(f) && !f.startsWith('bench') && !['pdp.html', 'vitrine-look.js'].includes(f));
 const defaults = ['pose_detector.onnx', 'pose_landmarks_full.onnx', 'ssd_oidv4.onnx', 'vitrine_embedder.onnx'];

@@ -25,6 +25,13 @@ function isFile(p) {
   }
 }
 
+/** The copy of `file` to send for an Accept-Encoding of `accepted`: `{ body, encoding }`
+ * (`encoding` undefined: the file itself). */
+export function precompressed(file, accepted) {
+  const found = ENCODINGS.find(([name, ext]) => accepted.includes(name) && isFile(file + ext));
+  return found ? { body: file + found[1], encoding: found[0] } : { body: file, encoding: undefined };
+}
+
 /** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves with the server. */
 export function serve(dir, port = 0) {
   const base = path.resolve(dir);
@@ -36,15 +43,13 @@ export function serve(dir, port = 0) {
       if (!file.startsWith(base)) throw new Error('outside');
       if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
       const type = TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream';
-      const accepted = String(req.headers['accept-encoding'] || '');
-      const encoding = ENCODINGS.find(([name, ext]) => accepted.includes(name) && isFile(file + ext));
-      const body = encoding ? file + encoding[1] : file;
+      const { body, encoding } = precompressed(file, String(req.headers['accept-encoding'] || ''));
       res.writeHead(200, {
         'content-type': type,
         'content-length': statSync(body).size,
         'cache-control': 'no-cache',
         vary: 'accept-encoding',
-        ...(encoding ? { 'content-encoding': encoding[0] } : {}),
+        ...(encoding ? { 'content-encoding': encoding } : {}),
       });
       createReadStream(body).pipe(res);
     } catch {

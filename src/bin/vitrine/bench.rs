@@ -384,12 +384,12 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
             "instant-distance HNSW + re-rank (vitrine > 5k; ef {}/{})",
             args.ef_construction, args.ef_search
         );
+        let sha = expected_sha256(Embedder::FILE).unwrap_or_default();
         let mut runs = vec![("exact scan + re-rank (vitrine <= 5k)".to_string(), exact)];
         if n <= args.hnsw_max {
             runs.push((hnsw_method, hnsw));
         }
         for (method, settings) in runs {
-            let sha = expected_sha256(Embedder::FILE).unwrap_or_default();
             let t = Instant::now();
             let (bytes, json) = index::build(sha, &products, &vectors, settings)?;
             let build_s = t.elapsed().as_secs_f64();
