@@ -74,6 +74,11 @@ console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const m of result.models) {
   console.log(`| ${m.file} | ${m.shape.join('x')} | ${f(m.tract.load)} | ${f(m.tract.cold)} | ${spread(m.tract.warm)} | ${f(m.ort.load)} | ${f(m.ort.cold)} | ${spread(m.ort.warm)} | ${m.ratio.toFixed(2)} | ${m.agreement.maxRelativeDiff.toExponential(1)} |`);
 }
+for (const m of result.models) {
+  const total = m.ops.reduce((a, o) => a + o.ms, 0);
+  const top = m.ops.slice(0, 6).map((o) => `${o.op} ${f(o.ms)} (${Math.round((100 * o.ms) / total)}%, ${o.steps})`);
+  console.log(`\n${m.file}: tract's plan ${f(total)} ms per run (step medians): ${top.join('; ')}`);
+}
 const { look } = result;
 console.log(`\nlook on ${look.photo} (${look.verdict}); vitrine load ${f(look.load)} ms\n`);
 console.log('| stage | cold | warm median (min-max) |');

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use prost::Message;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::plan;
 
 use crate::error::{Error, Result};
 use crate::head::{Head, Layer, QuantizedWeights};
@@ -84,6 +85,27 @@ impl Net {
                 Ok(Tensor::new(view.shape().to_vec(), view.iter().copied().collect()))
             })
             .collect()
+    }
+
+    /// Runs the network once and times each step of the optimized plan with `clock` (ms):
+    /// `(op, node name, ms)` in execution order. The op names are tract's own (e.g. a
+    /// convolution runs as an im2col or a packing step and an `OptMatMul`), so they say where
+    /// tract spends the time.
+    pub fn profile(&self, input: Tensor, clock: fn() -> f64) -> Result<Vec<(String, String, f64)>> {
+        let fail = |reason: String| Error::Model { file: self.file.clone(), reason };
+        let tensor = tract_ndarray::ArrayD::from_shape_vec(input.shape, input.data)
+            .map_err(|e| fail(e.to_string()))?;
+        let mut steps = Vec::new();
+        let mut state = plan::SimpleState::new(&self.plan).map_err(|e| fail(format!("{e:#}")))?;
+        state
+            .run_plan_with_eval(tvec!(tensor.into_tvalue()), |session, op_state, node, inputs| {
+                let start = clock();
+                let out = plan::eval(session, op_state, node, inputs);
+                steps.push((node.op().name().to_string(), node.name.clone(), clock() - start));
+                out
+            })
+            .map_err(|e| fail(format!("inference failed: {e:#}")))?;
+        Ok(steps)
     }
 }
 

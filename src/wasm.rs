@@ -119,6 +119,19 @@ impl BareModel {
         Ok(self.0.run()?)
     }
 
+    /// One run, timed per step of tract's optimized plan: `[{op, node, ms}]` in execution order.
+    #[wasm_bindgen(unchecked_return_type = "{ op: string; node: string; ms: number }[]")]
+    pub fn profile(&self) -> Result<JsValue, JsError> {
+        let steps: Vec<_> = self
+            .0
+            .profile(now)?
+            .into_iter()
+            .map(|(op, node, ms)| serde_json::json!({ "op": op, "node": node, "ms": ms }))
+            .collect();
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        Ok(serde::Serialize::serialize(&steps, &serializer)?)
+    }
+
     /// Each shipped file's input shape, `{file: [n, ...]}`.
     #[wasm_bindgen(unchecked_return_type = "Record<string, number[]>")]
     pub fn shapes() -> Result<JsValue, JsError> {

@@ -115,6 +115,11 @@ impl BareModel {
     pub fn run(&self) -> Result<Vec<f32>> {
         Ok(self.net.run(self.input.clone())?.swap_remove(0).data)
     }
+
+    /// One run, timed per step of tract's plan: `(op, node, ms)` (see `Net::profile`).
+    pub fn profile(&self, clock: fn() -> f64) -> Result<Vec<(String, String, f64)>> {
+        self.net.profile(self.input.clone(), clock)
+    }
 }
 
 pub(crate) fn sigmoid(x: f32) -> f32 {

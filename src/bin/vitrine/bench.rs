@@ -33,12 +33,15 @@ pub enum BenchCommand {
     Look(LookArgs),
     /// Exact and HNSW search at several catalog sizes.
     Search(SearchArgs),
+    /// Where tract spends each model's time: every step of its optimized plan, timed.
+    Ops(OpsArgs),
 }
 
 pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
     match cmd {
         BenchCommand::Look(args) => look(args),
         BenchCommand::Search(args) => search(args),
+        BenchCommand::Ops(args) => ops(args),
     }
 }
 
@@ -176,6 +179,95 @@ fn look(args: LookArgs) -> Result<ExitCode> {
         write_json(path, &report)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct OpsArgs {
+    /// Timed runs per model (after one untimed).
+    #[arg(long, default_value_t = 10)]
+    runs: usize,
+    /// Only this model file (default: every shipped one).
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long, default_value = "tests/photos/messi5.jpg")]
+    photo: PathBuf,
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
+    /// Also write the results here as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// One step of a plan: its median over the runs.
+#[derive(Serialize)]
+struct Step {
+    op: String,
+    node: String,
+    ms: f64,
+}
+
+#[derive(Serialize)]
+struct OpsRow {
+    file: &'static str,
+    steps: Vec<Step>,
+}
+
+fn ops(args: OpsArgs) -> Result<ExitCode> {
+    let photo = read(&args.photo)?;
+    let decoded = Photo::decode(&photo, &args.photo.display().to_string(), &Limits::default())?;
+    let files: Vec<&'static str> = match &args.model {
+        None => SHIPPED.iter().map(|(file, _)| *file).collect(),
+        Some(m) => match SHIPPED.iter().find(|(file, _)| file == m) {
+            Some((file, _)) => vec![*file],
+            None => bail!("--model {m}: not a shipped model; one of {:?}", SHIPPED.map(|(f, _)| f)),
+        },
+    };
+    let mut rows = Vec::new();
+    for file in files {
+        let model = BareModel::new(file, &read(&args.models.join(file))?, &decoded)?;
+        model.profile(clock)?;
+        let runs = (0..args.runs.max(1)).map(|_| model.profile(clock)).collect::<Result<Vec<_>, _>>()?;
+        let steps = (0..runs[0].len())
+            .map(|i| {
+                let (op, node, _) = &runs[0][i];
+                let ms = stats(runs.iter().map(|r| r[i].2).collect()).median;
+                Step { op: op.clone(), node: node.clone(), ms }
+            })
+            .collect::<Vec<_>>();
+        print_ops(file, &steps);
+        rows.push(OpsRow { file, steps });
+    }
+    if let Some(path) = &args.json {
+        write_json(path, &rows)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Per op: the steps' medians summed, their share, and how many steps.
+fn print_ops(file: &str, steps: &[Step]) {
+    let mut by_op: Vec<(&str, f64, usize)> = Vec::new();
+    for s in steps {
+        match by_op.iter_mut().find(|(op, _, _)| *op == s.op) {
+            Some((_, ms, n)) => {
+                *ms += s.ms;
+                *n += 1;
+            }
+            None => by_op.push((&s.op, s.ms, 1)),
+        }
+    }
+    by_op.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total: f64 = steps.iter().map(|s| s.ms).sum();
+    println!("\n{file}: {total:.1} ms in {} steps (medians)\n", steps.len());
+    println!("| op | ms | share | steps |\n|---|---|---|---|");
+    for (op, ms, n) in by_op {
+        println!("| {op} | {ms:.2} | {:.0}% | {n} |", 100.0 * ms / total);
+    }
+}
+
+fn clock() -> f64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
