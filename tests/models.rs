@@ -276,3 +276,30 @@ fn every_shipped_model_runs_bare() {
         "{msg}"
     );
 }
+
+/// The profile runs the same plan as `run`, step by step, and the pose models carry no `Resize`:
+/// the recipe rewrites it as depthwise convolutions because tract's `Resize` is a per-element
+/// loop (models/README.md).
+#[test]
+fn the_profile_times_every_step_and_the_pose_models_have_no_resize() {
+    let Some(photo) = load_photo("messi5.jpg") else {
+        return;
+    };
+    fn clock() -> f64 {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
+    }
+    for (file, _) in vitrine::models::SHIPPED {
+        let model = vitrine::models::BareModel::new(file, &model_bytes(file), &photo).unwrap();
+        let steps = model.profile(clock).unwrap();
+        assert!(steps.len() > 100, "{file}: {} steps", steps.len());
+        assert!(steps.iter().all(|(_, _, ms)| *ms >= 0.0), "{file}");
+        let total: f64 = steps.iter().map(|(_, _, ms)| ms).sum();
+        assert!(total > 1.0, "{file}: {total} ms for a whole network");
+        assert!(steps.iter().any(|(op, _, _)| op.contains("MatMul")), "{file}");
+        let resizes: Vec<_> = steps.iter().filter(|(op, _, _)| op.contains("Resize")).collect();
+        assert!(resizes.is_empty(), "{file}: {resizes:?}");
+    }
+}

