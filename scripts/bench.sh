@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark of BENCHMARKS.md (issue 6), on this machine: the browser (tract vs
-# onnxruntime-web per model, whole looks, first-load bytes), the same natively, and catalog
-# search (exact, instant-distance HNSW, faiss). Results in target/bench/*.json.
+# onnxruntime-web per model, whole looks, first-load bytes), the same natively, per-op profiles
+# of tract and onnxruntime, and catalog search (exact, instant-distance HNSW, faiss). Results in
+# target/bench/*.json.
 #   scripts/bench.sh [RUNS] [SIZES]        (default 10 runs; sizes 10000,100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,8 @@ echo "[bench] browser: $(/usr/bin/chromium --version 2>/dev/null)"
 node scripts/bench-browser.js "$runs"
 echo "[bench] native look"
 target/release/vitrine bench look --runs "$runs" --json target/bench/native.json
+echo "[bench] where tract spends each model's time"
+target/release/vitrine bench ops --runs "$runs" --json target/bench/ops.json
 echo "[bench] search"
 target/release/vitrine bench search --sizes "$sizes"
 venv=target/bench/venv
@@ -22,4 +25,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet faiss-cpu==1.15.1 numpy==2.4.6
 fi
+"$venv/bin/pip" install --quiet onnxruntime==1.32.0 pillow==13.0.0
+echo "[bench] where onnxruntime spends each model's time"
+"$venv/bin/python" scripts/ops_onnxruntime.py "$runs"
 "$venv/bin/python" scripts/search_faiss.py target/bench ${sizes//,/ }

@@ -53,18 +53,18 @@ async function timedPair(a, b) {
   return [0, 1].map((k) => ({ cold: cold[k], warm: stats(warm[k]) }));
 }
 
-/** Where tract spends a model's time: RUNS profiled runs, each step's median, summed per op
- * (tract's op names), largest first. */
+/** Where tract spends a model's time: RUNS profiled runs; each step's median (`steps`, in plan
+ * order) and their sums per op (`ops`, tract's op names, largest first). */
 function profileOps(bare) {
   const runs = Array.from({ length: RUNS }, () => bare.profile());
+  const steps = runs[0].map(({ op, node }, i) => ({ op, node, ms: stats(runs.map((r) => r[i].ms)).median }));
   const byOp = {};
-  runs[0].forEach(({ op }, i) => {
-    const ms = stats(runs.map((steps) => steps[i].ms)).median;
+  for (const { op, ms } of steps) {
     byOp[op] ||= { op, ms: 0, steps: 0 };
     byOp[op].ms += ms;
     byOp[op].steps += 1;
-  });
-  return Object.values(byOp).sort((a, b) => b.ms - a.ms);
+  }
+  return { steps, ops: Object.values(byOp).sort((a, b) => b.ms - a.ms) };
 }
 
 async function benchModels(files, photo) {
@@ -82,13 +82,13 @@ async function benchModels(files, photo) {
     const ortLoad = performance.now() - t;
     const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', bare.input(), shape) };
     const [tract, onnxruntime] = await timedPair(() => bare.run(), () => session.run(feeds));
-    const ops = profileOps(bare);
+    const { steps, ops } = profileOps(bare);
     const tractOutput = bare.run();
     const ortOutput = (await session.run(feeds))[session.outputNames[0]].data;
     bare.free();
     await session.release();
     const row = { file, shape, tract: { load: tractLoad, ...tract }, ort: { load: ortLoad, ...onnxruntime },
-      ratio: tract.warm.median / onnxruntime.warm.median, agreement: agreement(tractOutput, ortOutput), ops };
+      ratio: tract.warm.median / onnxruntime.warm.median, agreement: agreement(tractOutput, ortOutput), ops, steps };
     log(`${file}: tract ${tract.warm.median.toFixed(1)} ms, onnxruntime-web ${onnxruntime.warm.median.toFixed(1)} ms (x${row.ratio.toFixed(2)}; outputs differ by ${row.agreement.maxRelativeDiff?.toExponential(1)})`);
     rows.push(row);
   }

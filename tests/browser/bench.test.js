@@ -51,6 +51,9 @@ test('bench page: tract and onnxruntime-web run every shipped model to the same 
     console.log(`${m.file}: ${m.agreement.length} values, max relative difference ${m.agreement.maxRelativeDiff}`);
     assert.ok(m.agreement.length > 0 && m.agreement.maxRelativeDiff < 1e-3, `${m.file}: ${JSON.stringify(m.agreement)}`);
     assert.ok(m.tract.warm.n === 1 && m.ort.warm.n === 1);
+    // The per-op profile covers tract's whole plan, in wasm too.
+    const steps = m.ops.reduce((a, o) => a + o.steps, 0);
+    assert.ok(steps > 100 && m.ops.some((o) => o.op.includes('MatMul')), `${m.file}: ${JSON.stringify(m.ops)}`);
   }
   assert.equal(result.look.verdict, 'full shot');
   for (const stage of ['decode', 'ssd', 'pose_detector', 'landmarks', 'embed_top', 'search_top', 'total']) {
