@@ -84,6 +84,11 @@ console.log(`\nlook on ${look.photo} (${look.verdict}); vitrine load ${f(look.lo
 console.log('| stage | cold | warm median (min-max) |');
 console.log('|---|---|---|');
 for (const [stage, s] of Object.entries(look.warm)) console.log(`| ${stage} | ${f(look.cold[stage])} | ${spread(s)} |`);
+const w = result.workers;
+console.log(`\nthe same look through VitrineClient (the demo's way), timed in the page, alternating; products as one thread: ${w.sameProducts}`);
+console.log(`| workers | cold | warm median (min-max) | the look's own total, in the worker |\n|---|---|---|---|`);
+console.log(`| 1 | ${f(w.one.cold)} | ${spread(w.one.warm)} | ${spread(w.one.inside)} |`);
+console.log(`| 2${w.twoWorkers ? '' : ' (the second did NOT load: one)'} | ${f(w.two.cold)} | ${spread(w.two.warm)} | ${spread(w.two.inside)} |`);
 const mb = (n) => (n / 1e6).toFixed(2);
 console.log('\n| first load | raw MB | gzip -9 MB | sent by serve.js (.br, else .gz) MB |\n|---|---|---|---|');
 for (const { file, raw, gzip, sent } of firstLoad) console.log(`| ${file} | ${mb(raw)} | ${mb(gzip)} | ${mb(sent)} |`);

@@ -28,6 +28,11 @@ pub enum Error {
     #[error("index {input}: {reason}")]
     Index { input: String, reason: String },
 
+    /// A look was finished with results that do not belong to it: the shell called the split
+    /// look (`locate`, `match_crop`, `finish`) out of order or mixed two photos (a bug there).
+    #[error("{0}")]
+    Call(String),
+
     /// Training the embedding head failed (`vitrine train`).
     #[error("training: {0}")]
     Train(String),

@@ -1,7 +1,7 @@
 //! Points, boxes and non-maximum suppression, shared by the two detectors and the garment boxes.
 //! Unless a doc says otherwise, coordinates are pixels of the (working-size) photo.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Point {
@@ -24,7 +24,7 @@ impl Point {
 }
 
 /// An axis-aligned box, `x0 <= x1`, `y0 <= y1`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Rect {
     pub x0: f32,
     pub y0: f32,

@@ -3,7 +3,7 @@
 //! by the wasm façade. Boxes and points are fractions of the photo (0..1), so they survive any
 //! resizing of the displayed image.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Wear;
 use crate::geometry::{Point, Rect};
@@ -56,7 +56,7 @@ pub struct Garment {
     pub products: Vec<Recommendation>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
     pub id: String,
     pub title: String,

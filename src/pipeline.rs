@@ -8,6 +8,14 @@
 //! searched among dresses too. The dress replaces the top and bottom rows when its best match
 //! is more similar than both the best top and the best bottom match: the catalog itself says
 //! which reading of the photo it can serve better.
+//!
+//! A look comes in three steps so that a page can spread it over two workers: [`Pipeline::locate`]
+//! (decode to garment crops), [`Matcher::match_crop`] per crop (embedding and search; a
+//! [`Matcher`] holds only the embedder and the index, so a second worker can run some crops on
+//! its own decode of the same photo), and [`Pipeline::finish`]. [`Pipeline::recommend`] runs the
+//! three in a row.
+
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Audience, Category, Wear};
 use crate::error::{Error, Result};
@@ -15,7 +23,7 @@ use crate::framing;
 use crate::garments::{garment_boxes, GarmentBox};
 use crate::geometry::Rect;
 use crate::index::{CatalogIndex, Hit};
-use crate::look::{Garment, LandmarkOut, Look, Person, Recommendation, Timing};
+use crate::look::{Garment, LandmarkOut, Look, Person, Recommendation, Timing, Verdict};
 use crate::models::{
     expected_sha256, Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker, LANDMARK_NAMES,
 };
@@ -59,16 +67,65 @@ pub struct Pipeline {
     detector: PoseDetector,
     landmarker: PoseLandmarker,
     ssd: ObjectDetector,
+    matcher: Matcher,
+    clock: Clock,
+}
+
+/// A garment region to embed and search, in pixels of the decoded photo.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Crop {
+    pub wear: Wear,
+    pub rect: Rect,
+}
+
+/// The products one crop matched, and what its embedding and its search took (ms).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matched {
+    pub wear: Wear,
+    pub products: Vec<Recommendation>,
+    pub embed_ms: f64,
+    pub search_ms: f64,
+}
+
+/// A look up to its garment crops (see [`Pipeline::locate`]).
+pub struct Located {
+    photo: Photo,
+    options: Options,
+    verdict: Verdict,
+    person: Option<Person>,
+    boxes: Vec<GarmentBox>,
+    crops: Vec<Crop>,
+    timer: Timer,
+}
+
+impl Located {
+    /// What to embed and search, in order: the garment boxes' crops, then the dress region when
+    /// the catalog has dresses and there are a top and a bottom.
+    pub fn crops(&self) -> &[Crop] {
+        &self.crops
+    }
+
+    pub fn photo(&self) -> &Photo {
+        &self.photo
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+}
+
+/// The embedder and the catalog index: turns crops into products.
+pub struct Matcher {
     embedder: Embedder,
     index: CatalogIndex,
     clock: Clock,
 }
 
-impl Pipeline {
-    /// Loads the models and the index (`index_name` names it in errors) and checks that the
+impl Matcher {
+    /// Loads the embedder and the index (`index_name` names it in errors) and checks that the
     /// index was built by this embedder.
-    pub fn new(models: ModelBytes, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Pipeline> {
-        let embedder = Embedder::new(models.embedder)?;
+    pub fn new(embedder: &[u8], index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Matcher> {
+        let embedder = Embedder::new(embedder)?;
         let index = CatalogIndex::from_bytes(index_name, index, products_json)?;
         let ours = expected_sha256(Embedder::FILE).unwrap_or_default();
         if index.embedder() != ours || index.dim() != Embedder::DIM {
@@ -83,12 +140,85 @@ impl Pipeline {
                 ),
             });
         }
+        Ok(Matcher { embedder, index, clock: default_clock })
+    }
+
+    /// Replaces the clock used for the stage timings.
+    pub fn with_clock(mut self, clock: Clock) -> Matcher {
+        self.clock = clock;
+        self
+    }
+
+    fn has_dresses(&self) -> bool {
+        self.index.categories().any(|(c, n)| c.wear == Wear::Dress && n > 0)
+    }
+
+    /// Embeds `crop` of `photo` and finds its best `options.k` products.
+    pub fn match_crop(&self, photo: &Photo, crop: &Crop, options: &Options) -> Result<Matched> {
+        let r = &crop.rect;
+        let (w, h) = (photo.width() as f32, photo.height() as f32);
+        let inside = [r.x0, r.y0, r.x1, r.y1].iter().all(|v| v.is_finite())
+            && r.x0 < r.x1
+            && r.y0 < r.y1
+            && r.x1 > 0.0
+            && r.y1 > 0.0
+            && r.x0 < w
+            && r.y0 < h;
+        if !inside {
+            return Err(Error::Call(format!(
+                "crop {r:?} is not a region of this {w}x{h} photo: pass the crops `locate` gave for it"
+            )));
+        }
+        let start = (self.clock)();
+        let embedding = self.embedder.embed(photo, r)?;
+        let embedded = (self.clock)();
+        let products = self.search(crop.wear, &embedding, options);
+        Ok(Matched {
+            wear: crop.wear,
+            products,
+            embed_ms: embedded - start,
+            search_ms: (self.clock)() - embedded,
+        })
+    }
+
+    /// The best `options.k` products for a garment across the categories the audience sees.
+    fn search(&self, wear: Wear, embedding: &[f32], options: &Options) -> Vec<Recommendation> {
+        let audiences: &[Audience] = match options.audience {
+            None => &Audience::ALL,
+            Some(Audience::Women) => &[Audience::Women, Audience::Unisex],
+            Some(Audience::Men) => &[Audience::Men, Audience::Unisex],
+            Some(Audience::Unisex) => &[Audience::Unisex],
+        };
+        let mut hits: Vec<Hit> = audiences
+            .iter()
+            .flat_map(|&audience| self.index.search(Category { audience, wear }, embedding, options.k))
+            .collect();
+        hits.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        hits.truncate(options.k);
+        hits.into_iter()
+            .map(|hit| Recommendation {
+                id: hit.product.id.clone(),
+                title: hit.product.title.clone(),
+                link: hit.product.link.clone(),
+                image: hit.product.image.clone(),
+                price: hit.product.price.clone(),
+                category: hit.product.category.to_string(),
+                similarity: hit.similarity,
+            })
+            .collect()
+    }
+}
+
+impl Pipeline {
+    /// Loads the models and the index (`index_name` names it in errors) and checks that the
+    /// index was built by this embedder.
+    pub fn new(models: ModelBytes, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Pipeline> {
+        let matcher = Matcher::new(models.embedder, index_name, index, products_json)?;
         Ok(Pipeline {
             detector: PoseDetector::new(models.pose_detector)?,
             landmarker: PoseLandmarker::new(models.pose_landmarks.0, models.pose_landmarks.1)?,
             ssd: ObjectDetector::new(models.ssd)?,
-            embedder,
-            index,
+            matcher,
             clock: default_clock,
         })
     }
@@ -96,11 +226,30 @@ impl Pipeline {
     /// Replaces the clock used for the stage timings.
     pub fn with_clock(mut self, clock: Clock) -> Pipeline {
         self.clock = clock;
+        self.matcher = self.matcher.with_clock(clock);
         self
     }
 
-    /// The look of the photo in `bytes` (`name` is used in errors).
+    /// The embedder and index half, for matching crops here.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// The look of the photo in `bytes` (`name` is used in errors): [`Pipeline::locate`], each
+    /// crop matched here, [`Pipeline::finish`].
     pub fn recommend(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Look> {
+        let located = self.locate(bytes, name, options)?;
+        let matched = located
+            .crops
+            .iter()
+            .map(|crop| self.matcher.match_crop(&located.photo, crop, options))
+            .collect::<Result<Vec<_>>>()?;
+        self.finish(located, matched)
+    }
+
+    /// The first part of a look: decode, people, pose, verdict, garment boxes and the crops to
+    /// match (none when there is no person).
+    pub fn locate(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Located> {
         let mut timer = Timer::new(self.clock);
         let photo = Photo::decode(bytes, name, &options.limits)?;
         timer.lap("decode");
@@ -146,7 +295,15 @@ impl Pipeline {
         };
         let verdict = framing::verdict(pose.as_ref(), w, h, count, who);
         let (Some(pose), Some(detection)) = (pose, detection) else {
-            return Ok(Look { verdict, person: None, garments: Vec::new(), timings: timer.finish() });
+            return Ok(Located {
+                photo,
+                options: options.clone(),
+                verdict,
+                person: None,
+                boxes: Vec::new(),
+                crops: Vec::new(),
+                timer,
+            });
         };
 
         // Without an SSD box, the person is where the landmarks are (the detector's own box is
@@ -171,15 +328,37 @@ impl Pipeline {
         };
 
         let boxes = garment_boxes(&pose, &objects, w, h);
-        let mut garments = Vec::new();
-        for b in &boxes {
-            let embedding = self.embedder.embed(&photo, &b.crop)?;
-            timer.lap(stage("embed", b.wear));
-            let hits = self.search(b.wear, &embedding, options);
-            timer.lap(stage("search", b.wear));
-            garments.push((b.clone(), hits));
+        let mut crops: Vec<Crop> = boxes.iter().map(|b| Crop { wear: b.wear, rect: b.crop }).collect();
+        let find = |wear| boxes.iter().find(|b| b.wear == wear);
+        if let (Some(t), Some(b), true) = (find(Wear::Top), find(Wear::Bottom), self.matcher.has_dresses()) {
+            let rect = Rect::new(t.rect.x0.min(b.rect.x0), t.rect.y0, t.rect.x1.max(b.rect.x1), b.rect.y1);
+            crops.push(Crop { wear: Wear::Dress, rect });
         }
-        let garments = self.dress_rule(&photo, garments, options, &mut timer)?;
+        Ok(Located { photo, options: options.clone(), verdict, person: Some(person), boxes, crops, timer })
+    }
+
+    /// The look from `located` and what its crops matched (`matched[i]` for `crops()[i]`, from
+    /// this pipeline or any [`Matcher`] on the same photo and index).
+    pub fn finish(&self, located: Located, matched: Vec<Matched>) -> Result<Look> {
+        let Located { photo, verdict, person, boxes, crops, mut timer, .. } = located;
+        if matched.len() != crops.len() || crops.iter().zip(&matched).any(|(c, m)| c.wear != m.wear) {
+            let wears = |w: Vec<Wear>| w.iter().map(|w| w.name()).collect::<Vec<_>>().join(", ");
+            return Err(Error::Call(format!(
+                "the look needs matches for [{}] in that order, got [{}]",
+                wears(crops.iter().map(|c| c.wear).collect()),
+                wears(matched.iter().map(|m| m.wear).collect())
+            )));
+        }
+        for m in &matched {
+            timer.add(stage("embed", m.wear), m.embed_ms);
+            timer.add(stage("search", m.wear), m.search_ms);
+        }
+        let (w, h) = (photo.width() as f32, photo.height() as f32);
+        let mut matched = matched.into_iter();
+        let garments: Vec<(GarmentBox, Vec<Recommendation>)> =
+            boxes.into_iter().zip(matched.by_ref()).map(|(b, m)| (b, m.products)).collect();
+        let dress = crops.last().filter(|c| c.wear == Wear::Dress).copied().zip(matched.next());
+        let garments = dress_rule(garments, dress);
         let garments = garments
             .into_iter()
             .map(|(b, hits)| Garment {
@@ -190,71 +369,38 @@ impl Pipeline {
                 products: hits,
             })
             .collect();
-        Ok(Look { verdict, person: Some(person), garments, timings: timer.finish() })
+        Ok(Look { verdict, person, garments, timings: timer.finish() })
     }
+}
 
-    /// The best `options.k` products for a garment across the categories the audience sees.
-    fn search(&self, wear: Wear, embedding: &[f32], options: &Options) -> Vec<Recommendation> {
-        let audiences: &[Audience] = match options.audience {
-            None => &Audience::ALL,
-            Some(Audience::Women) => &[Audience::Women, Audience::Unisex],
-            Some(Audience::Men) => &[Audience::Men, Audience::Unisex],
-            Some(Audience::Unisex) => &[Audience::Unisex],
-        };
-        let mut hits: Vec<Hit> = audiences
-            .iter()
-            .flat_map(|&audience| self.index.search(Category { audience, wear }, embedding, options.k))
-            .collect();
-        hits.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
-        hits.truncate(options.k);
-        hits.into_iter()
-            .map(|hit| Recommendation {
-                id: hit.product.id.clone(),
-                title: hit.product.title.clone(),
-                link: hit.product.link.clone(),
-                image: hit.product.image.clone(),
-                price: hit.product.price.clone(),
-                category: hit.product.category.to_string(),
-                similarity: hit.similarity,
-            })
-            .collect()
+/// Applies the dress rule of the module docs: the dress crop and its matches replace the top and
+/// the bottom when its best match beats both of theirs.
+fn dress_rule(
+    garments: Vec<(GarmentBox, Vec<Recommendation>)>,
+    dress: Option<(Crop, Matched)>,
+) -> Vec<(GarmentBox, Vec<Recommendation>)> {
+    let Some((crop, dress)) = dress else {
+        return garments;
+    };
+    let best = |hits: &[Recommendation]| hits.first().map_or(-1.0, |h| h.similarity);
+    let of = |wear| garments.iter().find(|(b, _)| b.wear == wear);
+    let (Some((t, top)), Some((b, bottom))) = (of(Wear::Top), of(Wear::Bottom)) else {
+        return garments;
+    };
+    let dress_best = best(&dress.products);
+    if dress_best <= best(top) || dress_best <= best(bottom) {
+        return garments;
     }
-
-    /// Applies the dress rule of the module docs.
-    fn dress_rule(
-        &self,
-        photo: &Photo,
-        garments: Vec<(GarmentBox, Vec<Recommendation>)>,
-        options: &Options,
-        timer: &mut Timer,
-    ) -> Result<Vec<(GarmentBox, Vec<Recommendation>)>> {
-        let has_dresses = self.index.categories().any(|(c, n)| c.wear == Wear::Dress && n > 0);
-        let find = |wear| garments.iter().position(|(b, _)| b.wear == wear);
-        let (Some(top), Some(bottom), true) = (find(Wear::Top), find(Wear::Bottom), has_dresses) else {
-            return Ok(garments);
-        };
-        let (t, b) = (&garments[top].0, &garments[bottom].0);
-        let rect = Rect::new(t.rect.x0.min(b.rect.x0), t.rect.y0, t.rect.x1.max(b.rect.x1), b.rect.y1);
-        let embedding = self.embedder.embed(photo, &rect)?;
-        timer.lap("embed_dress");
-        let dresses = self.search(Wear::Dress, &embedding, options);
-        timer.lap("search_dress");
-        let best = |hits: &[Recommendation]| hits.first().map_or(-1.0, |h| h.similarity);
-        let dress_best = best(&dresses);
-        if dress_best <= best(&garments[top].1) || dress_best <= best(&garments[bottom].1) {
-            return Ok(garments);
-        }
-        let dress = GarmentBox {
-            wear: Wear::Dress,
-            rect,
-            crop: rect,
-            score: t.score.min(b.score),
-            source: "pose+dress",
-        };
-        let mut out = vec![(dress, dresses)];
-        out.extend(garments.into_iter().filter(|(b, _)| b.wear == Wear::Foot));
-        Ok(out)
-    }
+    let dress_box = GarmentBox {
+        wear: Wear::Dress,
+        rect: crop.rect,
+        crop: crop.rect,
+        score: t.score.min(b.score),
+        source: "pose+dress",
+    };
+    let mut out = vec![(dress_box, dress.products)];
+    out.extend(garments.into_iter().filter(|(b, _)| b.wear == Wear::Foot));
+    out
 }
 
 /// The largest, most central person: area weighted by closeness to the photo's centre.
@@ -292,6 +438,11 @@ impl Timer {
     fn new(clock: Clock) -> Timer {
         let now = clock();
         Timer { clock, start: now, last: now, laps: Vec::new() }
+    }
+
+    /// A stage timed elsewhere (e.g. by another worker's matcher).
+    fn add(&mut self, stage: &'static str, ms: f64) {
+        self.laps.push(Timing { stage, ms });
     }
 
     fn lap(&mut self, stage: &'static str) {

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use crate::catalog::Audience;
 use crate::models::{self, expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
 use crate::photo::{Limits, Photo};
-use crate::{ModelBytes, Options, Pipeline};
+use crate::{Crop, Located, Matched, ModelBytes, Options, Pipeline};
 
 #[wasm_bindgen(typescript_custom_section)]
 const LOOK_TS: &str = r#"
@@ -25,6 +25,10 @@ export interface Garment {
   source: string;
   products: { id: string; title: string; link: string; image: string; price: string; category: string; similarity: number }[];
 }
+/** A garment region to match, in pixels of the decoded photo (from `Vitrine.locate`). */
+export interface Crop { wear: "top" | "bottom" | "foot" | "dress"; rect: Rect }
+/** What one crop matched; `embed_ms` and `search_ms` become the look's timings. */
+export interface Matched { wear: string; products: Garment["products"]; embed_ms: number; search_ms: number }
 /** A model file the pipeline needs and its sha256 (models/MANIFEST). */
 export interface ModelFile { role: "poseDetector" | "landmarks" | "ssd" | "embedder"; file: string; sha256: string }
 "#;
@@ -46,14 +50,16 @@ pub fn model_files(lite: bool) -> Result<JsValue, JsError> {
         serde_json::json!({ "role": role, "file": file, "sha256": sha256 })
     })
     .collect();
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    Ok(serde::Serialize::serialize(&files, &serializer)?)
+    to_js(&files)
 }
 
-/// One vitrine: the models and a catalog index, ready to make looks.
+/// One vitrine: the models and a catalog index, ready to make looks: whole (`recommend`) or in
+/// three steps (`locate`, `matchCrop` per crop, `finish`) so that a [`Matcher`] in another
+/// worker can take some of the crops.
 #[wasm_bindgen]
 pub struct Vitrine {
     pipeline: Pipeline,
+    located: Option<Located>,
 }
 
 #[wasm_bindgen]
@@ -74,24 +80,115 @@ impl Vitrine {
         console_error_panic_hook::set_once();
         let models = ModelBytes { pose_detector, pose_landmarks: (landmarks_file, landmarks), ssd, embedder };
         let pipeline = Pipeline::new(models, index_name, index, products_json)?.with_clock(now);
-        Ok(Vitrine { pipeline })
+        Ok(Vitrine { pipeline, located: None })
     }
 
     /// The look of a photo as a plain object (verdict, person, garments with products,
     /// timings). `audience` is "women", "men", "unisex" or empty for all.
     #[wasm_bindgen(unchecked_return_type = "Look")]
     pub fn recommend(&self, photo: &[u8], name: &str, audience: &str) -> Result<JsValue, JsError> {
-        let audience = match audience {
-            "" => None,
-            a => Some(
-                Audience::parse(a)
-                    .ok_or_else(|| JsError::new(&format!("audience '{a}' is not women, men or unisex")))?,
-            ),
-        };
-        let look = self.pipeline.recommend(photo, name, &Options { audience, ..Options::default() })?;
-        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-        Ok(serde::Serialize::serialize(&look, &serializer)?)
+        let look = self.pipeline.recommend(photo, name, &options(audience)?)?;
+        to_js(&look)
     }
+
+    /// The first step of a look: decodes the photo, finds the person and the garments, keeps
+    /// them here for `finish`, and returns the crops to match (in the order `finish` wants).
+    #[wasm_bindgen(unchecked_return_type = "Crop[]")]
+    pub fn locate(&mut self, photo: &[u8], name: &str, audience: &str) -> Result<JsValue, JsError> {
+        let located = self.pipeline.locate(photo, name, &options(audience)?)?;
+        let crops = to_js(located.crops())?;
+        self.located = Some(located);
+        Ok(crops)
+    }
+
+    /// Matches one crop of the located photo here.
+    #[wasm_bindgen(js_name = matchCrop, unchecked_return_type = "Matched")]
+    pub fn match_crop(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Crop")] crop: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let located = self
+            .located
+            .as_ref()
+            .ok_or_else(|| JsError::new("matchCrop before locate: locate a photo first"))?;
+        let crop: Crop = serde_wasm_bindgen::from_value(crop)?;
+        to_js(&self.pipeline.matcher().match_crop(located.photo(), &crop, located.options())?)
+    }
+
+    /// The look of the located photo, from what each of its crops matched (here or in a
+    /// `Matcher`), in the order `locate` returned the crops.
+    #[wasm_bindgen(unchecked_return_type = "Look")]
+    pub fn finish(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Matched[]")] matched: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let located =
+            self.located.take().ok_or_else(|| JsError::new("finish before locate: locate a photo first"))?;
+        let matched: Vec<Matched> = serde_wasm_bindgen::from_value(matched)?;
+        to_js(&self.pipeline.finish(located, matched)?)
+    }
+}
+
+/// The embedder and the catalog index alone: matches crops of a photo in a second worker.
+#[wasm_bindgen]
+pub struct Matcher {
+    matcher: crate::Matcher,
+    photo: Option<Photo>,
+}
+
+#[wasm_bindgen]
+impl Matcher {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        embedder: &[u8],
+        index_name: &str,
+        index: &[u8],
+        products_json: &[u8],
+    ) -> Result<Matcher, JsError> {
+        console_error_panic_hook::set_once();
+        let matcher = crate::Matcher::new(embedder, index_name, index, products_json)?.with_clock(now);
+        Ok(Matcher { matcher, photo: None })
+    }
+
+    /// Decodes the photo the next crops come from (the same bytes `Vitrine.locate` gets).
+    #[wasm_bindgen(js_name = setPhoto)]
+    pub fn set_photo(&mut self, photo: &[u8], name: &str) -> Result<(), JsError> {
+        self.photo = None;
+        self.photo = Some(Photo::decode(photo, name, &Options::default().limits)?);
+        Ok(())
+    }
+
+    /// Matches one crop of that photo for `audience` (as in `Vitrine.recommend`).
+    #[wasm_bindgen(js_name = matchCrop, unchecked_return_type = "Matched")]
+    pub fn match_crop(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Crop")] crop: JsValue,
+        audience: &str,
+    ) -> Result<JsValue, JsError> {
+        let photo = self
+            .photo
+            .as_ref()
+            .ok_or_else(|| JsError::new("matchCrop before setPhoto: give the matcher the photo first"))?;
+        let crop: Crop = serde_wasm_bindgen::from_value(crop)?;
+        to_js(&self.matcher.match_crop(photo, &crop, &options(audience)?)?)
+    }
+}
+
+/// The look options for `audience` ("women", "men", "unisex" or empty for all).
+fn options(audience: &str) -> Result<Options, JsError> {
+    let audience = match audience {
+        "" => None,
+        a => Some(
+            Audience::parse(a)
+                .ok_or_else(|| JsError::new(&format!("audience '{a}' is not women, men or unisex")))?,
+        ),
+    };
+    Ok(Options { audience, ..Options::default() })
+}
+
+fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    Ok(value.serialize(&serializer)?)
 }
 
 /// One shipped network without pre- or post-processing, for the browser benchmark
@@ -128,8 +225,7 @@ impl BareModel {
             .into_iter()
             .map(|(op, node, ms)| serde_json::json!({ "op": op, "node": node, "ms": ms }))
             .collect();
-        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-        Ok(serde::Serialize::serialize(&steps, &serializer)?)
+        to_js(&steps)
     }
 
     /// Each shipped file's input shape, `{file: [n, ...]}`.
@@ -137,8 +233,7 @@ impl BareModel {
     pub fn shapes() -> Result<JsValue, JsError> {
         let shapes: std::collections::BTreeMap<&str, [usize; 4]> =
             models::SHIPPED.iter().map(|(file, signature)| (*file, signature.input)).collect();
-        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-        Ok(serde::Serialize::serialize(&shapes, &serializer)?)
+        to_js(&shapes)
     }
 }
 

@@ -9,9 +9,11 @@ use std::sync::OnceLock;
 
 use common::{model_bytes, photo, root};
 use vitrine::catalog::Wear;
+use vitrine::geometry::Rect;
 use vitrine::look::Look;
 use vitrine::models::{Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
-use vitrine::{Error, ModelBytes, Options, Pipeline};
+use vitrine::photo::Photo;
+use vitrine::{Crop, Error, Matcher, ModelBytes, Options, Pipeline};
 
 const FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
 
@@ -264,4 +266,58 @@ fn a_clothing_dataset_catalog_serves_the_look() {
     }
     let foot = look.garments.iter().find(|g| g.wear == Wear::Foot).expect("no foot row");
     assert!(foot.products.iter().all(|p| p.title.starts_with("Shoes")));
+}
+
+/// The look in steps, as the page's two workers make it (the second worker's `Matcher` on its own
+/// decode of the photo takes every other crop), is the look of one `recommend`; results out of
+/// order or crops outside the photo are refused with a message.
+#[test]
+fn a_look_in_steps_across_two_matchers_is_the_same_look() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("messi5.jpg")) else { return };
+    let pipeline = pipeline(dir);
+    let options = Options::default();
+    let whole = pipeline.recommend(&bytes, "messi5.jpg", &options).unwrap();
+
+    let located = pipeline.locate(&bytes, "messi5.jpg", &options).unwrap();
+    let wears: Vec<Wear> = located.crops().iter().map(|c| c.wear).collect();
+    assert_eq!(wears, [Wear::Top, Wear::Bottom, Wear::Foot, Wear::Dress], "the demo catalog has dresses");
+    let second = Matcher::new(
+        &model_bytes(Embedder::FILE),
+        "fashion-mnist-20",
+        &common::read(&dir.join("index.bin")),
+        &common::read(&dir.join("products.json")),
+    )
+    .unwrap();
+    let own_decode = Photo::decode(&bytes, "messi5.jpg", &options.limits).unwrap();
+    let matched: Vec<_> = located
+        .crops()
+        .iter()
+        .enumerate()
+        .map(|(i, crop)| match i % 2 {
+            0 => pipeline.matcher().match_crop(located.photo(), crop, &options),
+            _ => second.match_crop(&own_decode, crop, &options),
+        })
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let split = pipeline.finish(located, matched.clone()).unwrap();
+    assert_eq!(split.verdict, whole.verdict);
+    assert_eq!(split.garments.len(), whole.garments.len());
+    for (a, b) in split.garments.iter().zip(&whole.garments) {
+        assert_eq!((a.wear, a.rect, a.source), (b.wear, b.rect, b.source));
+        assert_eq!(a.products, b.products, "{:?}", a.wear);
+    }
+    let stages = |look: &Look| look.timings.iter().map(|t| t.stage).collect::<Vec<_>>();
+    assert_eq!(stages(&split), stages(&whole));
+
+    let located = pipeline.locate(&bytes, "messi5.jpg", &options).unwrap();
+    let mut reversed = matched;
+    reversed.reverse();
+    let msg = pipeline.finish(located, reversed).unwrap_err().to_string();
+    assert!(
+        msg.contains("needs matches for [top, bottom, foot, dress]") && msg.contains("got [dress"),
+        "{msg}"
+    );
+    let outside = Crop { wear: Wear::Top, rect: Rect { x0: f32::NAN, y0: 0.0, x1: 10.0, y1: 10.0 } };
+    let msg = second.match_crop(&own_decode, &outside, &options).unwrap_err().to_string();
+    assert!(msg.contains("is not a region of this") && msg.contains("pass the crops `locate` gave"), "{msg}");
 }

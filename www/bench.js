@@ -4,6 +4,7 @@
 // each is reported apart (cold); the rest give median, min and max (warm). tract and
 // onnxruntime-web runs alternate, so the ratio is measured under the same conditions.
 import init, { BareModel, Vitrine, modelFiles } from '../pkg/vitrine.js';
+import { VitrineClient } from './client.js';
 
 const params = new URLSearchParams(location.search);
 const RUNS = Number(params.get('runs') || 10);
@@ -114,7 +115,35 @@ async function benchLooks(photoName, photo) {
   const cold = Object.fromEntries(looks[0].timings.map(({ stage, ms }) => [stage, ms]));
   const warm = Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [stage, stats(ms)]));
   log(`look on ${photoName}: ${looks[0].verdict.message}; warm total median ${warm.total.median.toFixed(0)} ms`);
-  return { photo: photoName, verdict: looks[0].verdict.message, load, cold, warm };
+  return { photo: photoName, verdict: looks[0].verdict.message, load, cold, warm, reference: looks[0] };
+}
+
+/** Whole looks as the demo makes them, through VitrineClient, timed in this page from the photo
+ * to the look: one worker against two (the second matching every other crop), alternating. The
+ * products must be those of the one-thread look above. */
+async function benchWorkers(photoName, photo, reference) {
+  const indexUrl = new URL('index/fashion-mnist/', location.href).href;
+  const modelsUrl = new URL('models/', location.href).href;
+  const clients = [1, 2].map((workers) => new VitrineClient({ modelsUrl, indexUrl, workers }));
+  for (const client of clients) await client.load();
+  const twoWorkers = await clients[1].matcherReady;
+  const file = new File([photo], photoName, { type: 'image/jpeg' });
+  const ids = (look) => look.garments.map((g) => `${g.wear}:${g.products.map((p) => p.id).join(',')}`).join(' ');
+  const wall = [[], []];
+  const inside = [[], []]; // the look's own "total": from its decode to its finish, in the worker
+  let sameProducts = true;
+  for (let i = 0; i <= RUNS; i += 1) {
+    for (const k of [1, 0]) {
+      const t = performance.now();
+      const look = await clients[k].recommend(file, '');
+      wall[k].push(performance.now() - t);
+      inside[k].push(look.timings.find((t) => t.stage === 'total').ms);
+      sameProducts &&= ids(look) === ids(reference);
+    }
+  }
+  const [one, two] = wall.map((ms, k) => ({ cold: ms[0], warm: stats(ms.slice(1)), inside: stats(inside[k].slice(1)) }));
+  log(`look through 1 / 2 workers: warm median ${one.warm.median.toFixed(0)} / ${two.warm.median.toFixed(0)} ms; same products as one thread: ${sameProducts}`);
+  return { twoWorkers, one, two, sameProducts, garments: ids(reference) };
 }
 
 async function main() {
@@ -128,6 +157,8 @@ async function main() {
   const photo = await bytesOf(new URL(`samples/${photoName}`, location.href).href);
   const models = await benchModels(files.map(({ file }) => ({ file, shape: shapes[file] })), photo);
   const look = await benchLooks(photoName, photo);
+  const workers = await benchWorkers(photoName, photo, look.reference);
+  delete look.reference;
   window.benchResult = {
     userAgent: navigator.userAgent,
     hardwareConcurrency: navigator.hardwareConcurrency,
@@ -135,6 +166,7 @@ async function main() {
     wasmInit,
     models,
     look,
+    workers,
   };
   log('done');
 }

@@ -1,44 +1,34 @@
-// The page's side of the worker: one VitrineClient per page. `load()` resolves when the models
+// The page's side of the workers: one VitrineClient per page. `load()` resolves when the models
 // and the index are in (reporting progress per file); `recommend()` resolves with the look or
 // rejects with an Error carrying the core's message.
+//
+// On a machine with more than one core, a second worker (a "matcher": the embedder and the index
+// only) loads once the first is ready, from the cache the first filled. Looks then run in steps:
+// the first worker locates the garments while the matcher decodes the same photo; the crops are
+// split between the two; the first worker finishes the look. Until the matcher is ready, and if
+// it cannot load, the first worker makes whole looks alone.
 export class VitrineClient {
-  constructor({ modelsUrl, indexUrl, lite = false, onProgress = () => {} }) {
+  constructor({ modelsUrl, indexUrl, lite = false, onProgress = () => {}, workers = defaultWorkers() }) {
     this.options = { modelsUrl: absolute(modelsUrl), indexUrl: absolute(indexUrl), lite };
     this.onProgress = onProgress;
+    this.workers = workers;
     this.pending = new Map();
     this.nextId = 1;
     this.ready = null;
+    this.matcher = null;
+    /** Settles true once the second worker is in, false when there is none. */
+    this.matcherReady = Promise.resolve(false);
   }
 
   load() {
     if (this.ready) return this.ready;
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    this.ready = new Promise((resolve, reject) => {
-      this.worker.onmessage = ({ data }) => {
-        if (data.type === 'progress') this.onProgress(data);
-        else if (data.type === 'ready') resolve(data);
-        else if (data.id && this.pending.has(data.id)) {
-          const { resolve: ok, reject: fail } = this.pending.get(data.id);
-          this.pending.delete(data.id);
-          if (data.type === 'look') ok(data.look);
-          else fail(new Error(data.message));
-        } else if (data.type === 'error') {
-          reject(new Error(data.message));
-        }
-      };
-      this.worker.onerror = (event) => {
-        const error = new Error(`vitrine's worker failed: ${event.message || 'it could not start'}`);
-        reject(error);
-        for (const { reject: fail } of this.pending.values()) fail(error);
-        this.pending.clear();
-      };
-    });
+    this.worker = this.start('look', (data) => this.onProgress(data));
+    this.ready = this.worker.ready;
     // A failed load may be retried (e.g. after coming back online).
-    this.ready.catch(() => {
+    this.ready.then(() => this.startMatcher(), () => {
       this.worker.terminate();
       this.ready = null;
     });
-    this.worker.postMessage({ type: 'load', ...this.options });
     return this.ready;
   }
 
@@ -46,12 +36,78 @@ export class VitrineClient {
   async recommend(photo, audience = '') {
     await this.load();
     const bytes = await photo.arrayBuffer();
+    const name = photo.name || 'photo';
+    const matcher = this.matcher;
+    if (!matcher) return this.call(this.worker, { type: 'recommend', photo: bytes, name, audience }, [bytes]);
+    const copy = bytes.slice(0);
+    const decoded = this.call(matcher, { type: 'photo', photo: copy, name }, [copy]);
+    decoded.catch(() => {}); // awaited below; the look worker reports a bad photo first
+    const crops = await this.call(this.worker, { type: 'locate', photo: bytes, name, audience }, [bytes]);
+    const numbered = crops.map((crop, i) => ({ i, crop }));
+    const mine = numbered.filter(({ i }) => i % 2 === 0);
+    const theirs = numbered.filter(({ i }) => i % 2 === 1);
+    await decoded;
+    const parts = await Promise.all([
+      this.call(this.worker, { type: 'match', crops: mine, audience }),
+      theirs.length ? this.call(matcher, { type: 'match', crops: theirs, audience }) : [],
+    ]);
+    const matched = [];
+    for (const { i, matched: m } of parts.flat()) matched[i] = m;
+    return this.call(this.worker, { type: 'finish', matched });
+  }
+
+  startMatcher() {
+    if (this.workers < 2 || this.matcher) return;
+    const worker = this.start('matcher', () => {});
+    this.matcherReady = worker.ready.then(() => {
+      this.matcher = worker;
+      return true;
+    }, (error) => {
+      console.warn(`vitrine: the second worker could not load (${error.message}); looks run on one`);
+      worker.terminate();
+      return false;
+    });
+  }
+
+  /** A worker of `role`, loading; `worker.ready` settles when it is ready or failed. */
+  start(role, onProgress) {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    worker.ready = new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => {
+        if (data.type === 'progress') onProgress(data);
+        else if (data.type === 'ready') resolve(data);
+        else if (data.id && this.pending.has(data.id)) {
+          const { resolve: ok, reject: fail } = this.pending.get(data.id);
+          this.pending.delete(data.id);
+          if (data.type === 'result') ok(data.value);
+          else fail(new Error(data.message));
+        } else if (data.type === 'error') {
+          reject(new Error(data.message));
+        }
+      };
+      worker.onerror = (event) => {
+        const error = new Error(`vitrine's worker failed: ${event.message || 'it could not start'}`);
+        reject(error);
+        for (const { reject: fail } of this.pending.values()) fail(error);
+        this.pending.clear();
+      };
+    });
+    worker.postMessage({ type: 'load', role, ...this.options });
+    return worker;
+  }
+
+  call(worker, message, transfer = []) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'recommend', id, photo: bytes, name: photo.name || 'photo', audience }, [bytes]);
+      worker.postMessage({ ...message, id }, transfer);
     });
   }
+}
+
+/** Two workers where there are at least two cores (one core gains nothing from a second). */
+function defaultWorkers() {
+  return (navigator.hardwareConcurrency || 1) >= 2 ? 2 : 1;
 }
 
 function absolute(url) {

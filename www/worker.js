@@ -1,41 +1,67 @@
-// The module worker that owns the one Vitrine: it fetches the models and the catalog index
-// (with progress per file, through the Cache API so a second visit works offline), then makes
-// looks on request. The page never blocks on wasm, and the photo only travels page -> worker.
-import init, { Vitrine, modelFiles } from '../pkg/vitrine.js';
+// A module worker of vitrine. Role "look" (the first one) owns a Vitrine: it fetches the models
+// and the catalog index (with progress per file, through the Cache API so a second visit works
+// offline), then makes looks on request, whole or in steps. Role "matcher" (a second worker,
+// on machines with more than one core) owns only the embedder and the index: it matches some
+// of a look's garment crops on its own decode of the same photo while the first worker matches
+// the others. The page never blocks on wasm, and the photo only travels page -> workers.
+import init, { Matcher, Vitrine, modelFiles } from '../pkg/vitrine.js';
 
 const CACHE = 'vitrine-v1';
 let vitrine = null;
+let matcher = null;
+
+const steps = {
+  // The look worker.
+  recommend: ({ photo, name, audience }) => loaded(vitrine).recommend(new Uint8Array(photo), name, audience || ''),
+  locate: ({ photo, name, audience }) => loaded(vitrine).locate(new Uint8Array(photo), name, audience || ''),
+  finish: ({ matched }) => loaded(vitrine).finish(matched),
+  // Either worker: `crops` is [{ i, crop }], the reply [{ i, matched }].
+  match: ({ crops, audience }) => crops.map(({ i, crop }) => ({
+    i,
+    matched: vitrine ? vitrine.matchCrop(crop) : loaded(matcher).matchCrop(crop, audience || ''),
+  })),
+  // The matcher worker.
+  photo: ({ photo, name }) => loaded(matcher).setPhoto(new Uint8Array(photo), name),
+};
 
 self.onmessage = async ({ data }) => {
   try {
     if (data.type === 'load') {
       const started = performance.now();
-      vitrine = await load(data);
+      await load(data);
       self.postMessage({ type: 'ready', ms: performance.now() - started });
-    } else if (data.type === 'recommend') {
-      if (!vitrine) throw new Error('vitrine is not loaded yet: wait for "ready" before sending photos');
-      const look = vitrine.recommend(new Uint8Array(data.photo), data.name, data.audience || '');
-      self.postMessage({ type: 'look', id: data.id, look });
+    } else if (steps[data.type]) {
+      self.postMessage({ type: 'result', id: data.id, value: steps[data.type](data) ?? null });
     }
   } catch (error) {
     self.postMessage({ type: 'error', id: data.id, message: String(error && error.message || error) });
   }
 };
 
-async function load({ modelsUrl, indexUrl, lite }) {
+function loaded(it) {
+  if (!it) throw new Error('vitrine is not loaded yet: wait for "ready" before sending photos');
+  return it;
+}
+
+async function load({ modelsUrl, indexUrl, lite, role }) {
   await init();
   const files = modelFiles(Boolean(lite));
+  const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
   // Models are named by content (their sha256 from models/MANIFEST): a cached copy is used as
   // long as this build expects exactly that file. The index may be rebuilt under the same
   // name, so it is fetched afresh and the cache is only the offline fallback.
-  const models = await Promise.all(files.map((f) =>
+  const models = await Promise.all(wanted.map((f) =>
     fetchBytes(new URL(`${f.file}?sha256=${f.sha256}`, modelsUrl).href, f.file, 'cache-first')));
   const [index, products] = await Promise.all([
     fetchBytes(new URL('index.bin', indexUrl).href, 'index.bin', 'network-first'),
     fetchBytes(new URL('products.json', indexUrl).href, 'products.json', 'network-first'),
   ]);
-  const [detector, landmarks, ssd, embedder] = models;
-  return new Vitrine(detector, files[1].file, landmarks, ssd, embedder, indexUrl, index, products);
+  if (role === 'matcher') {
+    matcher = new Matcher(models[0], indexUrl, index, products);
+  } else {
+    const [detector, landmarks, ssd, embedder] = models;
+    vitrine = new Vitrine(detector, files[1].file, landmarks, ssd, embedder, indexUrl, index, products);
+  }
 }
 
 async function openCache() {

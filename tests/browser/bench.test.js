@@ -56,6 +56,10 @@ test('bench page: tract and onnxruntime-web run every shipped model to the same 
     assert.ok(steps > 100 && m.ops.some((o) => o.op.includes('MatMul')), `${m.file}: ${JSON.stringify(m.ops)}`);
   }
   assert.equal(result.look.verdict, 'full shot');
+  // The demo's way: two workers, the crops split between them; the same products as one thread.
+  assert.equal(result.workers.twoWorkers, true);
+  assert.ok(result.workers.sameProducts, `two workers: ${result.workers.garments}`);
+  assert.ok(result.workers.garments.includes('top:'), result.workers.garments);
   for (const stage of ['decode', 'ssd', 'pose_detector', 'landmarks', 'embed_top', 'search_top', 'total']) {
     assert.ok(stage in result.look.warm, `${stage} missing from ${Object.keys(result.look.warm)}`);
   }
