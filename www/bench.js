@@ -1,8 +1,10 @@
 // The browser benchmark (issue 6), one thread, in this page: each shipped model bare (no pre- or
 // post-processing) in tract through vitrine's wasm and in onnxruntime-web on the same bytes and
-// the same input (the sample photo stretched to the model's input, values in [0, 1]), then whole looks on a sample photo, stage by stage. The first run of
-// each is reported apart (cold); the rest give median, min and max (warm). tract and
-// onnxruntime-web runs alternate, so the ratio is measured under the same conditions.
+// the same input (the sample photo stretched to the model's input, values in [0, 1]), with
+// tract's per-op profile; then whole looks on a sample photo, stage by stage, in this thread;
+// then the same looks through VitrineClient with one worker and with two. The first run of each
+// is reported apart (cold); the rest give median, min and max (warm). The two sides of each
+// comparison alternate, so they are measured under the same conditions.
 import init, { BareModel, Vitrine, modelFiles } from '../pkg/vitrine.js';
 import { VitrineClient } from './client.js';
 
