@@ -68,15 +68,8 @@ impl Net {
     /// Runs the network on one input of the shape given at load time.
     pub fn run(&self, input: Tensor) -> Result<Vec<Tensor>> {
         let fail = |reason: String| Error::Model { file: self.file.clone(), reason };
-        if input.shape != self.input_shape {
-            return Err(fail(format!("input shape {:?}, expected {:?}", input.shape, self.input_shape)));
-        }
-        let tensor = tract_ndarray::ArrayD::from_shape_vec(input.shape, input.data)
-            .map_err(|e| fail(e.to_string()))?;
-        let outputs = self
-            .plan
-            .run(tvec!(tensor.into_tvalue()))
-            .map_err(|e| fail(format!("inference failed: {e:#}")))?;
+        let outputs =
+            self.plan.run(tvec!(self.input(input)?)).map_err(|e| fail(format!("inference failed: {e:#}")))?;
         outputs
             .iter()
             .map(|t| {
@@ -93,12 +86,11 @@ impl Net {
     /// tract spends the time.
     pub fn profile(&self, input: Tensor, clock: fn() -> f64) -> Result<Vec<(String, String, f64)>> {
         let fail = |reason: String| Error::Model { file: self.file.clone(), reason };
-        let tensor = tract_ndarray::ArrayD::from_shape_vec(input.shape, input.data)
-            .map_err(|e| fail(e.to_string()))?;
+        let input = self.input(input)?;
         let mut steps = Vec::new();
         let mut state = plan::SimpleState::new(&self.plan).map_err(|e| fail(format!("{e:#}")))?;
         state
-            .run_plan_with_eval(tvec!(tensor.into_tvalue()), |session, op_state, node, inputs| {
+            .run_plan_with_eval(tvec!(input), |session, op_state, node, inputs| {
                 let start = clock();
                 let out = plan::eval(session, op_state, node, inputs);
                 steps.push((node.op().name().to_string(), node.name.clone(), clock() - start));
@@ -106,6 +98,17 @@ impl Net {
             })
             .map_err(|e| fail(format!("inference failed: {e:#}")))?;
         Ok(steps)
+    }
+
+    /// `input` as tract's value, checked against the shape given at load time.
+    fn input(&self, input: Tensor) -> Result<TValue> {
+        let fail = |reason: String| Error::Model { file: self.file.clone(), reason };
+        if input.shape != self.input_shape {
+            return Err(fail(format!("input shape {:?}, expected {:?}", input.shape, self.input_shape)));
+        }
+        let tensor = tract_ndarray::ArrayD::from_shape_vec(input.shape, input.data)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(tensor.into_tvalue())
     }
 }
 

@@ -458,8 +458,10 @@ impl Timer {
     }
 }
 
+/// Milliseconds since the first call: the native clock of the stage timings (and of
+/// benchmarks and tests that time tract's steps).
 #[cfg(not(target_arch = "wasm32"))]
-fn default_clock() -> f64 {
+pub fn default_clock() -> f64 {
     use std::sync::OnceLock;
     use std::time::Instant;
     static START: OnceLock<Instant> = OnceLock::new();
@@ -468,6 +470,6 @@ fn default_clock() -> f64 {
 
 /// `Instant` panics on wasm32: the wasm façade installs `performance.now()` with `with_clock`.
 #[cfg(target_arch = "wasm32")]
-fn default_clock() -> f64 {
+pub fn default_clock() -> f64 {
     0.0
 }

@@ -111,8 +111,7 @@ impl Vitrine {
             .located
             .as_ref()
             .ok_or_else(|| JsError::new("matchCrop before locate: locate a photo first"))?;
-        let crop: Crop = serde_wasm_bindgen::from_value(crop)?;
-        to_js(&self.pipeline.matcher().match_crop(located.photo(), &crop, located.options())?)
+        match_crop(self.pipeline.matcher(), located.photo(), crop, located.options())
     }
 
     /// The look of the located photo, from what each of its crops matched (here or in a
@@ -153,7 +152,7 @@ impl Matcher {
     /// Decodes the photo the next crops come from (the same bytes `Vitrine.locate` gets).
     #[wasm_bindgen(js_name = setPhoto)]
     pub fn set_photo(&mut self, photo: &[u8], name: &str) -> Result<(), JsError> {
-        self.photo = None;
+        self.photo = None; // the previous photo's memory goes before the next one is decoded
         self.photo = Some(Photo::decode(photo, name, &Options::default().limits)?);
         Ok(())
     }
@@ -169,9 +168,19 @@ impl Matcher {
             .photo
             .as_ref()
             .ok_or_else(|| JsError::new("matchCrop before setPhoto: give the matcher the photo first"))?;
-        let crop: Crop = serde_wasm_bindgen::from_value(crop)?;
-        to_js(&self.matcher.match_crop(photo, &crop, &options(audience)?)?)
+        match_crop(&self.matcher, photo, crop, &options(audience)?)
     }
+}
+
+/// One crop (a JS `Crop`) of `photo` matched, as a JS `Matched`: both classes' `matchCrop`.
+fn match_crop(
+    matcher: &crate::Matcher,
+    photo: &Photo,
+    crop: JsValue,
+    options: &Options,
+) -> Result<JsValue, JsError> {
+    let crop: Crop = serde_wasm_bindgen::from_value(crop)?;
+    to_js(&matcher.match_crop(photo, &crop, options)?)
 }
 
 /// The look options for `audience` ("women", "men", "unisex" or empty for all).

@@ -285,15 +285,9 @@ fn the_profile_times_every_step_and_the_pose_models_have_no_resize() {
     let Some(photo) = load_photo("messi5.jpg") else {
         return;
     };
-    fn clock() -> f64 {
-        use std::sync::OnceLock;
-        use std::time::Instant;
-        static START: OnceLock<Instant> = OnceLock::new();
-        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
-    }
     for (file, _) in vitrine::models::SHIPPED {
         let model = vitrine::models::BareModel::new(file, &model_bytes(file), &photo).unwrap();
-        let steps = model.profile(clock).unwrap();
+        let steps = model.profile(vitrine::pipeline::default_clock).unwrap();
         assert!(steps.len() > 100, "{file}: {} steps", steps.len());
         assert!(steps.iter().all(|(_, _, ms)| *ms >= 0.0), "{file}");
         let total: f64 = steps.iter().map(|(_, _, ms)| ms).sum();

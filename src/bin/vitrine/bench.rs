@@ -22,6 +22,7 @@ use vitrine::models::{
     expected_sha256, BareModel, Embedder, ObjectDetector, PoseDetector, PoseLandmarker, SHIPPED,
 };
 use vitrine::photo::{Limits, Photo};
+use vitrine::pipeline::default_clock;
 use vitrine::{ModelBytes, Options, Pipeline};
 
 use crate::datasets::{fashion_mnist_image, fashion_mnist_split};
@@ -225,8 +226,9 @@ fn ops(args: OpsArgs) -> Result<ExitCode> {
     let mut rows = Vec::new();
     for file in files {
         let model = BareModel::new(file, &read(&args.models.join(file))?, &decoded)?;
-        model.profile(clock)?;
-        let runs = (0..args.runs.max(1)).map(|_| model.profile(clock)).collect::<Result<Vec<_>, _>>()?;
+        model.profile(default_clock)?;
+        let runs =
+            (0..args.runs.max(1)).map(|_| model.profile(default_clock)).collect::<Result<Vec<_>, _>>()?;
         let steps = (0..runs[0].len())
             .map(|i| {
                 let (op, node, _) = &runs[0][i];
@@ -262,12 +264,6 @@ fn print_ops(file: &str, steps: &[Step]) {
     for (op, ms, n) in by_op {
         println!("| {op} | {ms:.2} | {:.0}% | {n} |", 100.0 * ms / total);
     }
-}
-
-fn clock() -> f64 {
-    use std::sync::OnceLock;
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
