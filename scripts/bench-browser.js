@@ -9,7 +9,8 @@ import { chromium } from 'playwright-core';
 import { precompressed, serve } from './serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
+// DIST: another build to compare (default dist/).
+const dist = process.env.DIST ? path.resolve(process.env.DIST) : path.join(root, 'dist');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const runs = Number(process.argv[2] || 10);
 
@@ -89,6 +90,7 @@ console.log(`\nthe same look through VitrineClient (the demo's way), timed in th
 console.log(`| workers | cold | warm median (min-max) | the look's own total, in the worker |\n|---|---|---|---|`);
 console.log(`| 1 | ${f(w.one.cold)} | ${spread(w.one.warm)} | ${spread(w.one.inside)} |`);
 console.log(`| 2${w.twoWorkers ? '' : ' (the second did NOT load: one)'} | ${f(w.two.cold)} | ${spread(w.two.warm)} | ${spread(w.two.inside)} |`);
+console.log(`workers loaded (load ms, wasm memory MB): ${w.loaded.map((l) => `${l.worker} ${f(l.ms)} / ${f(l.wasmMB)}`).join('; ')}`);
 const mb = (n) => (n / 1e6).toFixed(2);
 console.log('\n| first load | raw MB | gzip -9 MB | sent by serve.js (.br, else .gz) MB |\n|---|---|---|---|');
 for (const { file, raw, gzip, sent } of firstLoad) console.log(`| ${file} | ${mb(raw)} | ${mb(gzip)} | ${mb(sent)} |`);

@@ -45,15 +45,16 @@ impl Net {
     /// structs read outputs by position.
     pub fn load(file: &str, bytes: &[u8], input_shape: &[usize], outputs: &[&str]) -> Result<Net> {
         let fail = |reason: String| Error::Model { file: file.to_string(), reason };
-        let onnx = tract_onnx::onnx();
-        let mut proto = pb::ModelProto::decode(bytes)
-            .map_err(|e| fail(format!("not a readable ONNX model ({e}); rebuild models/")))?;
+        let unreadable = |e: String| fail(format!("not a readable ONNX model ({e}); rebuild models/"));
+        let mut proto = pb::ModelProto::decode(bytes).map_err(|e| unreadable(e.to_string()))?;
         if let Some(graph) = proto.graph.as_mut() {
             dequantize_weights(graph);
         }
-        let model = onnx
-            .model_for_proto_model(&proto)
-            .map_err(|e| fail(format!("not a readable ONNX model ({e:#}); rebuild models/")))?;
+        let model =
+            tract_onnx::onnx().model_for_proto_model(&proto).map_err(|e| unreadable(format!("{e:#}")))?;
+        // The f32 weights now live in tract's graph: this copy would only raise the peak (wasm
+        // memory never shrinks).
+        drop(proto);
         let names: Vec<String> = model
             .output_outlets()
             .map_err(|e| fail(format!("{e:#}")))?

@@ -129,6 +129,11 @@ async function benchWorkers(photoName, photo, reference) {
   const clients = [1, 2].map((workers) => new VitrineClient({ modelsUrl, indexUrl, workers }));
   for (const client of clients) await client.load();
   const twoWorkers = await clients[1].matcherReady;
+  // Each worker's load time and wasm memory (MB), as the workers report them when ready.
+  const mb = (bytes) => bytes / 2 ** 20;
+  const loaded = [clients[0].worker, clients[1].worker, clients[1].matcher].filter(Boolean)
+    .map(({ loaded: l }, k) => ({ worker: ['look (1-worker client)', 'look', 'matcher'][k], ms: l.ms, wasmMB: mb(l.wasmBytes) }));
+  log(`workers loaded: ${loaded.map((l) => `${l.worker} ${l.ms.toFixed(0)} ms, ${l.wasmMB.toFixed(0)} MB`).join('; ')}`);
   const file = new File([photo], photoName, { type: 'image/jpeg' });
   const ids = (look) => look.garments.map((g) => `${g.wear}:${g.products.map((p) => p.id).join(',')}`).join(' ');
   const wall = [[], []];
@@ -145,7 +150,7 @@ async function benchWorkers(photoName, photo, reference) {
   }
   const [one, two] = wall.map((ms, k) => ({ cold: ms[0], warm: stats(ms.slice(1)), inside: stats(inside[k].slice(1)) }));
   log(`look through 1 / 2 workers: warm median ${one.warm.median.toFixed(0)} / ${two.warm.median.toFixed(0)} ms; same products as one thread: ${sameProducts}`);
-  return { twoWorkers, one, two, sameProducts, garments: ids(reference) };
+  return { twoWorkers, loaded, one, two, sameProducts, garments: ids(reference) };
 }
 
 async function main() {

@@ -75,7 +75,7 @@ export class VitrineClient {
     worker.ready = new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
         if (data.type === 'progress') onProgress(data);
-        else if (data.type === 'ready') resolve(data);
+        else if (data.type === 'ready') resolve((worker.loaded = data));
         else if (data.id && this.pending.has(data.id)) {
           const { resolve: ok, reject: fail } = this.pending.get(data.id);
           this.pending.delete(data.id);

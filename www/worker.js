@@ -28,8 +28,9 @@ self.onmessage = async ({ data }) => {
   try {
     if (data.type === 'load') {
       const started = performance.now();
-      await load(data);
-      self.postMessage({ type: 'ready', ms: performance.now() - started });
+      const memory = await load(data);
+      // What this worker holds: its wasm memory, which only grows (the peak of the load).
+      self.postMessage({ type: 'ready', ms: performance.now() - started, wasmBytes: memory.buffer.byteLength });
     } else if (steps[data.type]) {
       self.postMessage({ type: 'result', id: data.id, value: steps[data.type](data) ?? null });
     }
@@ -44,7 +45,7 @@ function loaded(it) {
 }
 
 async function load({ modelsUrl, indexUrl, lite, role }) {
-  await init();
+  const { memory } = await init();
   const files = modelFiles(Boolean(lite));
   const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
   // Models are named by content (their sha256 from models/MANIFEST): a cached copy is used as
@@ -62,6 +63,7 @@ async function load({ modelsUrl, indexUrl, lite, role }) {
     const [detector, landmarks, ssd, embedder] = models;
     vitrine = new Vitrine(detector, files[1].file, landmarks, ssd, embedder, indexUrl, index, products);
   }
+  return memory;
 }
 
 async function openCache() {

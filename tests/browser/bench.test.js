@@ -60,6 +60,10 @@ test('bench page: tract and onnxruntime-web run every shipped model to the same 
   assert.equal(result.workers.twoWorkers, true);
   assert.ok(result.workers.sameProducts, `two workers: ${result.workers.garments}`);
   assert.ok(result.workers.garments.includes('top:'), result.workers.garments);
+  // Each worker reports its load: the matcher holds one model of the look worker's four.
+  const [, look, matcher] = result.workers.loaded;
+  assert.deepEqual(result.workers.loaded.map((l) => l.worker), ['look (1-worker client)', 'look', 'matcher']);
+  assert.ok(look.wasmMB > matcher.wasmMB && matcher.wasmMB > 0 && look.ms > 0, JSON.stringify(result.workers.loaded));
   for (const stage of ['decode', 'ssd', 'pose_detector', 'landmarks', 'embed_top', 'search_top', 'total']) {
     assert.ok(stage in result.look.warm, `${stage} missing from ${Object.keys(result.look.warm)}`);
   }
