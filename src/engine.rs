@@ -151,8 +151,7 @@ fn dequantize_weights(graph: &mut pb::GraphProto) {
         let axis = if axis < 0 { axis + dims.len() as i64 } else { axis } as usize;
         let channels =
             if scale.dims.is_empty() || scale.dims == [1] { 1 } else { dims.get(axis).copied().unwrap_or(0) };
-        let scales: Vec<f32> =
-            scale.raw_data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let scales = raw_f32s(scale);
         let value = |b: u8| if signed { b as i8 as f32 } else { b as f32 };
         let zeros: Vec<f32> = match zero {
             Some(z) if z.data_type == x.data_type => z.raw_data.iter().map(|&b| value(b)).collect(),
@@ -192,6 +191,11 @@ fn dequantize_weights(graph: &mut pb::GraphProto) {
     let unread: std::collections::HashSet<String> =
         weights.into_iter().filter(|w| !read.contains(w.as_str())).collect();
     graph.initializer.retain(|t| !unread.contains(&t.name));
+}
+
+/// A float tensor's values as stored in its raw (little-endian) bytes.
+fn raw_f32s(t: &pb::TensorProto) -> Vec<f32> {
+    t.raw_data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
 fn pb_tensor(
@@ -308,9 +312,6 @@ pub fn read_head(file: &str, bytes: &[u8]) -> Result<(Head, Vec<(String, String)
     let find = |name: String| {
         graph.initializer.iter().find(|t| t.name == name).ok_or_else(|| fail(format!("has no tensor {name}")))
     };
-    let f32s = |t: &pb::TensorProto| -> Vec<f32> {
-        t.raw_data.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
-    };
     let mut layers = Vec::new();
     while let Ok(q) = find(format!("head.{}.weight_q", layers.len())) {
         let i = layers.len();
@@ -318,8 +319,8 @@ pub fn read_head(file: &str, bytes: &[u8]) -> Result<(Head, Vec<(String, String)
             return Err(fail(format!("head.{i}.weight_q is not a matrix")));
         };
         let (inputs, outputs) = (inputs as usize, outputs as usize);
-        let scales = f32s(find(format!("head.{i}.weight_scale"))?);
-        let bias = f32s(find(format!("head.{i}.bias"))?);
+        let scales = raw_f32s(find(format!("head.{i}.weight_scale"))?);
+        let bias = raw_f32s(find(format!("head.{i}.bias"))?);
         if q.raw_data.len() != inputs * outputs || scales.len() != outputs || bias.len() != outputs {
             return Err(fail(format!("head layer {i} has inconsistent sizes")));
         }
@@ -357,10 +358,10 @@ mod tests {
 
         let proto = pb::ModelProto::decode(&*bytes).unwrap();
         let graph = proto.graph.as_ref().unwrap();
-        let kept = graph.node.iter().filter(|n| n.op_type == "DequantizeLinear").count();
+        let stored = graph.node.iter().filter(|n| n.op_type == "DequantizeLinear").count();
         let mut copy = graph.clone();
         dequantize_weights(&mut copy);
-        assert!(kept >= 50 && copy.node.iter().all(|n| n.op_type != "DequantizeLinear"));
+        assert!(stored >= 50 && copy.node.iter().all(|n| n.op_type != "DequantizeLinear"));
         assert!(copy.initializer.iter().all(|t| t.data_type != pb::tensor_proto::DataType::Int8 as i32));
 
         let plan = tract_onnx::onnx()
