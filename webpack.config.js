@@ -24,7 +24,8 @@ class ServiceWorkerPlugin {
     compiler.hooks.thisCompilation.tap('vitrine-sw', (compilation) => {
       compilation.hooks.processAssets.tap({ name: 'vitrine-sw', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT }, () => {
         const shell = ['./', ...Object.keys(compilation.assets)
-          .filter((name) => /^[^/]+\.(html|js|css|wasm)$/.test(name) || name.startsWith('samples/'))
+          // Not the wasm: the vitrine worker caches the one build it runs (www/worker.js).
+          .filter((name) => /^[^/]+\.(html|js|css)$/.test(name) || name.startsWith('samples/'))
           .filter((name) => !name.startsWith('bench'))
           .sort()];
         const source = readFileSync(path.join(root, 'www', 'sw.js'), 'utf8')

@@ -1,6 +1,7 @@
 // The browser benchmark (issue 6): serves dist/, runs bench.html in headless Chromium (Debian's,
 // one tab, the page's own thread), writes target/bench/browser.json and prints the tables.
 //   node scripts/bench-browser.js [RUNS]        (after scripts/build-web.sh and npm ci)
+// WASM=simd128 (or relaxed) runs that wasm build instead of the one Chromium would pick.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
@@ -35,7 +36,8 @@ let result;
 try {
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
-  await page.goto(`http://127.0.0.1:${server.address().port}/bench.html?runs=${runs}`);
+  const wasm = process.env.WASM ? `&wasm=${encodeURIComponent(process.env.WASM)}` : '';
+  await page.goto(`http://127.0.0.1:${server.address().port}/bench.html?runs=${runs}${wasm}`);
   await page.waitForFunction(() => window.benchResult, null, { timeout: 600_000, polling: 500 });
   result = await page.evaluate(() => window.benchResult);
 } finally {
@@ -55,8 +57,10 @@ const size = (file) => {
 };
 const top = readdirSync(dist).filter((f) => /\.(wasm|js|html|css)$/.test(f) && !f.startsWith('bench') && !['pdp.html', 'vitrine-look.js'].includes(f));
 const defaults = ['pose_detector.onnx', 'pose_landmarks_full.onnx', 'ssd_oidv4.onnx', 'vitrine_embedder.onnx'];
+// Of the two wasm builds, the one that ran.
+const wasmFile = new RegExp(`^vitrine_${result.wasmBuild === 'relaxed' ? 'relaxed_' : ''}bg\\.`);
 const firstLoad = [
-  ...top.filter((f) => f.endsWith('.wasm')).map(size),
+  ...top.filter((f) => f.endsWith('.wasm') && wasmFile.test(f)).map(size),
   ...defaults.map((f) => size(`models/${f}`)),
   ...['index.bin', 'products.json'].map((f) => size(`index/fashion-mnist/${f}`)),
   ...top.filter((f) => !f.endsWith('.wasm')).map(size),
@@ -69,7 +73,7 @@ writeFileSync(path.join(out, 'browser.json'), `${JSON.stringify(result, null, 2)
 
 const f = (ms) => ms.toFixed(1);
 const spread = (s) => `${f(s.median)} (${f(s.min)}-${f(s.max)})`;
-console.log(`${result.userAgent}; ${result.hardwareConcurrency} cores; ${result.runs} warm runs; wasm init ${f(result.wasmInit)} ms\n`);
+console.log(`${result.userAgent}; ${result.hardwareConcurrency} cores; ${result.runs} warm runs; wasm build ${result.wasmBuild}, init ${f(result.wasmInit)} ms\n`);
 console.log('| model | input | tract load | tract cold | tract warm median (min-max) | ORT load | ORT cold | ORT warm median (min-max) | tract / ORT | outputs differ by |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const m of result.models) {

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the browser side into dist/: the wasm module (wasm-pack, simd128, offline), the default
+# Builds the browser side into dist/: the wasm module twice (wasm-pack, offline: simd128, and
+# simd128 + relaxed-simd for the browsers that have it, whose fused multiply-add speeds up tract's
+# matrix kernel; the page picks one, see www/wasm.js), the default
 # demo catalog index when it is missing or older than the models or the index format
 # (src/index.rs), the sample looks, the webpack bundle and its precompressed copies.
 # VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
@@ -9,6 +11,13 @@ profile=${VITRINE_PROFILE:-release}
 
 echo "[web] wasm-pack build (wasm32, simd128)"
 wasm-pack --quiet build --target web --mode no-install --release --no-pack --out-dir pkg -- --no-default-features
+echo "[web] wasm-pack build (wasm32, simd128 + relaxed-simd)"
+# Its own target dir, so that neither build invalidates the other's cache.
+RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" CARGO_TARGET_DIR=target/wasm-relaxed \
+  wasm-pack --quiet build --target web --mode no-install --release --no-pack --out-dir target/pkg-relaxed -- --no-default-features
+# Both modules must fit the one JS glue in pkg/: same exports, same imports.
+cmp -s target/pkg-relaxed/vitrine.js pkg/vitrine.js || { echo "[web] the two wasm builds have different JS glue" >&2; exit 1; }
+cp target/pkg-relaxed/vitrine_bg.wasm pkg/vitrine_relaxed_bg.wasm
 
 index=index/fashion-mnist
 if [ ! -s "$index/index.bin" ] || [ models/MANIFEST -nt "$index/index.bin" ] || [ src/index.rs -nt "$index/index.bin" ]; then

@@ -4,9 +4,11 @@
 // tract's per-op profile; then whole looks on a sample photo, stage by stage, in this thread;
 // then the same looks through VitrineClient with one worker and with two. The first run of each
 // is reported apart (cold); the rest give median, min and max (warm). The two sides of each
-// comparison alternate, so they are measured under the same conditions.
+// comparison alternate, so they are measured under the same conditions. `?wasm=simd128` (or
+// `relaxed`) picks the wasm build, for the page and its workers alike (default: as the demo).
 import init, { BareModel, Vitrine, modelFiles } from '../pkg/vitrine.js';
 import { VitrineClient } from './client.js';
+import { wasmBuild } from './wasm.js';
 
 const params = new URLSearchParams(location.search);
 const RUNS = Number(params.get('runs') || 10);
@@ -123,16 +125,16 @@ async function benchLooks(photoName, photo) {
 /** Whole looks as the demo makes them, through VitrineClient, timed in this page from the photo
  * to the look: one worker against two (the second matching every other crop), alternating. The
  * products must be those of the one-thread look above. */
-async function benchWorkers(photoName, photo, reference) {
+async function benchWorkers(photoName, photo, reference, wasm) {
   const indexUrl = new URL('index/fashion-mnist/', location.href).href;
   const modelsUrl = new URL('models/', location.href).href;
-  const clients = [1, 2].map((workers) => new VitrineClient({ modelsUrl, indexUrl, workers }));
+  const clients = [1, 2].map((workers) => new VitrineClient({ modelsUrl, indexUrl, workers, wasm }));
   for (const client of clients) await client.load();
   const twoWorkers = await clients[1].matcherReady;
   // Each worker's load time and wasm memory (MB), as the workers report them when ready.
   const mb = (bytes) => bytes / 2 ** 20;
   const loaded = [clients[0].worker, clients[1].worker, clients[1].matcher].filter(Boolean)
-    .map(({ loaded: l }, k) => ({ worker: ['look (1-worker client)', 'look', 'matcher'][k], ms: l.ms, wasmMB: mb(l.wasmBytes) }));
+    .map(({ loaded: l }, k) => ({ worker: ['look (1-worker client)', 'look', 'matcher'][k], ms: l.ms, wasmMB: mb(l.wasmBytes), build: l.build }));
   log(`workers loaded: ${loaded.map((l) => `${l.worker} ${l.ms.toFixed(0)} ms, ${l.wasmMB.toFixed(0)} MB`).join('; ')}`);
   const file = new File([photo], photoName, { type: 'image/jpeg' });
   const ids = (look) => look.garments.map((g) => `${g.wear}:${g.products.map((p) => p.id).join(',')}`).join(' ');
@@ -155,8 +157,10 @@ async function benchWorkers(photoName, photo, reference) {
 
 async function main() {
   const t = performance.now();
-  await init();
+  const { build, url } = await wasmBuild(params.get('wasm') || undefined);
+  await init({ module_or_path: url });
   const wasmInit = performance.now() - t;
+  log(`wasm build: ${build}`);
   const files = [...modelFiles(false), ...modelFiles(true)]
     .filter((f, i, all) => all.findIndex((g) => g.file === f.file) === i);
   const shapes = BareModel.shapes();
@@ -164,12 +168,13 @@ async function main() {
   const photo = await bytesOf(new URL(`samples/${photoName}`, location.href).href);
   const models = await benchModels(files.map(({ file }) => ({ file, shape: shapes[file] })), photo);
   const look = await benchLooks(photoName, photo);
-  const workers = await benchWorkers(photoName, photo, look.reference);
+  const workers = await benchWorkers(photoName, photo, look.reference, build);
   delete look.reference;
   window.benchResult = {
     userAgent: navigator.userAgent,
     hardwareConcurrency: navigator.hardwareConcurrency,
     runs: RUNS,
+    wasmBuild: build,
     wasmInit,
     models,
     look,

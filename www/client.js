@@ -7,9 +7,12 @@
 // the first worker locates the garments while the matcher decodes the same photo; the crops are
 // split between the two; the first worker finishes the look. Until the matcher is ready, and if
 // it cannot load, the first worker makes whole looks alone.
+//
+// `wasm` forces one of the two wasm builds ("relaxed" or "simd128", see wasm.js); by default each
+// worker runs the best its browser has. `worker.loaded.build` says which one it runs.
 export class VitrineClient {
-  constructor({ modelsUrl, indexUrl, lite = false, onProgress = () => {}, workers = defaultWorkers() }) {
-    this.options = { modelsUrl: absolute(modelsUrl), indexUrl: absolute(indexUrl), lite };
+  constructor({ modelsUrl, indexUrl, lite = false, onProgress = () => {}, workers = defaultWorkers(), wasm }) {
+    this.options = { modelsUrl: absolute(modelsUrl), indexUrl: absolute(indexUrl), lite, wasm };
     this.onProgress = onProgress;
     this.workers = workers;
     this.pending = new Map();

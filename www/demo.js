@@ -16,6 +16,8 @@ const client = new VitrineClient({
   modelsUrl: new URL('models/', __webpack_public_path__).href,
   indexUrl: INDEX_URL,
   onProgress: showProgress,
+  // ?wasm=simd128 runs the build for browsers without relaxed-simd (to compare the two).
+  wasm: new URLSearchParams(location.search).get('wasm') || undefined,
 });
 
 // The page's own files for offline visits (the models and index are cached by the worker).
@@ -25,9 +27,10 @@ let photoUrl = null;
 let busy = false;
 
 client.load().then(
-  ({ ms }) => {
+  ({ ms, build }) => {
     $('status').textContent = `Ready (loaded in ${(ms / 1000).toFixed(1)} s). Choose a photo.`;
     $('progress').hidden = true;
+    document.body.dataset.wasm = build;
     document.body.dataset.ready = 'true';
   },
   (error) => {

@@ -5,6 +5,7 @@
 // of a look's garment crops on its own decode of the same photo while the first worker matches
 // the others. The page never blocks on wasm, and the photo only travels page -> workers.
 import init, { Matcher, Vitrine, modelFiles } from '../pkg/vitrine.js';
+import { wasmBuild } from './wasm.js';
 
 const CACHE = 'vitrine-v1';
 let vitrine = null;
@@ -28,9 +29,9 @@ self.onmessage = async ({ data }) => {
   try {
     if (data.type === 'load') {
       const started = performance.now();
-      const memory = await load(data);
+      const { memory, build } = await load(data);
       // What this worker holds: its wasm memory, which only grows (the peak of the load).
-      self.postMessage({ type: 'ready', ms: performance.now() - started, wasmBytes: memory.buffer.byteLength });
+      self.postMessage({ type: 'ready', ms: performance.now() - started, wasmBytes: memory.buffer.byteLength, build });
     } else if (steps[data.type]) {
       self.postMessage({ type: 'result', id: data.id, value: steps[data.type](data) ?? null });
     }
@@ -44,8 +45,9 @@ function loaded(it) {
   return it;
 }
 
-async function load({ modelsUrl, indexUrl, lite, role }) {
-  const { memory } = await init();
+async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
+  const { build, url } = await wasmBuild(wasm);
+  const { memory } = await init({ module_or_path: await fetchWasm(url) });
   const files = modelFiles(Boolean(lite));
   const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
   // Models are named by content (their sha256 from models/MANIFEST): a cached copy is used as
@@ -63,7 +65,7 @@ async function load({ modelsUrl, indexUrl, lite, role }) {
     const [detector, landmarks, ssd, embedder] = models;
     vitrine = new Vitrine(detector, files[1].file, landmarks, ssd, embedder, indexUrl, index, products);
   }
-  return memory;
+  return { memory, build };
 }
 
 async function openCache() {
@@ -72,6 +74,24 @@ async function openCache() {
   } catch {
     return null; // e.g. an opaque origin: plain fetch it is
   }
+}
+
+/** The wasm module as a Response (compiled while it streams in). Its name carries its content
+ * hash, so a cached copy is this very build: cache-first, as the models. */
+async function fetchWasm(url) {
+  const cache = await openCache();
+  const hit = cache && (await cache.match(url));
+  if (hit) return hit;
+  let response;
+  try {
+    response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  } catch (error) {
+    throw new Error(`vitrine's wasm could not be loaded from ${url} (${error.message}); check the URL and that you are online`);
+  }
+  // Not awaited: the copy for the cache is read while the module compiles from the original.
+  if (cache) cache.put(url, response.clone()).catch(() => {});
+  return response;
 }
 
 async function fetchBytes(url, file, policy) {

@@ -55,6 +55,9 @@ test('bench page: tract and onnxruntime-web run every shipped model to the same 
     const steps = m.ops.reduce((a, o) => a + o.steps, 0);
     assert.ok(steps > 100 && m.ops.some((o) => o.op.includes('MatMul')), `${m.file}: ${JSON.stringify(m.ops)}`);
   }
+  // Chromium has wasm relaxed-simd: the page and every worker run that build.
+  assert.equal(result.wasmBuild, 'relaxed');
+  assert.deepEqual(result.workers.loaded.map((l) => l.build), ['relaxed', 'relaxed', 'relaxed']);
   assert.equal(result.look.verdict, 'full shot');
   // The demo's way: two workers, the crops split between them; the same products as one thread.
   assert.equal(result.workers.twoWorkers, true);

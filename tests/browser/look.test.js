@@ -123,6 +123,11 @@ test('demo: a full shot gives 3 rows of 5 products; other photos give their verd
     assert.ok(['br', 'gzip'].includes(encoding), `${request.url()} came as ${encoding}, not compressed`);
   }
 
+  // Chromium has wasm relaxed-simd: the page ran that build and fetched no other.
+  assert.equal(await page.evaluate(() => document.body.dataset.wasm), 'relaxed');
+  const wasms = requests.map((r) => new URL(r.url()).pathname).filter((p) => p.endsWith('.wasm'));
+  assert.ok(wasms.length > 0 && wasms.every((p) => /\/vitrine_relaxed_bg\.[0-9a-f]+\.wasm$/.test(p)), wasms.join(', '));
+
   await pick(page, photo('zidane.jpg'));
   assert.match(await page.locator('#verdict').textContent(), /^Not a full shot: .*cut off at the hips\.$/);
 
@@ -140,6 +145,30 @@ test('demo: a full shot gives 3 rows of 5 products; other photos give their verd
   assertPrivate(requests, ['messi5.jpg', 'zidane.jpg', 'bus.jpg'].map(photo));
   assert.ok(!requests.some((r) => r.method() !== 'GET'), 'the page only ever GETs');
   await context.close();
+});
+
+test('demo: the build for browsers without relaxed-simd (?wasm=simd128) makes the same look', async () => {
+  const looks = [];
+  for (const url of ['/', '/?wasm=simd128']) {
+    const { context, page, requests, errors } = await open(url);
+    await demoReady(page);
+    await pick(page, photo('messi5.jpg'));
+    const wasms = requests.map((r) => new URL(r.url()).pathname).filter((p) => p.endsWith('.wasm'));
+    looks.push({
+      build: await page.evaluate(() => document.body.dataset.wasm),
+      verdict: await page.locator('#verdict').textContent(),
+      rows: await rows(page),
+      wasms: [...new Set(wasms.map((p) => p.replace(/^.*\/(vitrine_[a-z_]+)\.[0-9a-f]+\.wasm$/, '$1')))],
+    });
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+  const [relaxed, simd128] = looks;
+  assert.deepEqual([relaxed.build, simd128.build], ['relaxed', 'simd128']);
+  assert.deepEqual([relaxed.wasms, simd128.wasms], [['vitrine_relaxed_bg'], ['vitrine_bg']]);
+  assert.equal(simd128.verdict, 'Full shot.');
+  assertThreeRowsOfFive(simd128.rows);
+  assert.deepEqual(simd128.rows, relaxed.rows);
 });
 
 test('demo: the keyboard alone reaches a sample look; the page fits a phone; the webcam works', async () => {
