@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the browser side into dist/: the wasm module twice (wasm-pack, offline: simd128, and
-# simd128 + relaxed-simd for the browsers that have it, whose fused multiply-add speeds up tract's
-# matrix kernel; the page picks one, see www/wasm.js), the default
+# simd128 + relaxed-simd for the browsers that have it, whose fused multiply-add speeds up the
+# matrix and depthwise kernels of tract; the page picks one, see www/wasm.js), the default
 # demo catalog index when it is missing or older than the models or the index format
 # (src/index.rs), the sample looks, the webpack bundle and its precompressed copies.
 # VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).

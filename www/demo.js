@@ -20,7 +20,7 @@ const client = new VitrineClient({
   wasm: new URLSearchParams(location.search).get('wasm') || undefined,
 });
 
-// The page's own files for offline visits (the models and index are cached by the worker).
+// The page's own files for offline visits (the wasm, models and index are cached by the worker).
 navigator.serviceWorker?.register('sw.js').catch(() => {});
 
 let photoUrl = null;

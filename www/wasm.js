@@ -1,7 +1,7 @@
 // Which of vitrine's two wasm builds this browser runs (scripts/build-web.sh makes both, with the
-// same JS glue). "relaxed" adds wasm relaxed-simd to simd128: tract's matrix kernel then uses a
-// fused multiply-add, ~10% off each model in Chromium (BENCHMARKS.md). Browsers without
-// relaxed-simd would reject that module outright, so they get "simd128".
+// same JS glue). "relaxed" adds wasm relaxed-simd to simd128: tract's matrix and depthwise
+// kernels then use a fused multiply-add, 7-9% off each model in Chromium (BENCHMARKS.md).
+// Browsers without relaxed-simd would reject that module outright, so they get "simd128".
 import { relaxedSimd } from 'wasm-feature-detect';
 
 const URLS = {
