@@ -18,3 +18,8 @@ export async function wasmBuild(forced) {
   const build = forced || ((await relaxedSimd()) ? 'relaxed' : 'simd128');
   return { build, url: URLS[build].href };
 }
+
+/** The file names of both builds in this release (to tell an earlier release's from ours). */
+export function wasmFiles() {
+  return Object.values(URLS).map((url) => url.pathname.split('/').pop());
+}

@@ -5,7 +5,7 @@
 // of a look's garment crops on its own decode of the same photo while the first worker matches
 // the others. The page never blocks on wasm, and the photo only travels page -> workers.
 import init, { Matcher, Vitrine, modelFiles } from '../pkg/vitrine.js';
-import { wasmBuild } from './wasm.js';
+import { wasmBuild, wasmFiles } from './wasm.js';
 
 const CACHE = 'vitrine-v1';
 let vitrine = null;
@@ -64,8 +64,26 @@ async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
   } else {
     const [detector, landmarks, ssd, embedder] = models;
     vitrine = new Vitrine(detector, files[1].file, landmarks, ssd, embedder, indexUrl, index, products);
+    await pruneCache();
   }
   return { memory, build };
+}
+
+/** Drops what earlier releases left in the cache: wasm modules and models this release no
+ * longer names (each is several MB). Either landmark variant and either wasm build is kept. */
+async function pruneCache() {
+  const cache = await openCache();
+  if (!cache) return;
+  const wasms = new Set(wasmFiles());
+  const models = new Set([...modelFiles(false), ...modelFiles(true)].map((f) => `${f.file}?sha256=${f.sha256}`));
+  try {
+    for (const request of await cache.keys()) {
+      const url = new URL(request.url);
+      const name = url.pathname.split('/').pop();
+      const stale = (name.endsWith('.wasm') && !wasms.has(name)) || (name.endsWith('.onnx') && !models.has(name + url.search));
+      if (stale) await cache.delete(request);
+    }
+  } catch { /* the look works; only the space is not reclaimed */ }
 }
 
 async function openCache() {

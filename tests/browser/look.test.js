@@ -231,6 +231,24 @@ test('demo: a second visit works offline (page, models and index from the caches
   await context.close();
 });
 
+test('demo: what an earlier release left in the cache (another wasm, another model version) is dropped', async () => {
+  const { context, page } = await open('/');
+  await demoReady(page);
+  const stale = await page.evaluate(async () => {
+    const cache = await caches.open('vitrine-v1');
+    const urls = ['vitrine_bg.00000000.wasm', 'models/ssd_oidv4.onnx?sha256=0000'].map((f) => new URL(f, location.href).href);
+    for (const url of urls) await cache.put(url, new Response('an earlier release'));
+    return urls;
+  });
+  await page.reload();
+  await demoReady(page);
+  const kept = await page.evaluate(async () => (await (await caches.open('vitrine-v1')).keys()).map((r) => r.url));
+  for (const url of stale) assert.ok(!kept.includes(url), `${url} is still cached`);
+  assert.equal(kept.filter((url) => /\/vitrine_relaxed_bg\.[0-9a-f]+\.wasm$/.test(url)).length, 1, kept.join(', '));
+  assert.equal(kept.filter((url) => /\.onnx\?sha256=[0-9a-f]{64}$/.test(url)).length, 4, kept.join(', '));
+  await context.close();
+});
+
 test('widget: loads nothing heavy until pressed, then shows the three rows in place and says so in events', async () => {
   const { context, page, requests, errors } = await open('/pdp.html');
   await page.evaluate(() => {
