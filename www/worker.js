@@ -97,26 +97,25 @@ async function openCache() {
 /** The wasm module as a Response (compiled while it streams in). Its name carries its content
  * hash, so a cached copy is this very build: cache-first, as the models. */
 async function fetchWasm(url) {
-  const cache = await openCache();
-  const hit = cache && (await cache.match(url));
-  if (hit) return hit;
-  let response;
-  try {
-    response = await fetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  } catch (error) {
-    throw new Error(`vitrine's wasm could not be loaded from ${url} (${error.message}); check the URL and that you are online`);
-  }
-  // Not awaited: the copy for the cache is read while the module compiles from the original.
-  if (cache) cache.put(url, response.clone()).catch(() => {});
-  return response;
+  // Its copy for the cache is not awaited: it is read while the module compiles from the original.
+  return (await fetchResponse(url, "vitrine's wasm", 'cache-first')).response;
 }
 
 async function fetchBytes(url, file, policy) {
+  const { response, cached, stored } = await fetchResponse(url, file, policy);
+  const bytes = await readWithProgress(response, file, cached);
+  await stored;
+  return bytes;
+}
+
+/** `url` as a Response: `policy` 'cache-first' takes a cached copy when there is one; otherwise
+ * the network, falling back to the cache when offline. A network response is copied into the
+ * cache (`stored` settles when it is in, or could not be). */
+async function fetchResponse(url, file, policy) {
   const cache = await openCache();
   if (cache && policy === 'cache-first') {
     const hit = await cache.match(url);
-    if (hit) return readWithProgress(hit, file, true);
+    if (hit) return { response: hit, cached: true };
   }
   let response;
   try {
@@ -124,16 +123,12 @@ async function fetchBytes(url, file, policy) {
     if (!response.ok) throw new Error(`${file}: HTTP ${response.status} from ${url}`);
   } catch (error) {
     const hit = cache && (await cache.match(url));
-    if (hit) return readWithProgress(hit, file, true);
+    if (hit) return { response: hit, cached: true };
     throw new Error(`${file} could not be loaded from ${url} (${error.message}); check the URL and that you are online`);
   }
-  const bytes = await readWithProgress(response, file, false);
-  if (cache) {
-    try {
-      await cache.put(url, new Response(bytes, { headers: response.headers }));
-    } catch { /* quota or opaque storage: the look works, only offline use is lost */ }
-  }
-  return bytes;
+  // Quota or opaque storage: the look works, only offline use is lost.
+  const stored = cache ? cache.put(url, response.clone()).catch(() => {}) : Promise.resolve();
+  return { response, cached: false, stored };
 }
 
 async function readWithProgress(response, file, cached) {
