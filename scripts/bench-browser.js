@@ -58,9 +58,9 @@ const size = (file) => {
 const top = readdirSync(dist).filter((f) => /\.(wasm|js|html|css)$/.test(f) && !f.startsWith('bench') && !['pdp.html', 'vitrine-look.js'].includes(f));
 const defaults = ['pose_detector.onnx', 'pose_landmarks_full.onnx', 'ssd_oidv4.onnx', 'vitrine_embedder.onnx'];
 // Of the two wasm builds, the one that ran.
-const wasmFile = new RegExp(`^vitrine_${result.wasmBuild === 'relaxed' ? 'relaxed_' : ''}bg\\.`);
+const wasmFile = path.basename(new URL(result.wasmUrl).pathname);
 const firstLoad = [
-  ...top.filter((f) => f.endsWith('.wasm') && wasmFile.test(f)).map(size),
+  ...top.filter((f) => f === wasmFile).map(size),
   ...defaults.map((f) => size(`models/${f}`)),
   ...['index.bin', 'products.json'].map((f) => size(`index/fashion-mnist/${f}`)),
   ...top.filter((f) => !f.endsWith('.wasm')).map(size),

@@ -175,6 +175,7 @@ async function main() {
     hardwareConcurrency: navigator.hardwareConcurrency,
     runs: RUNS,
     wasmBuild: build,
+    wasmUrl: url,
     wasmInit,
     models,
     look,
