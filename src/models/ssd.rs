@@ -10,13 +10,15 @@ use crate::photo::{Affine, Photo};
 
 /// Input side (NHWC, RGB in [-1, 1], the photo stretched to a square).
 const SIZE: usize = 300;
-const CLASSES: usize = 24;
+/// Score columns: the shipped model keeps only the 4 labels below of the 24 it was trained on
+/// (its recipe drops the other class channels; each label has its own sigmoid).
+const CLASSES: usize = 4;
 /// TF object detection API box coder scales (y, x, h, w).
 const SCALE_XY: f32 = 10.0;
 const SCALE_WH: f32 = 5.0;
 const NMS_IOU: f32 = 0.45;
 
-/// The model's labels that vitrine uses (its 24-line OpenImages label map, by index).
+/// The labels the shipped model scores (its `scores` columns, in OpenImages label-map order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Label {
@@ -28,7 +30,7 @@ pub enum Label {
 
 impl Label {
     const ALL: [(Label, usize); 4] =
-        [(Label::Person, 4), (Label::Boot, 2), (Label::HighHeels, 17), (Label::Footwear, 19)];
+        [(Label::Person, 1), (Label::Boot, 0), (Label::HighHeels, 2), (Label::Footwear, 3)];
 
     pub fn is_footwear(self) -> bool {
         matches!(self, Label::Boot | Label::HighHeels | Label::Footwear)
