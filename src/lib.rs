@@ -32,4 +32,4 @@ pub mod wasm;
 
 pub use error::{Error, Result};
 pub use look::Look;
-pub use pipeline::{Crop, Located, Matched, Matcher, ModelBytes, Options, Pipeline};
+pub use pipeline::{Crop, Located, Matched, Matcher, ModelBytes, Options, Pipeline, PipelineLoader};

@@ -125,7 +125,15 @@ impl Matcher {
     /// Loads the embedder and the index (`index_name` names it in errors) and checks that the
     /// index was built by this embedder.
     pub fn new(embedder: &[u8], index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Matcher> {
-        let embedder = Embedder::new(embedder)?;
+        Matcher::with_embedder(Embedder::new(embedder)?, index_name, index, products_json)
+    }
+
+    fn with_embedder(
+        embedder: Embedder,
+        index_name: &str,
+        index: &[u8],
+        products_json: &[u8],
+    ) -> Result<Matcher> {
         let index = CatalogIndex::from_bytes(index_name, index, products_json)?;
         let ours = expected_sha256(Embedder::FILE).unwrap_or_default();
         if index.embedder() != ours || index.dim() != Embedder::DIM {
@@ -209,18 +217,70 @@ impl Matcher {
     }
 }
 
+/// The four networks loaded one at a time, in any order, then made into a [`Pipeline`] with the
+/// index: a page loads each model as soon as its download ends, while the others still arrive.
+#[derive(Debug, Default)]
+pub struct PipelineLoader {
+    detector: Option<PoseDetector>,
+    landmarker: Option<PoseLandmarker>,
+    ssd: Option<ObjectDetector>,
+    embedder: Option<Embedder>,
+}
+
+impl PipelineLoader {
+    /// Loads the model in `bytes`; `file` is its name in models/ (which model it is).
+    pub fn add(&mut self, file: &str, bytes: &[u8]) -> Result<()> {
+        match file {
+            PoseDetector::FILE => self.detector = Some(PoseDetector::new(bytes)?),
+            PoseLandmarker::FILE | PoseLandmarker::LITE_FILE => {
+                self.landmarker = Some(PoseLandmarker::new(file, bytes)?)
+            }
+            ObjectDetector::FILE => self.ssd = Some(ObjectDetector::new(bytes)?),
+            Embedder::FILE => self.embedder = Some(Embedder::new(bytes)?),
+            _ => {
+                return Err(Error::Model {
+                    file: file.to_string(),
+                    reason: format!(
+                        "is not one of the pipeline's models ({}, {} or {}, {}, {})",
+                        PoseDetector::FILE,
+                        PoseLandmarker::FILE,
+                        PoseLandmarker::LITE_FILE,
+                        ObjectDetector::FILE,
+                        Embedder::FILE
+                    ),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// The pipeline, once every model is in; `index_name` names the index in errors.
+    pub fn finish(self, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Pipeline> {
+        let missing = |file: &str| Error::Model {
+            file: file.to_string(),
+            reason: "was not loaded; add it before making the pipeline".to_string(),
+        };
+        let embedder = self.embedder.ok_or_else(|| missing(Embedder::FILE))?;
+        Ok(Pipeline {
+            detector: self.detector.ok_or_else(|| missing(PoseDetector::FILE))?,
+            landmarker: self.landmarker.ok_or_else(|| missing(PoseLandmarker::FILE))?,
+            ssd: self.ssd.ok_or_else(|| missing(ObjectDetector::FILE))?,
+            matcher: Matcher::with_embedder(embedder, index_name, index, products_json)?,
+            clock: default_clock,
+        })
+    }
+}
+
 impl Pipeline {
     /// Loads the models and the index (`index_name` names it in errors) and checks that the
     /// index was built by this embedder.
     pub fn new(models: ModelBytes, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Pipeline> {
-        let matcher = Matcher::new(models.embedder, index_name, index, products_json)?;
-        Ok(Pipeline {
-            detector: PoseDetector::new(models.pose_detector)?,
-            landmarker: PoseLandmarker::new(models.pose_landmarks.0, models.pose_landmarks.1)?,
-            ssd: ObjectDetector::new(models.ssd)?,
-            matcher,
-            clock: default_clock,
-        })
+        let mut loader = PipelineLoader::default();
+        loader.add(Embedder::FILE, models.embedder)?;
+        loader.add(PoseDetector::FILE, models.pose_detector)?;
+        loader.add(models.pose_landmarks.0, models.pose_landmarks.1)?;
+        loader.add(ObjectDetector::FILE, models.ssd)?;
+        loader.finish(index_name, index, products_json)
     }
 
     /// Replaces the clock used for the stage timings.

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use crate::catalog::Audience;
 use crate::models::{self, expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
 use crate::photo::{Limits, Photo};
-use crate::{Crop, Located, Matched, ModelBytes, Options, Pipeline};
+use crate::{Crop, Located, Matched, ModelBytes, Options, Pipeline, PipelineLoader};
 
 #[wasm_bindgen(typescript_custom_section)]
 const LOOK_TS: &str = r#"
@@ -79,8 +79,7 @@ impl Vitrine {
     ) -> Result<Vitrine, JsError> {
         console_error_panic_hook::set_once();
         let models = ModelBytes { pose_detector, pose_landmarks: (landmarks_file, landmarks), ssd, embedder };
-        let pipeline = Pipeline::new(models, index_name, index, products_json)?.with_clock(now);
-        Ok(Vitrine { pipeline, located: None })
+        Ok(Vitrine::from(Pipeline::new(models, index_name, index, products_json)?))
     }
 
     /// The look of a photo as a plain object (verdict, person, garments with products,
@@ -125,6 +124,37 @@ impl Vitrine {
             self.located.take().ok_or_else(|| JsError::new("finish before locate: locate a photo first"))?;
         let matched: Vec<Matched> = serde_wasm_bindgen::from_value(matched)?;
         to_js(&self.pipeline.finish(located, matched)?)
+    }
+}
+
+impl From<Pipeline> for Vitrine {
+    fn from(pipeline: Pipeline) -> Vitrine {
+        Vitrine { pipeline: pipeline.with_clock(now), located: None }
+    }
+}
+
+/// A [`Vitrine`] built a model at a time: `add` each model file as its download ends (it loads
+/// while the others still arrive), then `finish` with the index.
+#[wasm_bindgen(js_name = VitrineLoader)]
+#[derive(Default)]
+pub struct VitrineLoader(PipelineLoader);
+
+#[wasm_bindgen(js_class = VitrineLoader)]
+impl VitrineLoader {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> VitrineLoader {
+        console_error_panic_hook::set_once();
+        VitrineLoader::default()
+    }
+
+    /// Loads one model; `file` is its name from `modelFiles`.
+    pub fn add(&mut self, file: &str, bytes: &[u8]) -> Result<(), JsError> {
+        Ok(self.0.add(file, bytes)?)
+    }
+
+    /// The vitrine, once the four models are in (this loader is used up).
+    pub fn finish(self, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Vitrine, JsError> {
+        Ok(Vitrine::from(self.0.finish(index_name, index, products_json)?))
     }
 }
 

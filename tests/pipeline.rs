@@ -13,7 +13,7 @@ use vitrine::geometry::Rect;
 use vitrine::look::Look;
 use vitrine::models::{Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::Photo;
-use vitrine::{Crop, Error, Matcher, ModelBytes, Options, Pipeline};
+use vitrine::{Crop, Error, Matcher, ModelBytes, Options, Pipeline, PipelineLoader};
 
 const FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
 
@@ -320,4 +320,40 @@ fn a_look_in_steps_across_two_matchers_is_the_same_look() {
     let outside = Crop { wear: Wear::Top, rect: Rect { x0: f32::NAN, y0: 0.0, x1: 10.0, y1: 10.0 } };
     let msg = second.match_crop(&own_decode, &outside, &options).unwrap_err().to_string();
     assert!(msg.contains("is not a region of this") && msg.contains("pass the crops `locate` gave"), "{msg}");
+}
+
+#[test]
+fn models_loaded_one_at_a_time_in_any_order_make_the_same_look() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("bus.jpg")) else { return };
+    let (index, products) = (common::read(&dir.join("index.bin")), common::read(&dir.join("products.json")));
+    let whole = pipeline(dir).recommend(&bytes, "bus.jpg", &Options::default()).unwrap();
+
+    // The order a page's downloads might end in.
+    let mut loader = PipelineLoader::default();
+    for file in [PoseDetector::FILE, Embedder::FILE, PoseLandmarker::FILE, ObjectDetector::FILE] {
+        loader.add(file, &model_bytes(file)).unwrap();
+    }
+    let look = loader
+        .finish("fashion-mnist-20", &index, &products)
+        .unwrap()
+        .recommend(&bytes, "bus.jpg", &Options::default())
+        .unwrap();
+    assert_eq!(look.verdict, whole.verdict);
+    assert_eq!(look.garments.len(), whole.garments.len());
+    for (a, b) in look.garments.iter().zip(&whole.garments) {
+        assert_eq!((a.wear, a.rect, &a.products), (b.wear, b.rect, &b.products));
+    }
+
+    let mut loader = PipelineLoader::default();
+    let msg = loader.add("efficientnet_lite0.onnx", &model_bytes(Embedder::FILE)).unwrap_err().to_string();
+    assert!(msg.starts_with("model efficientnet_lite0.onnx: is not one of the pipeline's models"), "{msg}");
+    let msg = loader.add(Embedder::FILE, &model_bytes(ObjectDetector::FILE)).unwrap_err().to_string();
+    assert!(msg.contains("is not the expected"), "{msg}");
+    for file in [PoseDetector::FILE, PoseLandmarker::LITE_FILE, Embedder::FILE] {
+        loader.add(file, &model_bytes(file)).unwrap();
+    }
+    let Err(error) = loader.finish("fashion-mnist-20", &index, &products) else {
+        panic!("made without the SSD")
+    };
+    assert_eq!(error.to_string(), "model ssd_oidv4.onnx: was not loaded; add it before making the pipeline");
 }

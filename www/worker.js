@@ -4,7 +4,7 @@
 // on machines with more than one core) owns only the embedder and the index: it matches some
 // of a look's garment crops on its own decode of the same photo while the first worker matches
 // the others. The page never blocks on wasm, and the photo only travels page -> workers.
-import init, { Matcher, Vitrine, modelFiles } from '../pkg/vitrine.js';
+import init, { Matcher, VitrineLoader, modelFiles } from '../pkg/vitrine.js';
 import { wasmBuild, wasmFiles } from './wasm.js';
 
 const CACHE = 'vitrine-v1';
@@ -50,20 +50,24 @@ async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
   const { memory } = await init({ module_or_path: await fetchWasm(url) });
   const files = modelFiles(Boolean(lite));
   const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
+  // Each model loads into tract as soon as its download ends, while the others still arrive
+  // (a load takes 0.2-1 s; over a slow link this hides all but the last one's).
+  const loader = role === 'matcher' ? null : new VitrineLoader();
   // Models are named by content (their sha256 from models/MANIFEST): a cached copy is used as
   // long as this build expects exactly that file. The index may be rebuilt under the same
   // name, so it is fetched afresh and the cache is only the offline fallback.
-  const models = await Promise.all(wanted.map((f) =>
-    fetchBytes(new URL(`${f.file}?sha256=${f.sha256}`, modelsUrl).href, f.file, 'cache-first')));
-  const [index, products] = await Promise.all([
+  const models = wanted.map((f) =>
+    fetchBytes(new URL(`${f.file}?sha256=${f.sha256}`, modelsUrl).href, f.file, 'cache-first')
+      .then((bytes) => (loader ? loader.add(f.file, bytes) : bytes)));
+  const [index, products, ...loaded] = await Promise.all([
     fetchBytes(new URL('index.bin', indexUrl).href, 'index.bin', 'network-first'),
     fetchBytes(new URL('products.json', indexUrl).href, 'products.json', 'network-first'),
+    ...models,
   ]);
   if (role === 'matcher') {
-    matcher = new Matcher(models[0], indexUrl, index, products);
+    matcher = new Matcher(loaded[0], indexUrl, index, products);
   } else {
-    const [detector, landmarks, ssd, embedder] = models;
-    vitrine = new Vitrine(detector, files[1].file, landmarks, ssd, embedder, indexUrl, index, products);
+    vitrine = loader.finish(indexUrl, index, products);
     await pruneCache();
   }
   return { memory, build };
