@@ -32,9 +32,12 @@ export function precompressed(file, accepted) {
   return found ? { body: file + found[1], encoding: found[0] } : { body: file, encoding: undefined };
 }
 
-/** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves with the server. */
-export function serve(dir, port = 0) {
+/** Serves `dir` on 127.0.0.1:`port` (0: any free port); resolves with the server. `link`
+ * ({ bytesPerSecond, latencyMs }) makes it a slow network for benchmarks: every response waits
+ * `latencyMs`, then all of them share `bytesPerSecond`, a chunk at a time. */
+export function serve(dir, port = 0, link = null) {
   const base = path.resolve(dir);
+  const send = link ? throttled(link) : (file, res) => createReadStream(file).pipe(res);
   const server = http.createServer((req, res) => {
     let file;
     try {
@@ -51,13 +54,42 @@ export function serve(dir, port = 0) {
         vary: 'accept-encoding',
         ...(encoding ? { 'content-encoding': encoding } : {}),
       });
-      createReadStream(body).pipe(res);
+      send(body, res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');
     }
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+function throttled({ bytesPerSecond, latencyMs = 0 }) {
+  let free = 0; // when the shared link can take the next chunk (ms, performance.now())
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  const send = async (file, res) => {
+    await sleep(latencyMs);
+    for await (const chunk of createReadStream(file, { highWaterMark: 16 * 1024 })) {
+      free = Math.max(free, performance.now()) + (chunk.length / bytesPerSecond) * 1000;
+      await sleep(free - performance.now());
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await writable(res);
+    }
+    res.end();
+  };
+  return (file, res) => send(file, res).catch(() => res.destroy());
+}
+
+/** Resolves once `res` drains or closes. */
+function writable(res) {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,0 +1,60 @@
+// A first visit over a slow link (issue 6): the demo page with an empty cache, served by
+// scripts/serve.js at MBIT Mbit/s shared by all requests plus LATENCY ms per request, timed
+// from navigation until the page says its look worker is ready (body[data-ready]).
+//   node scripts/bench-first-visit.js [RUNS] [MBIT] [LATENCY]   (after scripts/build-web.sh)
+// DISTS=a,b alternates two builds (default dist/), one fresh browser context per visit.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './serve.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const [runs, mbit, latency] = [2, 20, 40].map((d, i) => Number(process.argv[2 + i] || d));
+const dists = (process.env.DISTS || 'dist').split(',').map((d) => path.resolve(root, d));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+for (const dist of dists) {
+  if (!existsSync(path.join(dist, 'index.html'))) {
+    console.error(`${dist}/index.html is missing: build it with scripts/build-web.sh`);
+    process.exit(2);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+const times = new Map(dists.map((d) => [d, []]));
+try {
+  for (let run = 0; run < runs; run++) {
+    for (const dist of dists) {
+      const server = await serve(dist, 0, { bytesPerSecond: (mbit * 1e6) / 8, latencyMs: latency });
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        // When the demo marks itself ready, in the page's clock (0 = navigation start).
+        await page.addInitScript(() => {
+          new MutationObserver(() => {
+            if (document.body?.dataset.ready === 'true' && !window.readyAt) window.readyAt = performance.now();
+          }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-ready'] });
+        });
+        await page.goto(`http://127.0.0.1:${server.address().port}/`);
+        await page.waitForFunction(() => window.readyAt, null, { timeout: 600_000, polling: 200 });
+        const ms = await page.evaluate(() => window.readyAt);
+        times.get(dist).push(ms);
+        console.log(`${path.relative(root, dist) || dist} run ${run + 1}: ready after ${(ms / 1000).toFixed(2)} s`);
+      } finally {
+        await context.close();
+        server.close();
+      }
+    }
+  }
+} finally {
+  await browser.close();
+}
+console.log(`\n| build | ready after, s: median (min-max) of ${runs} | link |\n|---|---|---|`);
+for (const [dist, t] of times) {
+  const s = [...t].sort((a, b) => a - b).map((ms) => ms / 1000);
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  console.log(`| ${path.relative(root, dist) || dist} | ${median.toFixed(2)} (${s[0].toFixed(2)}-${s[s.length - 1].toFixed(2)}) | ${mbit} Mbit/s, ${latency} ms |`);
+}
