@@ -3,7 +3,8 @@
 // from navigation until the page says its look worker is ready (body[data-ready]).
 //   node scripts/bench-first-visit.js [RUNS] [MBIT] [LATENCY]   (after scripts/build-web.sh)
 // DISTS=a,b alternates two builds (default dist/), one fresh browser context per visit.
-import { existsSync } from 'node:fs';
+// The times also go to target/bench/first-visit.json.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -52,6 +53,12 @@ try {
 } finally {
   await browser.close();
 }
+const out = path.join(root, 'target', 'bench');
+mkdirSync(out, { recursive: true });
+writeFileSync(path.join(out, 'first-visit.json'), JSON.stringify({
+  link: { mbit, latencyMs: latency }, runs,
+  builds: [...times].map(([dist, ms]) => ({ dist: path.relative(root, dist) || dist, readyMs: ms })),
+}, null, 1));
 console.log(`\n| build | ready after, s: median (min-max) of ${runs} | link |\n|---|---|---|`);
 for (const [dist, t] of times) {
   const s = [...t].sort((a, b) => a - b).map((ms) => ms / 1000);
