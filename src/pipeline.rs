@@ -276,10 +276,10 @@ impl Pipeline {
     /// index was built by this embedder.
     pub fn new(models: ModelBytes, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Pipeline> {
         let mut loader = PipelineLoader::default();
-        loader.add(Embedder::FILE, models.embedder)?;
         loader.add(PoseDetector::FILE, models.pose_detector)?;
         loader.add(models.pose_landmarks.0, models.pose_landmarks.1)?;
         loader.add(ObjectDetector::FILE, models.ssd)?;
+        loader.add(Embedder::FILE, models.embedder)?;
         loader.finish(index_name, index, products_json)
     }
 

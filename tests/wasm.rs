@@ -9,7 +9,7 @@ use vitrine::catalog::{Audience, Category, Product, Wear};
 use vitrine::index::{self, Settings};
 use vitrine::models::{expected_sha256, Embedder};
 use vitrine::photo::Photo;
-use vitrine::wasm::{model_files, Vitrine};
+use vitrine::wasm::{model_files, Vitrine, VitrineLoader};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -130,4 +130,12 @@ fn errors_reach_js_as_errors_with_the_core_message() {
             .unwrap_err(),
     );
     assert!(text.contains("pose_landmarks_lite.onnx") && text.contains("sha256"), "{text}");
+
+    // The loader the worker uses, a model at a time.
+    let mut loader = VitrineLoader::new();
+    let text = message(loader.add("notes.onnx", EMBEDDER).map_err(JsValue::from).unwrap_err());
+    assert!(text.starts_with("model notes.onnx: is not one of the pipeline's models"), "{text}");
+    loader.add("vitrine_embedder.onnx", EMBEDDER).map_err(JsValue::from).unwrap();
+    let text = message(loader.finish("i", &index, &products).map(|_| ()).map_err(JsValue::from).unwrap_err());
+    assert!(text.contains("pose_detector.onnx: was not loaded"), "{text}");
 }

@@ -50,22 +50,22 @@ async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
   const { memory } = await init({ module_or_path: await fetchWasm(url) });
   const files = modelFiles(Boolean(lite));
   const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
-  // Each model loads into tract as soon as its download ends, while the others still arrive
-  // (a load takes 0.2-1 s; over a slow link this hides all but the last one's).
+  // Each model loads into tract (0.2-1 s) as soon as its download ends, while the others still
+  // arrive: on 8-20 Mbit/s links the demo is ready 12-18% sooner (BENCHMARKS.md "Loading"),
+  // though a download read here pauses while a load holds this thread.
   const loader = role === 'matcher' ? null : new VitrineLoader();
   // Models are named by content (their sha256 from models/MANIFEST): a cached copy is used as
   // long as this build expects exactly that file. The index may be rebuilt under the same
   // name, so it is fetched afresh and the cache is only the offline fallback.
-  const models = wanted.map((f) =>
-    fetchBytes(new URL(`${f.file}?sha256=${f.sha256}`, modelsUrl).href, f.file, 'cache-first')
-      .then((bytes) => (loader ? loader.add(f.file, bytes) : bytes)));
-  const [index, products, ...loaded] = await Promise.all([
+  const [index, products, ...models] = await Promise.all([
     fetchBytes(new URL('index.bin', indexUrl).href, 'index.bin', 'network-first'),
     fetchBytes(new URL('products.json', indexUrl).href, 'products.json', 'network-first'),
-    ...models,
+    ...wanted.map((f) =>
+      fetchBytes(new URL(`${f.file}?sha256=${f.sha256}`, modelsUrl).href, f.file, 'cache-first')
+        .then((bytes) => (loader ? loader.add(f.file, bytes) : bytes))),
   ]);
   if (role === 'matcher') {
-    matcher = new Matcher(loaded[0], indexUrl, index, products);
+    matcher = new Matcher(models[0], indexUrl, index, products);
   } else {
     vitrine = loader.finish(indexUrl, index, products);
     await pruneCache();
