@@ -281,7 +281,7 @@ pub struct SearchArgs {
     #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
     sizes: Vec<usize>,
     /// Sizes up to this also get vitrine's HNSW (built on one thread, as `vitrine index build`
-    /// does: deterministic, but ~1.5 h at 1M on this machine).
+    /// does: deterministic, but ~2 h at 1M on this machine).
     #[arg(long, default_value_t = 100_000)]
     hnsw_max: usize,
     #[arg(long, default_value_t = 200)]
