@@ -51,7 +51,7 @@ async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
   const files = modelFiles(Boolean(lite));
   const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
   // Each model loads into tract (0.2-1 s) as soon as its download ends, while the others still
-  // arrive: on 8-20 Mbit/s links the demo is ready 12-18% sooner (BENCHMARKS.md "Loading"),
+  // arrive: on 8-20 Mbit/s links the demo is ready 11-19% sooner (BENCHMARKS.md "Loading"),
   // though a download read here pauses while a load holds this thread.
   const loader = role === 'matcher' ? null : new VitrineLoader();
   // Models are named by content (their sha256 from models/MANIFEST): a cached copy is used as
