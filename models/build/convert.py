@@ -256,18 +256,17 @@ def bilinear_as_convs(model):
     return model
 
 
-def keep_classes(model, scores_output, labels, keep):
+def keep_classes(model, scores_output, classes, kept):
     """The SSD scores each of its 24 OpenImages labels on its own (a sigmoid per label, no
     softmax across them), and vitrine reads 4. Each class predictor (a 1x1 Conv with anchors x 24
     output channels, then Transpose and Reshape to [1, anchors, 24] into one Concat) keeps only
-    the channels of those labels: the kept scores are the same numbers, and the dropped channels'
-    weights (~0.33 M) and compute go."""
+    the channels of the label indices in `kept` (of `classes` labels): the kept scores are the
+    same numbers, and the dropped channels' weights (~0.33 M) and compute go."""
     g = model.graph
     inits = {i.name: i for i in g.initializer}
     producer = {o: n for n in g.node for o in n.output}
-    index = [labels.index(k) for k in keep]
     shape_name = "kept_classes_shape"
-    g.initializer.append(numpy_helper.from_array(np.array([1, -1, len(keep)], np.int64), shape_name))
+    g.initializer.append(numpy_helper.from_array(np.array([1, -1, len(kept)], np.int64), shape_name))
     for branch in producer[scores_output].input:
         reshape = producer[branch]
         assert reshape.op_type == "Reshape", reshape.op_type
@@ -278,12 +277,11 @@ def keep_classes(model, scores_output, labels, keep):
             conv = producer[conv.input[0]]
         for name in conv.input[1:]:
             t = numpy_helper.to_array(inits[name])
-            anchors = t.shape[0] // len(labels)
-            rows = [a * len(labels) + c for a in range(anchors) for c in index]
+            rows = [a * classes + c for a in range(t.shape[0] // classes) for c in kept]
             inits[name].CopyFrom(numpy_helper.from_array(t[rows], name))
     for value in g.output:
         if value.name == scores_output:
-            value.type.tensor_type.shape.dim[2].dim_value = len(keep)
+            value.type.tensor_type.shape.dim[2].dim_value = len(kept)
     return model
 
 
@@ -502,8 +500,8 @@ def ssd():
     tfl = extract(packed, 184, 9987912, os.path.join(WORK, "ssd_mobilenetv2_oidv4.tflite"))
     model = tflite_to_onnx(tfl, os.path.join(WORK, "ssd.tf2onnx.onnx"))
     names = open(labels).read().split("\n")[:24]
-    model = keep_classes(model, model.graph.output[1].name, names, SSD_LABELS)
     kept = [names.index(k) for k in SSD_LABELS]
+    model = keep_classes(model, model.graph.output[1].name, len(names), kept)
 
     def original(x):
         boxes, scores = run_tflite(tfl, x)
