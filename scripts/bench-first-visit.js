@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { stats } from '../www/stats.js';
 import { serve } from './serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,7 +62,7 @@ writeFileSync(path.join(out, 'first-visit.json'), JSON.stringify({
 }, null, 1));
 console.log(`\n| build | ready after, s: median (min-max) of ${runs} | link |\n|---|---|---|`);
 for (const [dist, t] of times) {
-  const s = [...t].sort((a, b) => a - b).map((ms) => ms / 1000);
-  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  console.log(`| ${path.relative(root, dist) || dist} | ${median.toFixed(2)} (${s[0].toFixed(2)}-${s[s.length - 1].toFixed(2)}) | ${mbit} Mbit/s, ${latency} ms |`);
+  const { median, min, max } = stats(t);
+  const sec = (ms) => (ms / 1000).toFixed(2);
+  console.log(`| ${path.relative(root, dist) || dist} | ${sec(median)} (${sec(min)}-${sec(max)}) | ${mbit} Mbit/s, ${latency} ms |`);
 }

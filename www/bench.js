@@ -8,6 +8,7 @@
 // `relaxed`) picks the wasm build, for the page and its workers alike (default: as the demo).
 import init, { BareModel, Vitrine, modelFiles } from '../pkg/vitrine.js';
 import { VitrineClient } from './client.js';
+import { stats } from './stats.js';
 import { wasmBuild } from './wasm.js';
 
 const params = new URLSearchParams(location.search);
@@ -26,13 +27,6 @@ function agreement(a, b) {
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return { length: a.length, maxRelativeDiff: diff / (scale || 1) };
-}
-
-function stats(ms) {
-  const s = [...ms].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1], n: s.length };
 }
 
 async function bytesOf(url) {
