@@ -42,5 +42,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   touch node_modules
 fi
 # The browser tests: Debian's chromium (driven by npm playwright-core) and its chromedriver
-# (for wasm-pack test).
-if $browser; then apt_install chromium chromium-driver; fi
+# (for wasm-pack test), and Firefox ESR (driven by npm puppeteer-core over WebDriver BiDi), a
+# second engine and one without relaxed-simd.
+if $browser; then apt_install chromium chromium-driver firefox-esr; fi
