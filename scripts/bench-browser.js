@@ -1,25 +1,34 @@
 // The browser benchmark (issue 6): serves dist/, runs bench.html in headless Chromium (Debian's,
 // one tab, the page's own thread), writes target/bench/browser.json and prints the tables.
 //   node scripts/bench-browser.js [RUNS]        (after scripts/build-web.sh and npm ci)
-// WASM=simd128 (or relaxed) runs that wasm build instead of the one Chromium would pick.
+// WASM=simd128 (or relaxed) runs that wasm build instead of the one the browser would pick.
+// BROWSER=firefox runs it in Debian's Firefox ESR instead (puppeteer-core; browser-firefox.json).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 import { precompressed, serve } from './serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // DIST: another build to compare (default dist/).
 const dist = process.env.DIST ? path.resolve(process.env.DIST) : path.join(root, 'dist');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const BROWSER = process.env.BROWSER || 'chromium';
+if (!['chromium', 'firefox'].includes(BROWSER)) {
+  console.error(`BROWSER=${BROWSER}: use chromium (the default) or firefox`);
+  process.exit(2);
+}
+const executable = BROWSER === 'firefox'
+  ? process.env.FIREFOX || '/usr/bin/firefox-esr'
+  : process.env.CHROMIUM || '/usr/bin/chromium';
 const runs = Number(process.argv[2] || 10);
 
 for (const [file, fix] of [
   [path.join(dist, 'bench.js'), 'build it with scripts/build-web.sh'],
   [path.join(dist, 'ort', 'ort-wasm-simd-threaded.wasm'), 'npm ci (onnxruntime-web), then scripts/build-web.sh'],
   [path.join(dist, 'samples', 'messi5.jpg'), 'tests/fetch-photos.sh, then scripts/build-web.sh'],
-  [CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set CHROMIUM'],
+  [executable, `install Debian's ${BROWSER} (scripts/setup.sh --browser) or set ${BROWSER.toUpperCase()}`],
 ]) {
   if (!existsSync(file)) {
     console.error(`${file} is missing: ${fix}`);
@@ -28,17 +37,22 @@ for (const [file, fix] of [
 }
 
 const server = await serve(dist);
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
+const browser = BROWSER === 'firefox'
+  ? await puppeteer.launch({ browser: 'firefox', executablePath: executable, headless: true })
+  : await chromium.launch({
+    executablePath: executable,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
 let result;
 try {
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
   const wasm = process.env.WASM ? `&wasm=${encodeURIComponent(process.env.WASM)}` : '';
   await page.goto(`http://127.0.0.1:${server.address().port}/bench.html?runs=${runs}${wasm}`);
-  await page.waitForFunction(() => window.benchResult, null, { timeout: 600_000, polling: 500 });
+  const wait = { timeout: 600_000, polling: 500 };
+  // playwright-core and puppeteer-core take the options in different places.
+  if (BROWSER === 'firefox') await page.waitForFunction(() => window.benchResult, wait);
+  else await page.waitForFunction(() => window.benchResult, null, wait);
   result = await page.evaluate(() => window.benchResult);
 } finally {
   await browser.close();
@@ -69,7 +83,8 @@ result.firstLoad = firstLoad;
 result.liteLandmarks = size('models/pose_landmarks_lite.onnx');
 const out = path.join(root, 'target', 'bench');
 mkdirSync(out, { recursive: true });
-writeFileSync(path.join(out, 'browser.json'), `${JSON.stringify(result, null, 2)}\n`);
+const json = BROWSER === 'chromium' ? 'browser.json' : `browser-${BROWSER}.json`;
+writeFileSync(path.join(out, json), `${JSON.stringify(result, null, 2)}\n`);
 
 const f = (ms) => ms.toFixed(1);
 const spread = (s) => `${f(s.median)} (${f(s.min)}-${f(s.max)})`;
@@ -102,4 +117,4 @@ const sum = (k) => firstLoad.reduce((a, f) => a + f[k], 0);
 console.log(`| total | ${mb(sum('raw'))} | ${mb(sum('gzip'))} | ${mb(sum('sent'))} |`);
 const lite = result.liteLandmarks;
 console.log(`(lite landmarks instead of full: ${mb(lite.raw)} / ${mb(lite.gzip)} / ${mb(lite.sent)} MB)`);
-console.log(`\nwritten: ${path.relative(root, path.join(out, 'browser.json'))}`);
+console.log(`\nwritten: ${path.relative(root, path.join(out, json))}`);
