@@ -42,6 +42,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   touch node_modules
 fi
 # The browser tests: Debian's chromium (driven by npm playwright-core) and its chromedriver
-# (for wasm-pack test), and Firefox ESR (driven by npm puppeteer-core over WebDriver BiDi), a
-# second engine and one without relaxed-simd.
-if $browser; then apt_install chromium chromium-driver firefox-esr; fi
+# (for wasm-pack test); the other engines, neither with relaxed-simd: Firefox ESR (driven by npm
+# puppeteer-core over WebDriver BiDi) and WebKitGTK's MiniBrowser (WebKitWebDriver, driven by npm
+# selenium-webdriver, on an Xvfb display).
+if $browser; then apt_install chromium chromium-driver firefox-esr webkit2gtk-driver xvfb; fi

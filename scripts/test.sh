@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: set-up, the real test photos, the Rust tests (real models on real photos),
 # the browser build, the core's wasm tests in headless Chromium (wasm-pack test) and the demo
-# page and widget end to end in headless Chromium (playwright-core) and Firefox
-# (puppeteer-core). Tests that need ../shared skip with a message when it is absent.
+# page and widget end to end in headless Chromium (playwright-core), Firefox (puppeteer-core) and
+# WebKitGTK (selenium-webdriver). Tests that need ../shared skip with a message when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
@@ -29,7 +29,7 @@ CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} WASM_BINDGEN_TEST_TIMEOUT=90
   wasm-pack test --headless --chrome --release --mode no-install -- --no-default-features --test wasm 2>&1 \
   | grep -v '^ *Compiling ' | tee "$wasm_log"
 
-echo "[test] the demo page and the widget in headless Chromium (playwright-core) and Firefox (puppeteer-core)"
+echo "[test] the demo page and the widget in Chromium (playwright-core), Firefox (puppeteer-core), WebKit (selenium-webdriver)"
 node --test --test-reporter=spec tests/browser/ 2>&1 | tee "$browser_log"
 browser=$(awk 'NF == 3 && $2 == "pass" { p = $3 } NF == 3 && $2 == "fail" { f = $3 } END { printf "%d passed, %d failed", p, f }' "$browser_log")
 

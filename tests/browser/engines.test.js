@@ -1,0 +1,281 @@
+// The demo page and the widget in the two other browser engines a shopper may have: Gecko
+// (Debian's Firefox ESR, driven by npm puppeteer-core over WebDriver BiDi) and WebKit, Safari's
+// engine (WebKitGTK's MiniBrowser, driven by its WebKitWebDriver through npm selenium-webdriver,
+// on an Xvfb display). Neither has wasm relaxed-simd, so this is where the page's fallback build
+// (www/wasm.js) runs by itself; every look must be Chromium's, product for product (the same wasm
+// code decodes the photo and runs every model). Screenshots go to target/browser-test/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
+import { Builder, By } from 'selenium-webdriver';
+import { serve } from '../../scripts/serve.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = path.join(root, 'dist');
+const photos = path.join(root, 'tests', 'photos');
+const artifacts = path.join(root, 'target', 'browser-test');
+const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
+const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver';
+const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const XVFB = '/usr/bin/Xvfb';
+const TIMEOUT = 180_000;
+const setup = 'scripts/setup.sh --browser';
+
+for (const [file, fix] of [
+  [path.join(dist, 'demo.js'), 'build it with scripts/build-web.sh'],
+  [path.join(photos, 'messi5.jpg'), 'fetch them with tests/fetch-photos.sh'],
+  [FIREFOX, `install Debian's firefox-esr (${setup}) or set FIREFOX`],
+  [WEBKIT_DRIVER, `install Debian's webkit2gtk-driver (${setup}) or set WEBKIT_DRIVER`],
+  [MINIBROWSER, `install Debian's libwebkit2gtk-4.1-0 (${setup}) or set MINIBROWSER`],
+  [XVFB, `install Debian's xvfb (${setup})`],
+  [CHROMIUM, `install Debian's chromium (${setup}) or set CHROMIUM`],
+]) {
+  if (!existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
+}
+
+let server;
+let origin;
+let firefox;
+let webkit;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = await serve(dist);
+  origin = `http://127.0.0.1:${server.address().port}`;
+  // The window's own size: puppeteer's viewport emulation needs a later Firefox than ESR 140.
+  firefox = await puppeteer.launch({
+    browser: 'firefox', executablePath: FIREFOX, headless: true, defaultViewport: null, args: ['--width=1280', '--height=900'],
+  });
+  webkit = await startWebKitDriver();
+});
+
+after(async () => {
+  await firefox?.close();
+  webkit?.stop();
+  server?.close();
+});
+
+/** Xvfb (WebKitGTK draws on an X display) and WebKitWebDriver on a free port. */
+async function startWebKitDriver() {
+  const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+  });
+  const display = await new Promise((resolve, reject) => {
+    let out = '';
+    xvfb.stdio[3].on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(`:${out.trim()}`);
+    });
+    xvfb.on('exit', (code) => reject(new Error(`Xvfb exited with ${code} before it gave a display`)));
+  });
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: 'inherit', env: { ...process.env, DISPLAY: display } });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/status`)).ok) break;
+    } catch (error) {
+      if (i === 50) throw new Error(`WebKitWebDriver did not answer on ${url}: ${error.message}`);
+    }
+    await sleep(100);
+  }
+  return { url, stop: () => { driver.kill(); xvfb.kill(); } };
+}
+
+/**
+ * One fresh browser profile on `url`, the same few verbs in either engine: `run(fn, arg)` runs a
+ * function in the page, `until(what, fn, arg)` waits until it returns true, `upload(file)` picks
+ * a file in the demo's file input.
+ */
+async function open(engine, url) {
+  if (engine === 'Firefox') {
+    const context = await firefox.createBrowserContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error));
+    await page.goto(`${origin}${url}`);
+    return {
+      run: (fn, arg) => page.evaluate(fn, arg),
+      // Polled in the page on a timer: polled from here instead (an evaluate call every 200 ms)
+      // a look did not end in minutes, and with puppeteer's default (requestAnimationFrame)
+      // each took ~2 minutes, against ~1 s otherwise.
+      until: (what, fn, arg) => page.waitForFunction(fn, { polling: 200, timeout: TIMEOUT }, arg)
+        .catch((error) => { throw new Error(`${what}: ${error.message}`); }),
+      upload: async (file) => (await page.$('#file')).uploadFile(file),
+      screenshot: (file) => page.screenshot({ path: file, fullPage: true }),
+      errors: () => errors,
+      close: () => context.close(),
+    };
+  }
+  // Each WebDriver session starts its own MiniBrowser with an ephemeral profile.
+  const driver = await new Builder().usingServer(webkit.url).withCapabilities({
+    browserName: 'MiniBrowser',
+    'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+  }).build();
+  await driver.manage().window().setRect({ width: 1280, height: 900 });
+  await driver.get(`${origin}${url}`);
+  const run = (fn, arg) => driver.executeScript(fn, arg);
+  return {
+    run,
+    until: async (what, fn, arg) => {
+      const end = Date.now() + TIMEOUT;
+      while (!(await run(fn, arg))) {
+        if (Date.now() > end) throw new Error(`${what}: not within ${TIMEOUT / 1000} s`);
+        await sleep(200);
+      }
+    },
+    upload: async (file) => driver.findElement(By.css('#file')).sendKeys(file),
+    screenshot: async (file) => writeFileSync(file, Buffer.from(await driver.takeScreenshot(), 'base64')),
+    // WebDriver classic has no page-error events; the page's #error is checked instead.
+    errors: () => [],
+    close: () => driver.quit(),
+  };
+}
+
+const ready = (s) => s.until('the demo ready', () => document.body.dataset.ready === 'true');
+const looks = (s) => s.run(() => Number(document.body.dataset.looks || 0));
+const text = (s, id) => s.run((i) => document.getElementById(i).textContent, id);
+
+/** Picks a photo in the demo and waits for its look or its error. */
+async function pick(session, file) {
+  const n = await looks(session);
+  await session.upload(file);
+  await session.until(`the look of ${path.basename(file)}`, (k) => Number(document.body.dataset.looks || 0) > k, n);
+}
+
+/** The rows of a look as the shopper sees them (the demo's, or the widget's in its shadow root);
+ * run in the page. */
+const ROWS = (inWidget) => {
+  const scope = inWidget ? document.querySelector('vitrine-look').shadowRoot : document;
+  return [...scope.querySelectorAll('.vitrine-row')].map((s) => ({
+    wear: s.dataset.wear,
+    links: [...s.querySelectorAll('.vitrine-card a')].map((a) => a.href),
+    titles: [...s.querySelectorAll('.vitrine-title')].map((t) => t.textContent),
+  }));
+};
+
+function assertThreeRowsOfFive(found) {
+  assert.deepEqual(found.map((r) => r.wear), ['top', 'bottom', 'foot']);
+  for (const row of found) assert.equal(row.links.length, 5, `${row.wear}: 5 product links`);
+}
+
+const photo = (name) => path.join(photos, name);
+const NAMES = ['messi5.jpg', 'bus.jpg'];
+
+/** What Chromium's demo shows for each photo (verdict and rows), once for both engines. */
+let reference;
+function chromiumLooks() {
+  reference ??= (async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${origin}/`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: TIMEOUT });
+      const found = {};
+      for (const name of NAMES) {
+        const n = await page.evaluate(() => Number(document.body.dataset.looks || 0));
+        await page.locator('#file').setInputFiles(photo(name));
+        await page.waitForFunction((k) => Number(document.body.dataset.looks || 0) > k, n, { timeout: TIMEOUT });
+        found[name] = { verdict: await page.locator('#verdict').textContent(), rows: await page.evaluate(ROWS, false) };
+      }
+      return found;
+    } finally {
+      await browser.close();
+    }
+  })();
+  return reference;
+}
+
+// Firefox's demo run is opt-in (VITRINE_FIREFOX_DEMO=1): under puppeteer, in about half of the
+// launches here the demo's first load took ~10 s instead of ~3 and each look 1.5-2.5 minutes
+// instead of ~1 s (one Firefox content process at 100%), whatever the polling, with or without
+// page-error events or service workers; the cause is not found. The widget test (a look too)
+// and bench-browser.js BROWSER=firefox have not shown it.
+const FIREFOX_DEMO = process.env.VITRINE_FIREFOX_DEMO === '1';
+
+for (const engine of ['Firefox', 'WebKit']) {
+  const skip = engine === 'Firefox' && !FIREFOX_DEMO
+    && 'opt-in (VITRINE_FIREFOX_DEMO=1): its looks slow down ~100x in about half of the launches under puppeteer here';
+  test(`${engine}: the demo runs the simd128 build and makes the looks Chromium makes; a broken photo gives its error`, { skip }, async () => {
+    const session = await open(engine, '/');
+    try {
+      await ready(session);
+      // Neither Firefox ESR 140 nor WebKitGTK 2.50 validates relaxed-simd: the page picked the
+      // fallback by itself. (Should a later release have it, this test no longer covers the
+      // fallback: open /?wasm=simd128 instead.)
+      assert.equal(await session.run(() => document.body.dataset.wasm), 'simd128');
+
+      const found = {};
+      for (const name of NAMES) {
+        await pick(session, photo(name));
+        found[name] = { verdict: await text(session, 'verdict'), rows: await session.run(ROWS, false) };
+        assertThreeRowsOfFive(found[name].rows);
+      }
+      assert.equal(found['messi5.jpg'].verdict, 'Full shot.');
+      assert.equal(await session.run(() => document.querySelectorAll('.vitrine-box').length), 3);
+      assert.match(await text(session, 'timings'), /^decode \d+ ms · ssd \d+ ms · .* · total \d+ ms$/);
+      // The product pictures load (lazily: the first row is in view).
+      await session.until('the top row\'s pictures', () => {
+        const pictures = [...document.querySelectorAll('.vitrine-row')][0].querySelectorAll('img');
+        return pictures.length === 5 && [...pictures].every((p) => p.complete && p.naturalWidth > 0);
+      });
+      await session.screenshot(path.join(artifacts, `demo-${engine.toLowerCase()}.png`));
+
+      await pick(session, photo('zidane.jpg'));
+      assert.match(await text(session, 'verdict'), /^Not a full shot: .*cut off at the hips\.$/);
+
+      // A truncated JPEG, as a half-downloaded file would be.
+      const broken = path.join(artifacts, 'broken.jpg');
+      const jpeg = readFileSync(photo('bus.jpg'));
+      writeFileSync(broken, jpeg.subarray(0, jpeg.length / 3));
+      await pick(session, broken);
+      assert.equal(await session.run(() => !document.getElementById('error').hidden), true);
+      assert.match(await text(session, 'error'), /broken\.jpg/);
+      assert.deepEqual(session.errors(), []);
+
+      assert.deepEqual(found, await chromiumLooks(), `${engine} (simd128 build) and Chromium (relaxed-simd build) differ`);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test(`${engine}: the widget shows the three rows in place and says so in events`, async () => {
+    const session = await open(engine, '/pdp.html');
+    try {
+      await session.run(() => {
+        window.events = [];
+        for (const name of ['vitrine:ready', 'vitrine:results', 'vitrine:error']) {
+          document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
+        }
+      });
+      await session.until('the widget', () => Boolean(document.querySelector('vitrine-look')?.shadowRoot?.querySelector('button')));
+      await session.run(() => document.querySelector('vitrine-look').shadowRoot.querySelector('button').click());
+      await session.until('the widget\'s look', () => window.events.some((e) => e.name !== 'vitrine:ready'));
+      const events = await session.run(() => window.events);
+      assert.deepEqual(events.map((e) => e.name), ['vitrine:ready', 'vitrine:results']);
+      assert.equal(events[1].detail.verdict.full_shot, true);
+      assert.match(await session.run(() => document.querySelector('vitrine-look').shadowRoot.querySelector('.status').textContent), /^Full shot\./);
+      assertThreeRowsOfFive(await session.run(ROWS, true));
+      await session.screenshot(path.join(artifacts, `pdp-${engine.toLowerCase()}.png`));
+      assert.deepEqual(session.errors(), []);
+    } finally {
+      await session.close();
+    }
+  });
+}
