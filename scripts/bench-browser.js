@@ -28,7 +28,7 @@ for (const [file, fix] of [
   [path.join(dist, 'bench.js'), 'build it with scripts/build-web.sh'],
   [path.join(dist, 'ort', 'ort-wasm-simd-threaded.wasm'), 'npm ci (onnxruntime-web), then scripts/build-web.sh'],
   [path.join(dist, 'samples', 'messi5.jpg'), 'tests/fetch-photos.sh, then scripts/build-web.sh'],
-  [executable, `install Debian's ${BROWSER} (scripts/setup.sh --browser) or set ${BROWSER.toUpperCase()}`],
+  [executable, `install Debian's ${BROWSER === 'firefox' ? 'firefox-esr' : 'chromium'} (scripts/setup.sh --browser) or set ${BROWSER.toUpperCase()}`],
 ]) {
   if (!existsSync(file)) {
     console.error(`${file} is missing: ${fix}`);
