@@ -7,8 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import puppeteer from 'puppeteer-core';
+import { CHROMIUM, FIREFOX, launchChromium, launchFirefox } from './browsers.js';
 import { precompressed, serve } from './serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,9 +18,7 @@ if (!['chromium', 'firefox'].includes(BROWSER)) {
   console.error(`BROWSER=${BROWSER}: use chromium (the default) or firefox`);
   process.exit(2);
 }
-const executable = BROWSER === 'firefox'
-  ? process.env.FIREFOX || '/usr/bin/firefox-esr'
-  : process.env.CHROMIUM || '/usr/bin/chromium';
+const executable = BROWSER === 'firefox' ? FIREFOX : CHROMIUM;
 const runs = Number(process.argv[2] || 10);
 
 for (const [file, fix] of [
@@ -37,12 +34,7 @@ for (const [file, fix] of [
 }
 
 const server = await serve(dist);
-const browser = BROWSER === 'firefox'
-  ? await puppeteer.launch({ browser: 'firefox', executablePath: executable, headless: true })
-  : await chromium.launch({
-    executablePath: executable,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+const browser = BROWSER === 'firefox' ? await launchFirefox() : await launchChromium();
 let result;
 try {
   const page = await browser.newPage();

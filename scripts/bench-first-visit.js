@@ -7,14 +7,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browsers.js';
 import { stats } from '../www/stats.js';
 import { serve } from './serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [runs, mbit, latency] = [2, 20, 40].map((d, i) => Number(process.argv[2 + i] || d));
 const dists = (process.env.DISTS || 'dist').split(',').map((d) => path.resolve(root, d));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 for (const dist of dists) {
   if (!existsSync(path.join(dist, 'index.html'))) {
     console.error(`${dist}/index.html is missing: build it with scripts/build-web.sh`);
@@ -22,10 +21,7 @@ for (const dist of dists) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
+const browser = await launchChromium();
 const times = new Map(dists.map((d) => [d, []]));
 try {
   for (let run = 0; run < runs; run++) {

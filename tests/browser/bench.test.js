@@ -4,33 +4,23 @@
 // the same work.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
+import { dist, requireFiles } from './shared.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = path.join(root, 'dist');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-
-for (const [file, fix] of [
+requireFiles([
   [path.join(dist, 'bench.js'), 'build it with scripts/build-web.sh'],
   [path.join(dist, 'ort', 'ort-wasm-simd-threaded.wasm'), 'npm ci (onnxruntime-web), then scripts/build-web.sh'],
   [CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set CHROMIUM'],
-]) {
-  if (!existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
-}
+]);
 
 let server;
 let browser;
 
 before(async () => {
   server = await serve(dist);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

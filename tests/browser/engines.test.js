@@ -7,39 +7,30 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import puppeteer from 'puppeteer-core';
 import { Builder, By } from 'selenium-webdriver';
+import { CHROMIUM, FIREFOX, launchChromium, launchFirefox } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
+import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS } from './shared.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = path.join(root, 'dist');
-const photos = path.join(root, 'tests', 'photos');
-const artifacts = path.join(root, 'target', 'browser-test');
-const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
 const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver';
 const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const XVFB = '/usr/bin/Xvfb';
 const TIMEOUT = 180_000;
 const setup = 'scripts/setup.sh --browser';
 
-for (const [file, fix] of [
+requireFiles([
   [path.join(dist, 'demo.js'), 'build it with scripts/build-web.sh'],
-  [path.join(photos, 'messi5.jpg'), 'fetch them with tests/fetch-photos.sh'],
+  [photo('messi5.jpg'), 'fetch them with tests/fetch-photos.sh'],
   [FIREFOX, `install Debian's firefox-esr (${setup}) or set FIREFOX`],
   [WEBKIT_DRIVER, `install Debian's webkit2gtk-driver (${setup}) or set WEBKIT_DRIVER`],
   [MINIBROWSER, `install Debian's libwebkit2gtk-4.1-0 (${setup}) or set MINIBROWSER`],
   [XVFB, `install Debian's xvfb (${setup})`],
   [CHROMIUM, `install Debian's chromium (${setup}) or set CHROMIUM`],
-]) {
-  if (!existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
-}
+]);
 
 let server;
 let origin;
@@ -50,10 +41,7 @@ before(async () => {
   mkdirSync(artifacts, { recursive: true });
   server = await serve(dist);
   origin = `http://127.0.0.1:${server.address().port}`;
-  // The window's own size: puppeteer's viewport emulation needs a later Firefox than ESR 140.
-  firefox = await puppeteer.launch({
-    browser: 'firefox', executablePath: FIREFOX, headless: true, defaultViewport: null, args: ['--width=1280', '--height=900'],
-  });
+  firefox = await launchFirefox();
   webkit = await startWebKitDriver();
 });
 
@@ -156,33 +144,13 @@ async function pick(session, file) {
   await session.until(`the look of ${path.basename(file)}`, (k) => Number(document.body.dataset.looks || 0) > k, n);
 }
 
-/** The rows of a look as the shopper sees them (the demo's, or the widget's in its shadow root);
- * run in the page. */
-const ROWS = (inWidget) => {
-  const scope = inWidget ? document.querySelector('vitrine-look').shadowRoot : document;
-  return [...scope.querySelectorAll('.vitrine-row')].map((s) => ({
-    wear: s.dataset.wear,
-    links: [...s.querySelectorAll('.vitrine-card a')].map((a) => a.href),
-    titles: [...s.querySelectorAll('.vitrine-title')].map((t) => t.textContent),
-  }));
-};
-
-function assertThreeRowsOfFive(found) {
-  assert.deepEqual(found.map((r) => r.wear), ['top', 'bottom', 'foot']);
-  for (const row of found) assert.equal(row.links.length, 5, `${row.wear}: 5 product links`);
-}
-
-const photo = (name) => path.join(photos, name);
 const NAMES = ['messi5.jpg', 'bus.jpg'];
 
 /** What Chromium's demo shows for each photo (verdict and rows), once for both engines. */
 let reference;
 function chromiumLooks() {
   reference ??= (async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(`${origin}/`);

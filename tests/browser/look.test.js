@@ -4,26 +4,19 @@
 // target/browser-test/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
+import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS } from './shared.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = path.join(root, 'dist');
-const photos = path.join(root, 'tests', 'photos');
-const artifacts = path.join(root, 'target', 'browser-test');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const LOOK_TIMEOUT = 120_000;
 
-for (const [file, fix] of [
+requireFiles([
   [path.join(dist, 'demo.js'), 'build it with scripts/build-web.sh'],
-  [path.join(photos, 'messi5.jpg'), 'fetch them with tests/fetch-photos.sh'],
+  [photo('messi5.jpg'), 'fetch them with tests/fetch-photos.sh'],
   [CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set CHROMIUM'],
-]) {
-  if (!existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
-}
+]);
 
 let server;
 let origin;
@@ -33,11 +26,7 @@ before(async () => {
   mkdirSync(artifacts, { recursive: true });
   server = await serve(dist);
   origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-  });
+  browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
 });
 
 after(async () => {
@@ -57,10 +46,6 @@ async function open(url, viewport = { width: 1280, height: 900 }) {
   return { context, page, requests, errors };
 }
 
-function photo(name) {
-  return path.join(photos, name);
-}
-
 async function demoReady(page) {
   await page.waitForSelector('body[data-ready="true"]', { timeout: LOOK_TIMEOUT });
 }
@@ -72,22 +57,8 @@ async function pick(page, files) {
   await page.waitForFunction((n) => Number(document.body.dataset.looks || 0) > n, looks, { timeout: LOOK_TIMEOUT });
 }
 
-async function rows(scope) {
-  return scope.locator('.vitrine-row').evaluateAll((sections) => sections.map((s) => ({
-    wear: s.dataset.wear,
-    links: [...s.querySelectorAll('.vitrine-card a')].map((a) => a.href),
-    titles: [...s.querySelectorAll('.vitrine-title')].map((t) => t.textContent),
-  })));
-}
-
-function assertThreeRowsOfFive(found) {
-  assert.deepEqual(found.map((r) => r.wear), ['top', 'bottom', 'foot']);
-  for (const row of found) {
-    assert.equal(row.links.length, 5, `${row.wear}: 5 product links`);
-    for (const link of row.links) assert.match(link, /^https?:\/\//);
-    for (const title of row.titles) assert.ok(title.length > 0);
-  }
-}
+/** The demo's rows, or with `widget` the <vitrine-look>'s. */
+const rows = (page, widget = false) => page.evaluate(ROWS, widget);
 
 /** Nothing left the page's origin, and no request carried any part of a photo. */
 function assertPrivate(requests, photoFiles) {
@@ -269,7 +240,7 @@ test('widget: loads nothing heavy until pressed, then shows the three rows in pl
   assert.deepEqual(events.map((e) => e.name), ['vitrine:ready', 'vitrine:results']);
   assert.equal(events[1].detail.verdict.full_shot, true);
   assert.match(await page.locator('vitrine-look .status').textContent(), /^Full shot\./);
-  assertThreeRowsOfFive(await rows(page.locator('vitrine-look')));
+  assertThreeRowsOfFive(await rows(page, true));
   await page.screenshot({ path: path.join(artifacts, 'pdp.png'), fullPage: true });
 
   assert.deepEqual(errors, []);

@@ -1,0 +1,37 @@
+// What the browser tests share: paths, the check for what they need, and how a look is read.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const dist = path.join(root, 'dist');
+export const artifacts = path.join(root, 'target', 'browser-test');
+export const photo = (name) => path.join(root, 'tests', 'photos', name);
+
+/** Throws for the first missing [file, what to do] pair. */
+export function requireFiles(pairs) {
+  for (const [file, fix] of pairs) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
+  }
+}
+
+/** The rows of a look as the shopper sees them (the demo's, or the widget's in its shadow root):
+ * wear, product links and titles. Run in the page. */
+export const ROWS = (inWidget) => {
+  const scope = inWidget ? document.querySelector('vitrine-look').shadowRoot : document;
+  return [...scope.querySelectorAll('.vitrine-row')].map((s) => ({
+    wear: s.dataset.wear,
+    links: [...s.querySelectorAll('.vitrine-card a')].map((a) => a.href),
+    titles: [...s.querySelectorAll('.vitrine-title')].map((t) => t.textContent),
+  }));
+};
+
+export function assertThreeRowsOfFive(found) {
+  assert.deepEqual(found.map((r) => r.wear), ['top', 'bottom', 'foot']);
+  for (const row of found) {
+    assert.equal(row.links.length, 5, `${row.wear}: 5 product links`);
+    for (const link of row.links) assert.match(link, /^https?:\/\//);
+    for (const title of row.titles) assert.ok(title.length > 0);
+  }
+}
