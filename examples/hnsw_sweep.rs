@@ -1,15 +1,17 @@
-//! HNSW against an exact scan on 10k random int8 codes: build time, recall@5, query time.
-//! `cargo run --release --example hnsw_sweep -- DIM`. The numbers behind `index::Settings`.
+//! HNSW against an exact scan on 10k random int8 codes of the index's width (the embedder's,
+//! 128): build time, recall@5, query time. `cargo run --release --example hnsw_sweep`. The
+//! numbers behind `index::Settings`.
 
 use instant_distance::{Builder, Search};
 use std::time::Instant;
 use vitrine::index::Code;
+use vitrine::models::Embedder;
 #[path = "../tests/common/rng.rs"]
 mod rng;
 use rng::Rng;
 
 fn main() {
-    let dim: usize = std::env::args().nth(1).unwrap().parse().unwrap();
+    let dim = Embedder::DIM;
     let n = 10_000;
     let mut rng = Rng(0x5eed1234);
     let codes: Vec<Code> = (0..n).map(|_| Code::encode(&rng.unit(dim))).collect();

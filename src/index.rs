@@ -1,6 +1,6 @@
 //! The catalog index: one nearest-neighbour index per category (audience x wear), built natively
 //! with a fixed seed and read everywhere, the browser included. Vectors are stored as int8 with
-//! one scale each plus a 4-bit remainder per value (192 bytes at 128-d, 37% of f32) and searched
+//! one scale each plus a 4-bit remainder per value (196 bytes at 128-d, 38% of f32) and searched
 //! by cosine similarity in two steps: the int8 part finds candidates (an instant-distance HNSW
 //! for big categories, an exact scan where a category is small enough that it is as fast), and
 //! the int8 + 4-bit value ranks them against the f32 query. int8 alone reorders near-ties:
@@ -17,13 +17,19 @@ use std::sync::Mutex;
 
 use instant_distance::{Builder, HnswMap, Point, Search};
 use serde::{Deserialize, Serialize};
+use serde_big_array::BigArray;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{Category, Product};
 use crate::error::{Error, Result};
+use crate::models::Embedder;
 
 const MAGIC: &[u8; 8] = b"VITRIDX\n";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
+/// The embedding width every index stores: the shipped embedder's. Codes are fixed-size arrays
+/// (no length prefixes, no heap pointer per code: 3 bytes less per product on disk, and the
+/// graph's points sit inline in memory).
+const DIM: usize = Embedder::DIM;
 /// Candidates the int8 step hands to the re-rank, per requested hit. The 5th-best and the
 /// swapped-in products differ by ~0.0004 cosine; the true top 5 are within the int8 top 10.
 const CANDIDATES_PER_HIT: usize = 4;
@@ -34,13 +40,13 @@ pub struct Settings {
     /// HNSW's layer seed: the same seed gives the same file.
     pub seed: u64,
     /// Categories up to this size are scanned exactly (no build cost, nothing missed). Measured
-    /// natively on 10k Fashion-MNIST embeddings, 128-d: an exact scan takes 0.52 ms, an HNSW
-    /// search at ef 48 0.20 ms, both with recall@5 0.998 against exact f32 (`vitrine bench
-    /// search`); at 5k the scan is ~0.26 ms.
+    /// natively on 10k Fashion-MNIST embeddings, 128-d: an exact scan takes 0.39-0.40 ms, an HNSW
+    /// search at ef 48 0.12-0.16 ms, both with recall@5 0.998 against exact f32 (`vitrine bench
+    /// search`); at 5k the scan is ~0.2 ms.
     pub exact_max: usize,
     /// HNSW build and search breadth. The search hands its best `4 k` to the re-rank, so ef
     /// only has to cover those: at 100k, ef 48 finds what an exact scan finds (recall@5 0.997
-    /// vs 0.998) in 0.82 ms, ef 200 took 1.6 ms.
+    /// vs 0.998) in 0.57 ms (ef 200 took 1.6 ms in an earlier, slower run).
     pub ef_construction: usize,
     pub ef_search: usize,
 }
@@ -53,24 +59,35 @@ impl Default for Settings {
 
 /// An L2-normalised embedding as int8 with one scale, `v ~= scale * q`, and the remainder in
 /// 16ths of the scale, `v ~= scale * (q + rest / 16)`, two 4-bit values per byte.
+/// A vector of another width is read as its first `DIM` values, zero-padded (`build` and
+/// `from_bytes` refuse such embeddings with an error first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Code {
     scale: f32,
-    q: Vec<i8>,
-    rest: Vec<u8>,
+    #[serde(with = "BigArray")]
+    q: [i8; DIM],
+    #[serde(with = "BigArray")]
+    rest: [u8; DIM / 2],
 }
 
 impl Code {
     pub fn encode(v: &[f32]) -> Code {
+        let v = &v[..v.len().min(DIM)];
         let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-        let q: Vec<i8> = v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect();
+        let mut q = [0i8; DIM];
+        for (q, x) in q.iter_mut().zip(v) {
+            *q = (x / scale).round().clamp(-127.0, 127.0) as i8;
+        }
         let nibble = |i: usize| -> u8 {
             let Some(x) = v.get(i) else { return 0 };
             let r = ((x / scale - q[i] as f32) * 16.0).round().clamp(-8.0, 7.0) as i8;
             (r as u8) & 0x0f
         };
-        let rest = (0..v.len().div_ceil(2)).map(|i| nibble(2 * i) | (nibble(2 * i + 1) << 4)).collect();
+        let mut rest = [0u8; DIM / 2];
+        for (i, r) in rest.iter_mut().enumerate() {
+            *r = nibble(2 * i) | (nibble(2 * i + 1) << 4);
+        }
         Code { scale, q, rest }
     }
 
@@ -87,9 +104,8 @@ impl Code {
         let mut coarse = 0.0f32;
         let mut fine = 0.0f32;
         for (i, (&q, &x)) in self.q.iter().zip(query).enumerate() {
-            // Sign-extend the 4-bit remainder (a file that lacks it ranks by int8 alone rather
-            // than panic: a checksum does not prove a file was written by us).
-            let byte = self.rest.get(i / 2).copied().unwrap_or(0);
+            // Sign-extend the 4-bit remainder.
+            let byte = self.rest[i / 2];
             let r = (((byte >> (4 * (i % 2))) << 4) as i8 >> 4) as f32;
             coarse += q as f32 * x;
             fine += r * x;
@@ -133,7 +149,6 @@ pub struct Hit<'a> {
 /// A loaded catalog index, ready to search.
 pub struct CatalogIndex {
     embedder: String,
-    dim: usize,
     categories: Vec<CategoryIndex>,
     products: Vec<Product>,
     /// instant-distance's scratch space, reused across queries as its docs advise.
@@ -144,7 +159,6 @@ impl std::fmt::Debug for CatalogIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogIndex")
             .field("embedder", &self.embedder)
-            .field("dim", &self.dim)
             .field("products", &self.products.len())
             .finish()
     }
@@ -170,10 +184,9 @@ pub fn build(
     if products.len() != embeddings.len() || products.is_empty() {
         return Err(fail(format!("{} products but {} embeddings", products.len(), embeddings.len())));
     }
-    let dim = embeddings[0].len();
-    if let Some(bad) = embeddings.iter().position(|e| e.len() != dim) {
+    if let Some(bad) = embeddings.iter().position(|e| e.len() != DIM) {
         return Err(fail(format!(
-            "product {} has a {}-d embedding, not {dim}",
+            "product {} has a {}-d embedding, not {DIM}-d (the embedder's); embed the catalog with vitrine's embedder",
             products[bad].id,
             embeddings[bad].len()
         )));
@@ -213,7 +226,7 @@ pub fn build(
     out.extend(MAGIC);
     out.extend(VERSION.to_le_bytes());
     out.extend(embedder);
-    out.extend((dim as u32).to_le_bytes());
+    out.extend((DIM as u32).to_le_bytes());
     out.extend(sha256(&products_json));
     out.extend((payload.len() as u64).to_le_bytes());
     out.extend(&payload);
@@ -253,6 +266,11 @@ impl CatalogIndex {
         }
         let embedder = hex(&index[12..44]);
         let dim = u32::from_le_bytes(index[44..48].try_into().unwrap()) as usize;
+        if dim != DIM {
+            return Err(fail(format!(
+                "holds {dim}-d embeddings, this vitrine's embedder makes {DIM}-d; rebuild it with `vitrine index build`"
+            )));
+        }
         if sha256(products_json) != index[48..80] {
             return Err(fail("products.json does not belong to this index (checksum mismatch); copy both files from the same build".into()));
         }
@@ -262,16 +280,12 @@ impl CatalogIndex {
             postcard::from_bytes(payload).map_err(|e| fail(format!("cannot be read ({e}); rebuild it")))?;
         let products: Vec<Product> =
             serde_json::from_slice(products_json).map_err(|e| fail(format!("products.json: {e}")))?;
-        Ok(CatalogIndex { embedder, dim, categories, products, scratch: Mutex::new(Search::default()) })
+        Ok(CatalogIndex { embedder, categories, products, scratch: Mutex::new(Search::default()) })
     }
 
     /// The sha256 of the embedder model that built this index.
     pub fn embedder(&self) -> &str {
         &self.embedder
-    }
-
-    pub fn dim(&self) -> usize {
-        self.dim
     }
 
     pub fn products(&self) -> &[Product] {

@@ -136,15 +136,13 @@ impl Matcher {
     ) -> Result<Matcher> {
         let index = CatalogIndex::from_bytes(index_name, index, products_json)?;
         let ours = expected_sha256(Embedder::FILE).unwrap_or_default();
-        if index.embedder() != ours || index.dim() != Embedder::DIM {
+        if index.embedder() != ours {
             return Err(Error::Index {
                 input: index_name.to_string(),
                 reason: format!(
-                    "was built by embedder {} ({}-d), but this vitrine embeds with {} ({ours}, {}-d); rebuild it with `vitrine index build`",
+                    "was built by embedder {}, but this vitrine embeds with {} ({ours}); rebuild it with `vitrine index build`",
                     index.embedder(),
-                    index.dim(),
                     Embedder::FILE,
-                    Embedder::DIM
                 ),
             });
         }

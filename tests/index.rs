@@ -99,7 +99,7 @@ fn codes_rank_finer_than_int8() {
 #[test]
 fn hnsw_files_are_deterministic_for_a_seed() {
     let mut rng = Rng(9);
-    let vectors: Vec<Vec<f32>> = (0..2000).map(|_| rng.unit(32)).collect();
+    let vectors: Vec<Vec<f32>> = (0..2000).map(|_| rng.unit(Embedder::DIM)).collect();
     let items = products(2000, Category { audience: Audience::Men, wear: Wear::Top });
     let settings = Settings { exact_max: 0, ..Settings::default() };
     let a = build(&"0".repeat(64), &items, &vectors, settings).unwrap();
@@ -116,7 +116,7 @@ fn small_categories_are_exact_and_files_are_deterministic() {
     for p in items.iter_mut().skip(200) {
         p.category = men_foot;
     }
-    let vectors: Vec<Vec<f32>> = (0..300).map(|_| rng.unit(64)).collect();
+    let vectors: Vec<Vec<f32>> = (0..300).map(|_| rng.unit(Embedder::DIM)).collect();
     let id = expected_sha256(Embedder::FILE).unwrap();
     let (a, ja) = build(id, &items, &vectors, Settings::default()).unwrap();
     let (b, jb) = build(id, &items, &vectors, Settings::default()).unwrap();
@@ -131,4 +131,16 @@ fn small_categories_are_exact_and_files_are_deterministic() {
     assert!(index
         .search(Category { audience: Audience::Unisex, wear: Wear::Dress }, &vectors[0], 5)
         .is_empty());
+}
+
+/// An index holds the embedder's width only: embeddings of another width (another model's) are
+/// refused with the product named, and nothing is built.
+#[test]
+fn embeddings_of_another_width_are_refused() {
+    let mut rng = Rng(3);
+    let items = products(3, Category { audience: Audience::Women, wear: Wear::Foot });
+    let mut vectors: Vec<Vec<f32>> = (0..3).map(|_| rng.unit(Embedder::DIM)).collect();
+    vectors[1] = rng.unit(64);
+    let e = build(&"0".repeat(64), &items, &vectors, Settings::default()).unwrap_err().to_string();
+    assert!(e.contains("p1") && e.contains("64-d") && e.contains("128-d"), "{e}");
 }

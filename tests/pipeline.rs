@@ -171,15 +171,23 @@ fn an_index_from_another_embedder_or_damaged_is_refused() {
 
     // Another embedder: the header's embedder hash (bytes 12..44) differs; the checksum is redone
     // so that only the embedder check can catch it.
+    let resum = |mut edited: Vec<u8>| {
+        let n = edited.len() - 32;
+        let sum: [u8; 32] =
+            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&edited[..n])).into();
+        edited[n..].copy_from_slice(&sum);
+        edited
+    };
     let mut other = index.clone();
     other[12] ^= 0xff;
-    let n = other.len() - 32;
-    let sum: [u8; 32] =
-        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&other[..n])).into();
-    other[n..].copy_from_slice(&sum);
-    let e = err(&other, &products);
+    let e = err(&resum(other), &products);
     assert!(matches!(e, Error::Index { .. }));
     assert!(e.to_string().contains("was built by embedder") && e.to_string().contains("rebuild"), "{e}");
+    // Another width (bytes 44..48): refused before its codes are read.
+    let mut wide = index.clone();
+    wide[44..48].copy_from_slice(&1280u32.to_le_bytes());
+    let e = err(&resum(wide), &products).to_string();
+    assert!(e.contains("1280-d") && e.contains("rebuild"), "{e}");
 
     let mut damaged = index.clone();
     damaged[200] ^= 1;
