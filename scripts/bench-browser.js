@@ -2,30 +2,43 @@
 // one tab, the page's own thread), writes target/bench/browser.json and prints the tables.
 //   node scripts/bench-browser.js [RUNS]        (after scripts/build-web.sh and npm ci)
 // WASM=simd128 (or relaxed) runs that wasm build instead of the one the browser would pick.
-// BROWSER=firefox runs it in Debian's Firefox ESR instead (puppeteer-core; browser-firefox.json).
+// BROWSER=firefox runs it in Debian's Firefox ESR instead (puppeteer-core; browser-firefox.json),
+// BROWSER=webkit in WebKitGTK's MiniBrowser (selenium-webdriver, on Xvfb; browser-webkit.json).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM, FIREFOX, launchChromium, launchFirefox } from './browsers.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CHROMIUM, FIREFOX, launchChromium, launchFirefox, MINIBROWSER, startWebKit, WEBKIT_DRIVER, XVFB,
+} from './browsers.js';
 import { precompressed, serve } from './serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // DIST: another build to compare (default dist/).
 const dist = process.env.DIST ? path.resolve(process.env.DIST) : path.join(root, 'dist');
 const BROWSER = process.env.BROWSER || 'chromium';
-if (!['chromium', 'firefox'].includes(BROWSER)) {
-  console.error(`BROWSER=${BROWSER}: use chromium (the default) or firefox`);
+const setup = 'scripts/setup.sh --browser';
+const executables = {
+  chromium: [[CHROMIUM, `install Debian's chromium (${setup}) or set CHROMIUM`]],
+  firefox: [[FIREFOX, `install Debian's firefox-esr (${setup}) or set FIREFOX`]],
+  webkit: [
+    [WEBKIT_DRIVER, `install Debian's webkit2gtk-driver (${setup}) or set WEBKIT_DRIVER`],
+    [MINIBROWSER, `install Debian's libwebkit2gtk-4.1-0 (${setup}) or set MINIBROWSER`],
+    [XVFB, `install Debian's xvfb (${setup})`],
+  ],
+}[BROWSER];
+if (!executables) {
+  console.error(`BROWSER=${BROWSER}: use chromium (the default), firefox or webkit`);
   process.exit(2);
 }
-const executable = BROWSER === 'firefox' ? FIREFOX : CHROMIUM;
 const runs = Number(process.argv[2] || 10);
 
 for (const [file, fix] of [
   [path.join(dist, 'bench.js'), 'build it with scripts/build-web.sh'],
   [path.join(dist, 'ort', 'ort-wasm-simd-threaded.wasm'), 'npm ci (onnxruntime-web), then scripts/build-web.sh'],
   [path.join(dist, 'samples', 'messi5.jpg'), 'tests/fetch-photos.sh, then scripts/build-web.sh'],
-  [executable, `install Debian's ${BROWSER === 'firefox' ? 'firefox-esr' : 'chromium'} (scripts/setup.sh --browser) or set ${BROWSER.toUpperCase()}`],
+  ...executables,
 ]) {
   if (!existsSync(file)) {
     console.error(`${file} is missing: ${fix}`);
@@ -34,21 +47,44 @@ for (const [file, fix] of [
 }
 
 const server = await serve(dist);
-const browser = BROWSER === 'firefox' ? await launchFirefox() : await launchChromium();
+const wasm = process.env.WASM ? `&wasm=${encodeURIComponent(process.env.WASM)}` : '';
+const url = `http://127.0.0.1:${server.address().port}/bench.html?runs=${runs}${wasm}`;
+const TIMEOUT = 600_000;
 let result;
-try {
-  const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
-  const wasm = process.env.WASM ? `&wasm=${encodeURIComponent(process.env.WASM)}` : '';
-  await page.goto(`http://127.0.0.1:${server.address().port}/bench.html?runs=${runs}${wasm}`);
-  const wait = { timeout: 600_000, polling: 500 };
-  // playwright-core and puppeteer-core take the options in different places.
-  if (BROWSER === 'firefox') await page.waitForFunction(() => window.benchResult, wait);
-  else await page.waitForFunction(() => window.benchResult, null, wait);
-  result = await page.evaluate(() => window.benchResult);
-} finally {
-  await browser.close();
-  server.close();
+if (BROWSER === 'webkit') {
+  const webkit = await startWebKit();
+  try {
+    const driver = await webkit.session();
+    try {
+      await driver.get(url);
+      // WebDriver classic has no console events: bench.html reports its errors in the result.
+      const end = Date.now() + TIMEOUT;
+      while (!(result = await driver.executeScript(() => window.benchResult))) {
+        if (Date.now() > end) throw new Error(`bench.html gave no result within ${TIMEOUT / 1000} s`);
+        await sleep(500);
+      }
+    } finally {
+      await driver.quit();
+    }
+  } finally {
+    webkit.stop();
+    server.close();
+  }
+} else {
+  const browser = BROWSER === 'firefox' ? await launchFirefox() : await launchChromium();
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
+    await page.goto(url);
+    const wait = { timeout: TIMEOUT, polling: 500 };
+    // playwright-core and puppeteer-core take the options in different places.
+    if (BROWSER === 'firefox') await page.waitForFunction(() => window.benchResult, wait);
+    else await page.waitForFunction(() => window.benchResult, null, wait);
+    result = await page.evaluate(() => window.benchResult);
+  } finally {
+    await browser.close();
+    server.close();
+  }
 }
 if (result.error) {
   console.error(`bench.html: ${result.error}`);

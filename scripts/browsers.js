@@ -1,10 +1,19 @@
 // The browsers the tests and benchmarks drive, launched one way everywhere: Debian's chromium
-// through playwright-core and Debian's Firefox ESR through puppeteer-core (WebDriver BiDi).
+// through playwright-core, Debian's Firefox ESR through puppeteer-core (WebDriver BiDi), and
+// WebKitGTK's MiniBrowser (WebKit, Safari's engine) through its WebKitWebDriver and
+// selenium-webdriver, on an Xvfb display.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
+import { Builder } from 'selenium-webdriver';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
+export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver';
+export const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+export const XVFB = '/usr/bin/Xvfb';
 
 /** Headless Chromium without the background traffic and first-run work of a fresh profile. */
 export function launchChromium(extraArgs = []) {
@@ -21,4 +30,51 @@ export function launchFirefox() {
   return puppeteer.launch({
     browser: 'firefox', executablePath: FIREFOX, headless: true, defaultViewport: null, args: ['--width=1280', '--height=900'],
   });
+}
+
+/**
+ * Xvfb (WebKitGTK draws on an X display) and WebKitWebDriver on a free port: `session()` opens a
+ * MiniBrowser (a selenium WebDriver, its own ephemeral profile) at 1280x900, `stop()` ends both.
+ */
+export async function startWebKit() {
+  const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+  });
+  const display = await new Promise((resolve, reject) => {
+    let out = '';
+    xvfb.stdio[3].on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(`:${out.trim()}`);
+    });
+    xvfb.on('exit', (code) => reject(new Error(`Xvfb exited with ${code} before it gave a display`)));
+  });
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: 'inherit', env: { ...process.env, DISPLAY: display } });
+  const stop = () => { driver.kill(); xvfb.kill(); };
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/status`)).ok) break;
+    } catch (error) {
+      if (i === 50) {
+        stop();
+        throw new Error(`WebKitWebDriver did not answer on ${url}: ${error.message}`);
+      }
+    }
+    await sleep(100);
+  }
+  const session = async () => {
+    const browser = await new Builder().usingServer(url).withCapabilities({
+      browserName: 'MiniBrowser',
+      'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+    }).build();
+    await browser.manage().window().setRect({ width: 1280, height: 900 });
+    return browser;
+  };
+  return { session, stop };
 }

@@ -6,19 +6,16 @@
 // code decodes the photo and runs every model). Screenshots go to target/browser-test/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Builder, By } from 'selenium-webdriver';
-import { CHROMIUM, FIREFOX, launchChromium, launchFirefox } from '../../scripts/browsers.js';
+import { By } from 'selenium-webdriver';
+import {
+  CHROMIUM, FIREFOX, launchChromium, launchFirefox, MINIBROWSER, startWebKit, WEBKIT_DRIVER, XVFB,
+} from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
 import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS } from './shared.js';
 
-const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver';
-const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
-const XVFB = '/usr/bin/Xvfb';
 const TIMEOUT = 180_000;
 const setup = 'scripts/setup.sh --browser';
 
@@ -42,7 +39,7 @@ before(async () => {
   server = await serve(dist);
   origin = `http://127.0.0.1:${server.address().port}`;
   firefox = await launchFirefox();
-  webkit = await startWebKitDriver();
+  webkit = await startWebKit();
 });
 
 after(async () => {
@@ -50,38 +47,6 @@ after(async () => {
   webkit?.stop();
   server?.close();
 });
-
-/** Xvfb (WebKitGTK draws on an X display) and WebKitWebDriver on a free port. */
-async function startWebKitDriver() {
-  const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], {
-    stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
-  });
-  const display = await new Promise((resolve, reject) => {
-    let out = '';
-    xvfb.stdio[3].on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) resolve(`:${out.trim()}`);
-    });
-    xvfb.on('exit', (code) => reject(new Error(`Xvfb exited with ${code} before it gave a display`)));
-  });
-  const port = await new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address();
-      probe.close(() => resolve(free));
-    });
-  });
-  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: 'inherit', env: { ...process.env, DISPLAY: display } });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/status`)).ok) break;
-    } catch (error) {
-      if (i === 50) throw new Error(`WebKitWebDriver did not answer on ${url}: ${error.message}`);
-    }
-    await sleep(100);
-  }
-  return { url, stop: () => { driver.kill(); xvfb.kill(); } };
-}
 
 /**
  * One fresh browser profile on `url`, the same few verbs in either engine: `run(fn, arg)` runs a
@@ -108,12 +73,7 @@ async function open(engine, url) {
       close: () => context.close(),
     };
   }
-  // Each WebDriver session starts its own MiniBrowser with an ephemeral profile.
-  const driver = await new Builder().usingServer(webkit.url).withCapabilities({
-    browserName: 'MiniBrowser',
-    'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
-  }).build();
-  await driver.manage().window().setRect({ width: 1280, height: 900 });
+  const driver = await webkit.session();
   await driver.get(`${origin}${url}`);
   const run = (fn, arg) => driver.executeScript(fn, arg);
   return {
