@@ -62,9 +62,7 @@ async function open(engine, url) {
     await page.goto(`${origin}${url}`);
     return {
       run: (fn, arg) => page.evaluate(fn, arg),
-      // Polled in the page on a timer: polled from here instead (an evaluate call every 200 ms)
-      // a look did not end in minutes, and with puppeteer's default (requestAnimationFrame)
-      // each took ~2 minutes, against ~1 s otherwise.
+      // Polled in the page on a timer, not on animation frames (puppeteer's default).
       until: (what, fn, arg) => page.waitForFunction(fn, { polling: 200, timeout: TIMEOUT }, arg)
         .catch((error) => { throw new Error(`${what}: ${error.message}`); }),
       upload: async (file) => (await page.$('#file')).uploadFile(file),
@@ -130,17 +128,8 @@ function chromiumLooks() {
   return reference;
 }
 
-// Firefox's demo run is opt-in (VITRINE_FIREFOX_DEMO=1): under puppeteer, in about half of the
-// launches here the demo's first load took ~10 s instead of ~3 and each look 1.5-2.5 minutes
-// instead of ~1 s (one Firefox content process at 100%), whatever the polling, with or without
-// page-error events or service workers; the cause is not found. The widget test (a look too)
-// and bench-browser.js BROWSER=firefox have not shown it.
-const FIREFOX_DEMO = process.env.VITRINE_FIREFOX_DEMO === '1';
-
 for (const engine of ['Firefox', 'WebKit']) {
-  const skip = engine === 'Firefox' && !FIREFOX_DEMO
-    && 'opt-in (VITRINE_FIREFOX_DEMO=1): its looks slow down ~100x in about half of the launches under puppeteer here';
-  test(`${engine}: the demo runs the simd128 build and makes the looks Chromium makes; a broken photo gives its error`, { skip }, async () => {
+  test(`${engine}: the demo runs the simd128 build and makes the looks Chromium makes; a broken photo gives its error`, async () => {
     const session = await open(engine, '/');
     try {
       await ready(session);
