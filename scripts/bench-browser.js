@@ -9,25 +9,14 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CHROMIUM, FIREFOX, launchChromium, launchFirefox, MINIBROWSER, startWebKit, WEBKIT_DRIVER, XVFB,
-} from './browsers.js';
+import { launchChromium, launchFirefox, NEEDS, startWebKit } from './browsers.js';
 import { precompressed, serve } from './serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // DIST: another build to compare (default dist/).
 const dist = process.env.DIST ? path.resolve(process.env.DIST) : path.join(root, 'dist');
 const BROWSER = process.env.BROWSER || 'chromium';
-const setup = 'scripts/setup.sh --browser';
-const executables = {
-  chromium: [[CHROMIUM, `install Debian's chromium (${setup}) or set CHROMIUM`]],
-  firefox: [[FIREFOX, `install Debian's firefox-esr (${setup}) or set FIREFOX`]],
-  webkit: [
-    [WEBKIT_DRIVER, `install Debian's webkit2gtk-driver (${setup}) or set WEBKIT_DRIVER`],
-    [MINIBROWSER, `install Debian's libwebkit2gtk-4.1-0 (${setup}) or set MINIBROWSER`],
-    [XVFB, `install Debian's xvfb (${setup})`],
-  ],
-}[BROWSER];
+const executables = NEEDS[BROWSER];
 if (!executables) {
   console.error(`BROWSER=${BROWSER}: use chromium (the default), firefox or webkit`);
   process.exit(2);

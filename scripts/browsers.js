@@ -15,6 +15,18 @@ export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDri
 export const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 export const XVFB = '/usr/bin/Xvfb';
 
+const setup = 'scripts/setup.sh --browser';
+/** What each browser needs on disk, as [file, what to do when it is missing] pairs. */
+export const NEEDS = {
+  chromium: [[CHROMIUM, `install Debian's chromium (${setup}) or set CHROMIUM`]],
+  firefox: [[FIREFOX, `install Debian's firefox-esr (${setup}) or set FIREFOX`]],
+  webkit: [
+    [WEBKIT_DRIVER, `install Debian's webkit2gtk-driver (${setup}) or set WEBKIT_DRIVER`],
+    [MINIBROWSER, `install Debian's libwebkit2gtk-4.1-0 (${setup}) or set MINIBROWSER`],
+    [XVFB, `install Debian's xvfb (${setup})`],
+  ],
+};
+
 /** Headless Chromium without the background traffic and first-run work of a fresh profile. */
 export function launchChromium(extraArgs = []) {
   return chromium.launch({

@@ -5,14 +5,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { CHROMIUM, launchChromium } from '../../scripts/browsers.js';
+import { launchChromium, NEEDS } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
 import { dist, requireFiles } from './shared.js';
 
 requireFiles([
   [path.join(dist, 'bench.js'), 'build it with scripts/build-web.sh'],
   [path.join(dist, 'ort', 'ort-wasm-simd-threaded.wasm'), 'npm ci (onnxruntime-web), then scripts/build-web.sh'],
-  [CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set CHROMIUM'],
+  ...NEEDS.chromium,
 ]);
 
 let server;

@@ -10,23 +10,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { By } from 'selenium-webdriver';
-import {
-  CHROMIUM, FIREFOX, launchChromium, launchFirefox, MINIBROWSER, startWebKit, WEBKIT_DRIVER, XVFB,
-} from '../../scripts/browsers.js';
+import { launchChromium, launchFirefox, NEEDS, startWebKit } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
 import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS } from './shared.js';
 
 const TIMEOUT = 180_000;
-const setup = 'scripts/setup.sh --browser';
 
 requireFiles([
   [path.join(dist, 'demo.js'), 'build it with scripts/build-web.sh'],
   [photo('messi5.jpg'), 'fetch them with tests/fetch-photos.sh'],
-  [FIREFOX, `install Debian's firefox-esr (${setup}) or set FIREFOX`],
-  [WEBKIT_DRIVER, `install Debian's webkit2gtk-driver (${setup}) or set WEBKIT_DRIVER`],
-  [MINIBROWSER, `install Debian's libwebkit2gtk-4.1-0 (${setup}) or set MINIBROWSER`],
-  [XVFB, `install Debian's xvfb (${setup})`],
-  [CHROMIUM, `install Debian's chromium (${setup}) or set CHROMIUM`],
+  ...NEEDS.firefox,
+  ...NEEDS.webkit,
+  ...NEEDS.chromium,
 ]);
 
 let server;

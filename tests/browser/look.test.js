@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHROMIUM, launchChromium } from '../../scripts/browsers.js';
+import { launchChromium, NEEDS } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
 import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS } from './shared.js';
 
@@ -15,7 +15,7 @@ const LOOK_TIMEOUT = 120_000;
 requireFiles([
   [path.join(dist, 'demo.js'), 'build it with scripts/build-web.sh'],
   [photo('messi5.jpg'), 'fetch them with tests/fetch-photos.sh'],
-  [CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set CHROMIUM'],
+  ...NEEDS.chromium,
 ]);
 
 let server;
