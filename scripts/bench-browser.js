@@ -76,7 +76,7 @@ if (BROWSER === 'webkit') {
   }
 }
 if (result.error) {
-  console.error(`bench.html: ${result.error}`);
+  console.error(`bench.html: ${result.error}${result.stack ? `\n${result.stack}` : ''}`);
   process.exit(1);
 }
 // First load: what the demo page fetches on a first visit (the full landmark model; lite apart).
@@ -111,10 +111,13 @@ console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const m of result.models) {
   console.log(`| ${m.file} | ${m.shape.join('x')} | ${f(m.tract.load)} | ${f(m.tract.cold)} | ${spread(m.tract.warm)} | ${f(m.ort.load)} | ${f(m.ort.cold)} | ${spread(m.ort.warm)} | ${m.ratio.toFixed(2)} | ${m.agreement.maxRelativeDiff.toExponential(1)} |`);
 }
+// G multiply-adds per second (tract's count of them): how well each kind of step runs.
+const gmacs = (macs, ms) => (macs > 0 && ms > 0 ? `${(macs / ms / 1e6).toFixed(2)} G/s` : '');
 for (const m of result.models) {
   const total = m.ops.reduce((a, o) => a + o.ms, 0);
-  const top = m.ops.slice(0, 6).map((o) => `${o.op} ${f(o.ms)} (${Math.round((100 * o.ms) / total)}%, ${o.steps})`);
-  console.log(`\n${m.file}: tract's plan ${f(total)} ms per run (step medians): ${top.join('; ')}`);
+  const macs = m.ops.reduce((a, o) => a + o.macs, 0);
+  const top = m.ops.slice(0, 6).map((o) => `${o.op} ${f(o.ms)} (${Math.round((100 * o.ms) / total)}%, ${o.steps}${o.macs ? `, ${f(o.macs / 1e6)} M ${gmacs(o.macs, o.ms)}` : ''})`);
+  console.log(`\n${m.file}: tract's plan ${f(total)} ms per run (step medians), ${f(macs / 1e6)} M multiply-adds, ${gmacs(macs, total)}: ${top.join('; ')}`);
 }
 const { look } = result;
 console.log(`\nlook on ${look.photo} (${look.verdict}); vitrine load ${f(look.load)} ms\n`);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use prost::Message;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::Cost;
 use tract_onnx::tract_core::plan;
 
 use crate::error::{Error, Result};
@@ -87,20 +88,27 @@ impl Net {
             .collect()
     }
 
-    /// Runs the network once and times each step of the optimized plan with `clock` (ms):
-    /// `(op, node name, ms)` in execution order. The op names are tract's own (e.g. a
-    /// convolution runs as an im2col or a packing step and an `OptMatMul`), so they say where
-    /// tract spends the time.
-    pub fn profile(&self, input: Tensor, clock: fn() -> f64) -> Result<Vec<(String, String, f64)>> {
+    /// Runs the network once and times each step of the optimized plan with `clock` (ms), in
+    /// execution order. The op names are tract's own (e.g. a convolution runs as an im2col or a
+    /// packing step and an `OptMatMul`), so they say where tract spends the time; the
+    /// multiply-adds, tract's own count, say how fast each step ran against the arithmetic it does.
+    pub fn profile(&self, input: Tensor, clock: fn() -> f64) -> Result<Vec<Step>> {
         let fail = |reason: String| Error::Model { file: self.file.clone(), reason };
         let input = self.input(input)?;
+        let model = self.plan.model();
         let mut steps = Vec::new();
         let mut state = plan::SimpleState::new(&self.plan).map_err(|e| fail(format!("{e:#}")))?;
         state
             .run_plan_with_eval(tvec!(input), |session, op_state, node, inputs| {
                 let start = clock();
                 let out = plan::eval(session, op_state, node, inputs);
-                steps.push((node.op().name().to_string(), node.name.clone(), clock() - start));
+                let ms = clock() - start;
+                steps.push(Step {
+                    op: node.op().name().to_string(),
+                    node: node.name.clone(),
+                    ms,
+                    macs: multiply_adds(model, node),
+                });
                 out
             })
             .map_err(|e| fail(format!("inference failed: {e:#}")))?;
@@ -117,6 +125,30 @@ impl Net {
             .map_err(|e| fail(e.to_string()))?;
         Ok(tensor.into_tvalue())
     }
+}
+
+/// One step of a profiled run (`Net::profile`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Step {
+    /// tract's op name.
+    pub op: String,
+    /// The graph node's name.
+    pub node: String,
+    pub ms: f64,
+    /// Multiply-adds the step does (tract's own count; 0 for ops that count none).
+    pub macs: f64,
+}
+
+/// The f32 multiply-adds tract counts for `node` (its cost model: convolutions and matrix
+/// products; element-wise ops count none).
+fn multiply_adds(model: &TypedModel, node: &TypedNode) -> f64 {
+    let Ok(facts) = model.node_input_facts(node.id) else { return 0.0 };
+    let Ok(costs) = node.op.cost(&facts) else { return 0.0 };
+    costs
+        .iter()
+        .filter(|(cost, _)| matches!(cost, Cost::FMA(_)))
+        .filter_map(|(_, n)| n.to_i64().ok())
+        .sum::<i64>() as f64
 }
 
 /// Replaces each `DequantizeLinear` of stored int8/uint8 weights by its f32 result. tract would

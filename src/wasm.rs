@@ -255,16 +255,11 @@ impl BareModel {
         Ok(self.0.run()?)
     }
 
-    /// One run, timed per step of tract's optimized plan: `[{op, node, ms}]` in execution order.
-    #[wasm_bindgen(unchecked_return_type = "{ op: string; node: string; ms: number }[]")]
+    /// One run, timed per step of tract's optimized plan, with each step's multiply-adds:
+    /// `[{op, node, ms, macs}]` in execution order.
+    #[wasm_bindgen(unchecked_return_type = "{ op: string; node: string; ms: number; macs: number }[]")]
     pub fn profile(&self) -> Result<JsValue, JsError> {
-        let steps: Vec<_> = self
-            .0
-            .profile(now)?
-            .into_iter()
-            .map(|(op, node, ms)| serde_json::json!({ "op": op, "node": node, "ms": ms }))
-            .collect();
-        to_js(&steps)
+        to_js(&self.0.profile(now)?)
     }
 
     /// Each shipped file's input shape, `{file: [n, ...]}`.

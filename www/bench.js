@@ -53,14 +53,16 @@ async function timedPair(a, b) {
 }
 
 /** Where tract spends a model's time: RUNS profiled runs; each step's median (`steps`, in plan
- * order) and their sums per op (`ops`, tract's op names, largest first). */
+ * order, with tract's count of its multiply-adds) and their sums per op (`ops`, tract's op names,
+ * largest first). */
 function profileOps(bare) {
   const runs = Array.from({ length: RUNS }, () => bare.profile());
-  const steps = runs[0].map(({ op, node }, i) => ({ op, node, ms: stats(runs.map((r) => r[i].ms)).median }));
+  const steps = runs[0].map(({ op, node, macs }, i) => ({ op, node, macs, ms: stats(runs.map((r) => r[i].ms)).median }));
   const byOp = {};
-  for (const { op, ms } of steps) {
-    byOp[op] ||= { op, ms: 0, steps: 0 };
+  for (const { op, ms, macs } of steps) {
+    byOp[op] ||= { op, ms: 0, macs: 0, steps: 0 };
     byOp[op].ms += ms;
+    byOp[op].macs += macs;
     byOp[op].steps += 1;
   }
   return { steps, ops: Object.values(byOp).sort((a, b) => b.ms - a.ms) };
@@ -180,5 +182,6 @@ async function main() {
 
 main().catch((error) => {
   log(`error: ${error.message || error}`);
-  window.benchResult = { error: String(error.message || error) };
+  // The stack says where it came from: for a wasm trap, the wasm functions it ran through.
+  window.benchResult = { error: String(error.message || error), stack: error.stack };
 });

@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::{Net, Tensor};
+use crate::engine::{Net, Step, Tensor};
 use crate::error::{Error, Result};
 use crate::photo::{Affine, Photo};
 
@@ -116,8 +116,8 @@ impl BareModel {
         Ok(self.net.run(self.input.clone())?.swap_remove(0).data)
     }
 
-    /// One run, timed per step of tract's plan: `(op, node, ms)` (see `Net::profile`).
-    pub fn profile(&self, clock: fn() -> f64) -> Result<Vec<(String, String, f64)>> {
+    /// One run, timed per step of tract's plan (see `Net::profile`).
+    pub fn profile(&self, clock: fn() -> f64) -> Result<Vec<Step>> {
         self.net.profile(self.input.clone(), clock)
     }
 }

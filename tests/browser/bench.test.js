@@ -44,6 +44,9 @@ test('bench page: tract and onnxruntime-web run every shipped model to the same 
     // The per-op profile covers tract's whole plan, in wasm too.
     const steps = m.ops.reduce((a, o) => a + o.steps, 0);
     assert.ok(steps > 100 && m.ops.some((o) => o.op.includes('MatMul')), `${m.file}: ${JSON.stringify(m.ops)}`);
+    // with tract's count of the multiply-adds, the same in wasm as natively (tests/models.rs)
+    const macs = m.ops.reduce((a, o) => a + o.macs, 0);
+    assert.ok(macs > 1e8 && macs < 1e9, `${m.file}: ${macs} multiply-adds`);
   }
   // Chromium has wasm relaxed-simd: the page and every worker run that build.
   assert.equal(result.wasmBuild, 'relaxed');

@@ -17,6 +17,7 @@ use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use serde::Serialize;
 use vitrine::catalog::{Audience, Category, Product, Wear};
+use vitrine::engine::Step;
 use vitrine::index::{self, CatalogIndex, Settings};
 use vitrine::models::{
     expected_sha256, BareModel, Embedder, ObjectDetector, PoseDetector, PoseLandmarker, SHIPPED,
@@ -199,14 +200,6 @@ pub struct OpsArgs {
     json: Option<PathBuf>,
 }
 
-/// One step of a plan: its median over the runs.
-#[derive(Serialize)]
-struct Step {
-    op: String,
-    node: String,
-    ms: f64,
-}
-
 #[derive(Serialize)]
 struct OpsRow {
     file: &'static str,
@@ -229,12 +222,9 @@ fn ops(args: OpsArgs) -> Result<ExitCode> {
         model.profile(default_clock)?;
         let runs =
             (0..args.runs.max(1)).map(|_| model.profile(default_clock)).collect::<Result<Vec<_>, _>>()?;
+        // Each step's median over the runs.
         let steps = (0..runs[0].len())
-            .map(|i| {
-                let (op, node, _) = &runs[0][i];
-                let ms = stats(runs.iter().map(|r| r[i].2).collect()).median;
-                Step { op: op.clone(), node: node.clone(), ms }
-            })
+            .map(|i| Step { ms: stats(runs.iter().map(|r| r[i].ms).collect()).median, ..runs[0][i].clone() })
             .collect::<Vec<_>>();
         print_ops(file, &steps);
         rows.push(OpsRow { file, steps });
@@ -245,24 +235,46 @@ fn ops(args: OpsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Per op: the steps' medians summed, their share, and how many steps.
+/// Per op: the steps' medians summed, their share, how many steps, and the multiply-adds they
+/// do per second (against the arithmetic, how well each kind of step runs).
 fn print_ops(file: &str, steps: &[Step]) {
-    let mut by_op: Vec<(&str, f64, usize)> = Vec::new();
+    let mut by_op: Vec<(&str, f64, f64, usize)> = Vec::new();
     for s in steps {
-        match by_op.iter_mut().find(|(op, _, _)| *op == s.op) {
-            Some((_, ms, n)) => {
+        match by_op.iter_mut().find(|(op, ..)| *op == s.op) {
+            Some((_, ms, macs, n)) => {
                 *ms += s.ms;
+                *macs += s.macs;
                 *n += 1;
             }
-            None => by_op.push((&s.op, s.ms, 1)),
+            None => by_op.push((&s.op, s.ms, s.macs, 1)),
         }
     }
     by_op.sort_by(|a, b| b.1.total_cmp(&a.1));
     let total: f64 = steps.iter().map(|s| s.ms).sum();
-    println!("\n{file}: {total:.1} ms in {} steps (medians)\n", steps.len());
-    println!("| op | ms | share | steps |\n|---|---|---|---|");
-    for (op, ms, n) in by_op {
-        println!("| {op} | {ms:.2} | {:.0}% | {n} |", 100.0 * ms / total);
+    let macs: f64 = steps.iter().map(|s| s.macs).sum();
+    println!(
+        "\n{file}: {total:.1} ms in {} steps (medians), {:.0} M multiply-adds, {} G/s\n",
+        steps.len(),
+        macs / 1e6,
+        gmacs(macs, total)
+    );
+    println!("| op | ms | share | steps | M multiply-adds | G/s |\n|---|---|---|---|---|---|");
+    for (op, ms, macs, n) in by_op {
+        println!(
+            "| {op} | {ms:.2} | {:.0}% | {n} | {:.1} | {} |",
+            100.0 * ms / total,
+            macs / 1e6,
+            gmacs(macs, ms)
+        );
+    }
+}
+
+/// Multiply-adds per second, in G, or "-" for steps that count none.
+fn gmacs(macs: f64, ms: f64) -> String {
+    if macs > 0.0 && ms > 0.0 {
+        format!("{:.2}", macs / ms / 1e6)
+    } else {
+        "-".into()
     }
 }
 
