@@ -18,6 +18,16 @@ RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" CARGO_TARGET_DIR=target/was
 # Both modules must fit the one JS glue in pkg/: same exports, same imports.
 cmp -s target/pkg-relaxed/vitrine.js pkg/vitrine.js || { echo "[web] the two wasm builds have different JS glue" >&2; exit 1; }
 cp target/pkg-relaxed/vitrine_bg.wasm pkg/vitrine_relaxed_bg.wasm
+# What the browser downloads carries no custom sections: the function names alone are 2.2 MB
+# raw, 0.36 MB of the brotli'd module, for stack traces and profilers, nothing a shopper needs
+# (panics and errors keep their messages). wasm-pack has no switch for it, and cargo's `strip`
+# also drops the section wasm-bindgen reads the target features from. VITRINE_WASM_NAMES=1
+# keeps them, e.g. to read a trap's stack.
+if [ "${VITRINE_WASM_NAMES:-}" != 1 ]; then
+  command -v wasm-strip >/dev/null || { echo "[web] wasm-strip is missing: run scripts/setup.sh (Debian's wabt)" >&2; exit 1; }
+  wasm-strip pkg/vitrine_bg.wasm
+  wasm-strip pkg/vitrine_relaxed_bg.wasm
+fi
 
 index=index/fashion-mnist
 if [ ! -s "$index/index.bin" ] || [ models/MANIFEST -nt "$index/index.bin" ] || [ src/index.rs -nt "$index/index.bin" ]; then

