@@ -139,8 +139,8 @@ pub struct Step {
     pub macs: f64,
 }
 
-/// The f32 multiply-adds tract counts for `node` (its cost model: convolutions and matrix
-/// products; element-wise ops count none).
+/// The multiply-adds tract counts for `node` (its cost model: convolutions and matrix products;
+/// element-wise ops count none).
 fn multiply_adds(model: &TypedModel, node: &TypedNode) -> f64 {
     let Ok(facts) = model.node_input_facts(node.id) else { return 0.0 };
     let Ok(costs) = node.op.cost(&facts) else { return 0.0 };

@@ -182,6 +182,6 @@ async function main() {
 
 main().catch((error) => {
   log(`error: ${error.message || error}`);
-  // The stack says where it came from: for a wasm trap, the wasm functions it ran through.
+  // The stack, where the engine gives one, says where it came from.
   window.benchResult = { error: String(error.message || error), stack: error.stack };
 });
