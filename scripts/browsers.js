@@ -39,7 +39,7 @@ export function launchChromium(extraArgs = []) {
 /** Headless Firefox at a 1280x900 window (puppeteer's viewport emulation needs a later Firefox
  * than ESR 140), with its wasm SIMD compiled without AVX encodings: with them (Firefox's default,
  * VITRINE_FIREFOX_AVX=1 keeps it) a launch here ran every wasm instruction of the page ~100x
- * slower about one time in four (BENCHMARKS.md, "Other engines"); the same instructions' results. */
+ * slower about one time in four, running the same instructions (BENCHMARKS.md, "Other engines"). */
 export function launchFirefox() {
   const prefs = process.env.VITRINE_FIREFOX_AVX === '1' ? {} : { 'javascript.options.wasm_simd_avx': false };
   return puppeteer.launch({
