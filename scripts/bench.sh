@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark of BENCHMARKS.md (issue 6), on this machine: the browser (tract vs
-# onnxruntime-web per model, whole looks, first-load bytes, a first visit over a slow link), the
+# onnxruntime-web per model, whole looks, first-load bytes, a first visit over a slow link, the
+# widget's wait after the press with and without preload), the
 # same natively, per-op profiles of tract and onnxruntime, and catalog search (exact,
 # instant-distance HNSW, faiss). Results in target/bench/*.json.
 #   scripts/bench.sh [RUNS] [SIZES]        (default 10 runs; sizes 10000,100000)
@@ -16,6 +17,8 @@ echo "[bench] browser: $(/usr/bin/chromium --version 2>/dev/null)"
 node scripts/bench-browser.js "$runs"
 echo "[bench] first visit over a 20 Mbit/s link"
 node scripts/bench-first-visit.js 3 20 40
+echo "[bench] the widget: press to rows over a 20 Mbit/s link, with and without preload"
+node scripts/bench-widget.js 3 20 40 10
 echo "[bench] native look"
 target/release/vitrine bench look --runs "$runs" --json target/bench/native.json
 echo "[bench] where tract spends each model's time"

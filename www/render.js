@@ -61,6 +61,11 @@ function card(product, indexUrl) {
   return item;
 }
 
+/** The product images `renderRows` would show, e.g. to fetch them before the rows are shown. */
+export function productImages(look, indexUrl) {
+  return look.garments.flatMap((g) => g.products.map((p) => safeUrl(p.image, indexUrl))).filter(Boolean);
+}
+
 /** The garment boxes over the photo, as percentages so they follow any resizing. */
 export function renderBoxes(look) {
   const layer = el('div', 'vitrine-boxes');

@@ -6,11 +6,17 @@
 // or with the photo inside: <vitrine-look index="..."><img src="look.jpg" alt="..."></vitrine-look>.
 // Attributes: index (the catalog index folder, required), for (the id of the look image),
 // models (the models folder; default: models/ beside this script), audience (women, men,
-// unisex), lite (the smaller pose model). Nothing heavy loads until the shopper presses the
-// button. Events (bubbling, composed): vitrine:ready, vitrine:results (detail: the look),
-// vitrine:error (detail: { message }).
+// unisex), lite (the smaller pose model), preload (see below). Events (bubbling, composed):
+// vitrine:ready, vitrine:prepared (with preload; detail: the look), vitrine:results (detail: the
+// look), vitrine:error (detail: { message }).
+//
+// By default nothing heavy loads until the shopper presses the button, who then waits for the
+// download (~14 MB on a first visit), the load and the look. With `preload` the widget does all
+// that in the background once it is near the viewport and the browser is idle (not when the
+// browser asks to save data), so a press shows the look at once; a retailer trades the shopper's
+// bandwidth and a second of CPU for it, page by page.
 import { VitrineClient } from './client.js';
-import { renderRows, verdictText } from './render.js';
+import { productImages, renderRows, verdictText } from './render.js';
 import lookCss from './look.css';
 
 const SCRIPT_BASE = __webpack_public_path__;
@@ -37,6 +43,7 @@ class VitrineLook extends HTMLElement {
     this.status = root.querySelector('.status');
     this.rows = root.querySelector('.rows');
     this.button.addEventListener('click', () => this.shop());
+    if (this.hasAttribute('preload')) whenNearAndIdle(this, () => this.prepare());
   }
 
   image() {
@@ -56,8 +63,9 @@ class VitrineLook extends HTMLElement {
         modelsUrl: this.getAttribute('models') || new URL('models/', SCRIPT_BASE).href,
         indexUrl: index,
         lite: this.hasAttribute('lite'),
+        // Quiet while preloading: the shopper has not asked for anything yet.
         onProgress: ({ file, loaded, total }) => {
-          this.status.textContent = `Loading ${file}${total ? ` (${Math.round((100 * loaded) / total)}%)` : ''}…`;
+          if (this.busy) this.status.textContent = `Loading ${file}${total ? ` (${Math.round((100 * loaded) / total)}%)` : ''}…`;
         },
       });
     }
@@ -68,35 +76,93 @@ class VitrineLook extends HTMLElement {
     this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
 
+  /** The engine, loaded once; `vitrine:ready` when it is in. A failed load is tried again. */
+  engine() {
+    const client = this.client();
+    this.loading ??= client.load().then(() => {
+      this.ready = true;
+      this.emit('vitrine:ready', {});
+      return client;
+    }, (error) => {
+      this.loading = null;
+      throw error;
+    });
+    return this.loading;
+  }
+
+  /** The look of the look image as it is now: the one prepared in the background when it is
+   * of this image and audience, else a new one. A failed look is not kept. */
+  look() {
+    const img = this.image();
+    const url = img.currentSrc || img.src;
+    const audience = this.getAttribute('audience') || '';
+    const key = `${audience} ${url}`;
+    if (this.prepared?.key !== key) {
+      const look = this.makeLook(url, audience);
+      this.prepared = { key, look };
+      look.catch(() => {
+        if (this.prepared?.look === look) this.prepared = null;
+      });
+    }
+    return this.prepared.look;
+  }
+
+  async makeLook(url, audience) {
+    const client = await this.engine();
+    if (this.busy) this.status.textContent = 'Looking at the photo…';
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`the look image ${url} could not be read (HTTP ${response.status})`);
+    const blob = await response.blob();
+    const name = new URL(url, document.baseURI).pathname.split('/').pop() || 'look image';
+    return client.recommend(new File([blob], name, { type: blob.type }), audience);
+  }
+
+  /** With `preload`: the look made, and its product images fetched, before the shopper asks.
+   * Errors wait for the press, which tries again and shows them. */
+  async prepare() {
+    if (navigator.connection?.saveData) return;
+    try {
+      const look = await this.look();
+      // Held, so that the rows' images of the same URLs come from memory.
+      this.images = await Promise.all(productImages(look, this.client().options.indexUrl).map((src) => {
+        const img = new Image();
+        img.src = src;
+        return img.decode().catch(() => {}).then(() => img);
+      }));
+      this.emit('vitrine:prepared', look);
+    } catch { /* shown on the press */ }
+  }
+
   async shop() {
     this.button.disabled = true;
+    this.busy = true;
     this.rows.replaceChildren();
     try {
-      const img = this.image();
-      const client = this.client();
-      if (!this.loaded) {
-        this.status.textContent = 'Loading…';
-        await client.load();
-        this.loaded = true;
-        this.emit('vitrine:ready', {});
-      }
-      this.status.textContent = 'Looking at the photo…';
-      const url = img.currentSrc || img.src;
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`the look image ${url} could not be read (HTTP ${response.status})`);
-      const blob = await response.blob();
-      const name = new URL(url, document.baseURI).pathname.split('/').pop() || 'look image';
-      const look = await client.recommend(new File([blob], name, { type: blob.type }), this.getAttribute('audience') || '');
+      this.status.textContent = this.ready ? 'Looking at the photo…' : 'Loading…';
+      const look = await this.look();
       this.status.textContent = verdictText(look);
-      this.rows.append(renderRows(look, client.options.indexUrl));
+      this.rows.append(renderRows(look, this.client().options.indexUrl));
       this.emit('vitrine:results', look);
     } catch (error) {
       this.status.textContent = `Shop the look did not work: ${error.message}`;
       this.emit('vitrine:error', { message: error.message });
     } finally {
+      this.busy = false;
       this.button.disabled = false;
     }
   }
+}
+
+/** Calls `then` once `element` is within a screen of the viewport and the browser is idle. */
+function whenNearAndIdle(element, then) {
+  const idle = () => (window.requestIdleCallback ? requestIdleCallback(then, { timeout: 2000 }) : setTimeout(then, 0));
+  if (!window.IntersectionObserver) return idle();
+  const seen = new IntersectionObserver((entries) => {
+    if (!entries.some((e) => e.isIntersecting)) return;
+    seen.disconnect();
+    idle();
+  }, { rootMargin: '100%' });
+  seen.observe(element);
 }
 
 if (!customElements.get('vitrine-look')) customElements.define('vitrine-look', VitrineLook);

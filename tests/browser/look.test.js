@@ -248,6 +248,48 @@ test('widget: loads nothing heavy until pressed, then shows the three rows in pl
   await context.close();
 });
 
+test('widget with preload: nothing until it nears the viewport, then the look in the background; the press needs no network', async () => {
+  const { context, page, requests, errors } = await open('/pdp.html');
+  // As a retailer's page script would add it, a screen and more below the fold.
+  await page.evaluate(() => {
+    window.events = [];
+    for (const name of ['vitrine:ready', 'vitrine:prepared', 'vitrine:results', 'vitrine:error']) {
+      document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
+    }
+    const spacer = Object.assign(document.createElement('div'), { style: 'height: 3000px' });
+    const widget = document.createElement('vitrine-look');
+    widget.setAttribute('for', 'look');
+    widget.setAttribute('index', 'index/fashion-mnist/');
+    widget.setAttribute('preload', '');
+    document.querySelector('vitrine-look').replaceWith(spacer, widget);
+  });
+  await page.waitForTimeout(1000);
+  const heavy = (r) => /\.(onnx|wasm|bin)(\?|$)/.test(r.url());
+  assert.deepEqual(requests.filter(heavy).map((r) => r.url()), [], 'nothing heavy while the widget is far from view');
+
+  await page.locator('vitrine-look').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => window.events.some((e) => e.name === 'vitrine:prepared'), null, { timeout: LOOK_TIMEOUT });
+  assert.equal(await page.locator('vitrine-look .status').textContent(), '', 'preloading says nothing under the button');
+  const sent = requests.length;
+  await context.setOffline(true);
+  await page.locator('vitrine-look button').click();
+  await page.waitForFunction(() => window.events.some((e) => e.name === 'vitrine:results'), null, { timeout: LOOK_TIMEOUT });
+  const events = await page.evaluate(() => window.events);
+  assert.deepEqual(events.map((e) => e.name), ['vitrine:ready', 'vitrine:prepared', 'vitrine:results']);
+  assert.deepEqual(events[2].detail, events[1].detail, 'the press shows the prepared look');
+  assert.equal(events[2].detail.verdict.full_shot, true);
+  assertThreeRowsOfFive(await rows(page, true));
+  assert.deepEqual(requests.slice(sent).map((r) => r.url()), [], 'the press sent no request');
+  const shown = await page.evaluate(() => [...document.querySelector('vitrine-look').shadowRoot.querySelectorAll('.vitrine-card img')]
+    .map((img) => img.complete && img.naturalWidth > 0));
+  assert.deepEqual(shown, Array(15).fill(true), 'every product image shows, offline');
+  await page.locator('vitrine-look').screenshot({ path: path.join(artifacts, 'pdp-preload.png') });
+
+  assert.deepEqual(errors, []);
+  assertPrivate(requests, [photo('messi5.jpg')]);
+  await context.close();
+});
+
 test('widget: a broken look image gives a vitrine:error event and a readable message', async () => {
   const { context, page } = await open('/pdp.html');
   await page.evaluate(() => {
