@@ -167,12 +167,12 @@ for (const engine of ['Firefox', 'WebKit']) {
     }
   });
 
-  test(`${engine}: the widget shows the three rows in place and says so in events`, async () => {
+  test(`${engine}: the widget shows the three rows in place and says so in events; with preload, before the press`, async () => {
     const session = await open(engine, '/pdp.html');
     try {
       await session.run(() => {
         window.events = [];
-        for (const name of ['vitrine:ready', 'vitrine:results', 'vitrine:error']) {
+        for (const name of ['vitrine:ready', 'vitrine:prepared', 'vitrine:results', 'vitrine:error']) {
           document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
         }
       });
@@ -185,6 +185,25 @@ for (const engine of ['Firefox', 'WebKit']) {
       assert.match(await session.run(() => document.querySelector('vitrine-look').shadowRoot.querySelector('.status').textContent), /^Full shot\./);
       assertThreeRowsOfFive(await session.run(ROWS, true));
       await session.screenshot(path.join(artifacts, `pdp-${engine.toLowerCase()}.png`));
+
+      // A second widget with preload, as a page script would add it: the look is made before
+      // the press (in each engine's IntersectionObserver and idle callback, or timer without one).
+      await session.run(() => {
+        window.events = [];
+        const widget = document.createElement('vitrine-look');
+        for (const [name, value] of [['id', 'preloading'], ['for', 'look'], ['index', 'index/fashion-mnist/'], ['preload', '']]) {
+          widget.setAttribute(name, value);
+        }
+        document.querySelector('vitrine-look').before(widget);
+      });
+      await session.until('the prepared look', () => window.events.some((e) => e.name !== 'vitrine:ready'));
+      await session.run(() => document.getElementById('preloading').shadowRoot.querySelector('button').click());
+      await session.until('its rows', () => window.events.some((e) => e.name === 'vitrine:results'));
+      // As JSON: the two events carry the same object, which WebDriver BiDi sends once.
+      const preloaded = JSON.parse(await session.run(() => JSON.stringify(window.events)));
+      assert.deepEqual(preloaded.map((e) => e.name), ['vitrine:ready', 'vitrine:prepared', 'vitrine:results']);
+      const shopped = ({ verdict, garments }) => ({ verdict, garments });
+      assert.deepEqual(shopped(preloaded[2].detail), shopped(events[1].detail), 'the preloaded look is the pressed one');
       assert.deepEqual(session.errors(), []);
     } finally {
       await session.close();
