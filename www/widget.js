@@ -13,8 +13,9 @@
 // By default nothing heavy loads until the shopper presses the button, who then waits for the
 // download (~14 MB on a first visit), the load and the look. With `preload` the widget does all
 // that in the background once it is near the viewport and the browser is idle (not when the
-// browser asks to save data), so a press shows the look at once; a retailer trades the shopper's
-// bandwidth and a second of CPU for it, page by page.
+// browser asks to save data), and again when the look image changes, so a press shows the look
+// at once; a retailer trades the shopper's bandwidth and a few seconds of CPU for it, page by
+// page.
 import { VitrineClient } from './client.js';
 import { productImages, renderRows, verdictText } from './render.js';
 import lookCss from './look.css';
@@ -43,7 +44,15 @@ class VitrineLook extends HTMLElement {
     this.status = root.querySelector('.status');
     this.rows = root.querySelector('.rows');
     this.button.addEventListener('click', () => this.shop());
-    if (this.hasAttribute('preload')) whenNearAndIdle(this, () => this.prepare());
+    if (this.hasAttribute('preload')) {
+      whenNearAndIdle(this, () => {
+        this.prepare();
+        // A new look image (e.g. the product in another colour) is prepared once it has loaded.
+        try {
+          this.image().addEventListener('load', () => whenIdle(() => this.prepare()));
+        } catch { /* no look image: the press says so */ }
+      });
+    }
   }
 
   image() {
@@ -123,6 +132,8 @@ class VitrineLook extends HTMLElement {
     if (navigator.connection?.saveData) return;
     try {
       const look = await this.look();
+      if (this.preparedLook === look) return; // this image's look is prepared already
+      this.preparedLook = look;
       // Held, so that the rows' images of the same URLs come from memory.
       this.images = await Promise.all(productImages(look, this.client().options.indexUrl).map((src) => {
         const img = new Image();
@@ -155,14 +166,18 @@ class VitrineLook extends HTMLElement {
 
 /** Calls `then` once `element` is within a screen of the viewport and the browser is idle. */
 function whenNearAndIdle(element, then) {
-  const idle = () => (window.requestIdleCallback ? requestIdleCallback(then, { timeout: 2000 }) : setTimeout(then, 0));
-  if (!window.IntersectionObserver) return idle();
+  if (!window.IntersectionObserver) return whenIdle(then);
   const seen = new IntersectionObserver((entries) => {
     if (!entries.some((e) => e.isIntersecting)) return;
     seen.disconnect();
-    idle();
+    whenIdle(then);
   }, { rootMargin: '100%' });
   seen.observe(element);
+}
+
+function whenIdle(then) {
+  if (window.requestIdleCallback) requestIdleCallback(then, { timeout: 2000 });
+  else setTimeout(then, 0);
 }
 
 if (!customElements.get('vitrine-look')) customElements.define('vitrine-look', VitrineLook);

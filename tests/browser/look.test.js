@@ -248,7 +248,7 @@ test('widget: loads nothing heavy until pressed, then shows the three rows in pl
   await context.close();
 });
 
-test('widget with preload: nothing until it nears the viewport, then the look in the background; the press needs no network', async () => {
+test('widget with preload: nothing until it nears the viewport, then the look in the background, again for a new look image; the press needs no network', async () => {
   const { context, page, requests, errors } = await open('/pdp.html');
   // As a retailer's page script would add it, a screen and more below the fold.
   await page.evaluate(() => {
@@ -284,6 +284,20 @@ test('widget with preload: nothing until it nears the viewport, then the look in
     .map((img) => img.complete && img.naturalWidth > 0));
   assert.deepEqual(shown, Array(15).fill(true), 'every product image shows, offline');
   await page.locator('vitrine-look').screenshot({ path: path.join(artifacts, 'pdp-preload.png') });
+
+  // Another look image (as a product page shows another colour): prepared again once it loads.
+  await context.setOffline(false);
+  await page.evaluate(() => {
+    window.events = [];
+    document.getElementById('look').src = 'samples/zidane.jpg';
+  });
+  await page.waitForFunction(() => window.events.some((e) => e.name === 'vitrine:prepared'), null, { timeout: LOOK_TIMEOUT });
+  await page.locator('vitrine-look button').click();
+  await page.waitForFunction(() => window.events.some((e) => e.name === 'vitrine:results'), null, { timeout: LOOK_TIMEOUT });
+  const again = await page.evaluate(() => window.events);
+  assert.deepEqual(again.map((e) => e.name), ['vitrine:prepared', 'vitrine:results']);
+  assert.deepEqual(again[1].detail, again[0].detail);
+  assert.match(again[1].detail.verdict.message, /cut off at the hips/);
 
   assert.deepEqual(errors, []);
   assertPrivate(requests, [photo('messi5.jpg')]);
