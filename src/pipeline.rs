@@ -99,6 +99,19 @@ pub struct Located {
 }
 
 impl Located {
+    /// The look so far, for a page to show while the crops are matched: the verdict, the person
+    /// and the garment boxes (top, bottom, foot: the dress rule needs the matches) without
+    /// products, and the stages timed until now.
+    pub fn preview(&self) -> Look {
+        let (w, h) = (self.photo.width() as f32, self.photo.height() as f32);
+        Look {
+            verdict: self.verdict.clone(),
+            person: self.person.clone(),
+            garments: self.boxes.iter().map(|b| garment(b, Vec::new(), w, h)).collect(),
+            timings: self.timer.laps.clone(),
+        }
+    }
+
     /// What to embed and search, in order: the garment boxes' crops, then the dress region when
     /// the catalog has dresses and there are a top and a bottom.
     pub fn crops(&self) -> &[Crop] {
@@ -417,18 +430,14 @@ impl Pipeline {
             boxes.into_iter().zip(matched.by_ref()).map(|(b, m)| (b, m.products)).collect();
         let dress = crops.last().filter(|c| c.wear == Wear::Dress).copied().zip(matched.next());
         let garments = dress_rule(garments, dress);
-        let garments = garments
-            .into_iter()
-            .map(|(b, hits)| Garment {
-                wear: b.wear,
-                rect: b.rect.normalized(w, h),
-                score: b.score,
-                source: b.source,
-                products: hits,
-            })
-            .collect();
+        let garments = garments.into_iter().map(|(b, hits)| garment(&b, hits, w, h)).collect();
         Ok(Look { verdict, person, garments, timings: timer.finish() })
     }
+}
+
+/// A garment of the look: `b`'s box as fractions of the `w` x `h` photo, with its products.
+fn garment(b: &GarmentBox, products: Vec<Recommendation>, w: f32, h: f32) -> Garment {
+    Garment { wear: b.wear, rect: b.rect.normalized(w, h), score: b.score, source: b.source, products }
 }
 
 /// Applies the dress rule of the module docs: the dress crop and its matches replace the top and

@@ -27,6 +27,8 @@ export interface Garment {
 }
 /** A garment region to match, in pixels of the decoded photo (from `Vitrine.locate`). */
 export interface Crop { wear: "top" | "bottom" | "foot" | "dress"; rect: Rect }
+/** `Vitrine.locate`: the crops to match, and the look so far (garments without products). */
+export interface Located { crops: Crop[]; preview: Look }
 /** What one crop matched; `embed_ms` and `search_ms` become the look's timings. */
 export interface Matched { wear: string; products: Garment["products"]; embed_ms: number; search_ms: number }
 /** A model file the pipeline needs and its sha256 (models/MANIFEST). */
@@ -91,13 +93,19 @@ impl Vitrine {
     }
 
     /// The first step of a look: decodes the photo, finds the person and the garments, keeps
-    /// them here for `finish`, and returns the crops to match (in the order `finish` wants).
-    #[wasm_bindgen(unchecked_return_type = "Crop[]")]
+    /// them here for `finish`, and returns the crops to match (in the order `finish` wants) with
+    /// the look so far (verdict and boxes, to show while the crops are matched).
+    #[wasm_bindgen(unchecked_return_type = "Located")]
     pub fn locate(&mut self, photo: &[u8], name: &str, audience: &str) -> Result<JsValue, JsError> {
         let located = self.pipeline.locate(photo, name, &options(audience)?)?;
-        let crops = to_js(located.crops())?;
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            crops: &'a [Crop],
+            preview: crate::Look,
+        }
+        let out = to_js(&Out { crops: located.crops(), preview: located.preview() })?;
         self.located = Some(located);
-        Ok(crops)
+        Ok(out)
     }
 
     /// Matches one crop of the located photo here.

@@ -277,8 +277,9 @@ fn a_clothing_dataset_catalog_serves_the_look() {
 }
 
 /// The look in steps, as the page's two workers make it (the second worker's `Matcher` on its own
-/// decode of the photo takes every other crop), is the look of one `recommend`; results out of
-/// order or crops outside the photo are refused with a message.
+/// decode of the photo takes every other crop), is the look of one `recommend`, and its preview
+/// after `locate` has the same verdict and boxes; results out of order or crops outside the photo
+/// are refused with a message.
 #[test]
 fn a_look_in_steps_across_two_matchers_is_the_same_look() {
     let (Some(dir), Some(bytes)) = (index_dir(), photo("messi5.jpg")) else { return };
@@ -296,6 +297,15 @@ fn a_look_in_steps_across_two_matchers_is_the_same_look() {
         &common::read(&dir.join("products.json")),
     )
     .unwrap();
+    // What the page shows while the crops are matched: the verdict and the boxes, no products.
+    let preview = located.preview();
+    assert_eq!(preview.verdict, whole.verdict);
+    let boxes = |look: &Look| look.garments.iter().map(|g| (g.wear, g.rect, g.source)).collect::<Vec<_>>();
+    assert_eq!(boxes(&preview), boxes(&whole), "messi5.jpg's look has no dress");
+    assert!(preview.garments.iter().all(|g| g.products.is_empty()));
+    let until_landmarks: Vec<_> = preview.timings.iter().map(|t| t.stage).collect();
+    assert_eq!(until_landmarks, ["decode", "ssd", "pose_detector", "landmarks"]);
+
     let own_decode = Photo::decode(&bytes, "messi5.jpg", &options.limits).unwrap();
     let matched: Vec<_> = located
         .crops()

@@ -1,12 +1,13 @@
 // The page's side of the workers: one VitrineClient per page. `load()` resolves when the models
 // and the index are in (reporting progress per file); `recommend()` resolves with the look or
-// rejects with an Error carrying the core's message.
+// rejects with an Error carrying the core's message, and may report the look so far (verdict
+// and garment boxes, no products) as soon as the garments are located.
 //
-// On a machine with more than one core, a second worker (a "matcher": the embedder and the index
-// only) loads once the first is ready, from the cache the first filled. Looks then run in steps:
-// the first worker locates the garments while the matcher decodes the same photo; the crops are
-// split between the two; the first worker finishes the look. Until the matcher is ready, and if
-// it cannot load, the first worker makes whole looks alone.
+// Looks run in steps: the first worker locates the garments, the crops are matched, the first
+// worker finishes the look. On a machine with more than one core, a second worker (a "matcher":
+// the embedder and the index only) loads once the first is ready, from the cache the first
+// filled; it decodes the same photo while the first locates, and the crops are split between
+// the two. Until the matcher is ready, and if it cannot load, the first worker matches them all.
 //
 // `wasm` forces one of the two wasm builds ("relaxed" or "simd128", see wasm.js); by default each
 // worker runs the best its browser has. `worker.loaded.build` says which one it runs.
@@ -35,20 +36,24 @@ export class VitrineClient {
     return this.ready;
   }
 
-  /** The look of a photo (a Blob or File); `audience` is '', 'women', 'men' or 'unisex'. */
-  async recommend(photo, audience = '') {
+  /** The look of a photo (a Blob or File); `audience` is '', 'women', 'men' or 'unisex'.
+   * `onPreview(look)` gets the look so far once the garments are located (~2/3 of the way). */
+  async recommend(photo, audience = '', onPreview = () => {}) {
     await this.load();
     const bytes = await photo.arrayBuffer();
     const name = photo.name || 'photo';
     const matcher = this.matcher;
-    if (!matcher) return this.call(this.worker, { type: 'recommend', photo: bytes, name, audience }, [bytes]);
-    const copy = bytes.slice(0);
-    const decoded = this.call(matcher, { type: 'photo', photo: copy, name }, [copy]);
-    decoded.catch(() => {}); // awaited below; the look worker reports a bad photo first
-    const crops = await this.call(this.worker, { type: 'locate', photo: bytes, name, audience }, [bytes]);
+    let decoded = Promise.resolve();
+    if (matcher) {
+      const copy = bytes.slice(0);
+      decoded = this.call(matcher, { type: 'photo', photo: copy, name }, [copy]);
+      decoded.catch(() => {}); // awaited below; the look worker reports a bad photo first
+    }
+    const { crops, preview } = await this.call(this.worker, { type: 'locate', photo: bytes, name, audience }, [bytes]);
+    onPreview(preview);
     const numbered = crops.map((crop, i) => ({ i, crop }));
-    const mine = numbered.filter(({ i }) => i % 2 === 0);
-    const theirs = numbered.filter(({ i }) => i % 2 === 1);
+    const mine = matcher ? numbered.filter(({ i }) => i % 2 === 0) : numbered;
+    const theirs = matcher ? numbered.filter(({ i }) => i % 2 === 1) : [];
     await decoded;
     const parts = await Promise.all([
       this.call(this.worker, { type: 'match', crops: mine, audience }),

@@ -69,8 +69,15 @@ async function shop(photo) {
   $('error').hidden = true;
   $('status').textContent = `Looking at ${photo.name || 'your photo'}…`;
   try {
-    const look = await client.recommend(photo, $('audience').value);
-    show(photo, look);
+    // The verdict and the boxes first (the crops are still being matched), then the rows.
+    const look = await client.recommend(photo, $('audience').value, (preview) => {
+      showPhoto(photo);
+      show(preview);
+      const wears = preview.garments.map((g) => g.wear).join(', ');
+      if (wears) $('status').textContent = `Finding products for the ${wears}…`;
+      document.body.dataset.previews = Number(document.body.dataset.previews || 0) + 1;
+    });
+    show(look);
     const found = look.garments.map((g) => g.wear).join(', ');
     $('status').textContent = found ? `Products for the ${found} are below.` : 'No garments to shop in this photo.';
   } catch (error) {
@@ -82,10 +89,14 @@ async function shop(photo) {
   }
 }
 
-function show(photo, look) {
+function showPhoto(photo) {
   if (photoUrl) URL.revokeObjectURL(photoUrl);
   photoUrl = URL.createObjectURL(photo);
   $('photo').src = photoUrl;
+}
+
+/** The look (or the look so far: no products yet) over the photo and in the rows. */
+function show(look) {
   const frame = document.querySelector('.photo-frame');
   frame.querySelector('.vitrine-boxes')?.remove();
   frame.append(renderBoxes(look));

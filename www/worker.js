@@ -13,7 +13,6 @@ let matcher = null;
 
 const steps = {
   // The look worker.
-  recommend: ({ photo, name, audience }) => loaded(vitrine).recommend(new Uint8Array(photo), name, audience || ''),
   locate: ({ photo, name, audience }) => loaded(vitrine).locate(new Uint8Array(photo), name, audience || ''),
   finish: ({ matched }) => loaded(vitrine).finish(matched),
   // Either worker: `crops` is [{ i, crop }], the reply [{ i, matched }].

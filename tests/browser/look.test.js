@@ -118,6 +118,32 @@ test('demo: a full shot gives 3 rows of 5 products; other photos give their verd
   await context.close();
 });
 
+test('demo: the verdict and the garment boxes show while the products are still being found', async () => {
+  const { context, page, errors } = await open('/');
+  await demoReady(page);
+  await page.evaluate(() => {
+    window.seen = [];
+    const state = () => ({
+      boxes: document.querySelectorAll('.vitrine-box').length,
+      cards: document.querySelectorAll('#rows .vitrine-card').length,
+      verdict: document.getElementById('verdict').textContent,
+    });
+    new MutationObserver(() => {
+      const now = state();
+      if (JSON.stringify(now) !== JSON.stringify(window.seen.at(-1))) window.seen.push(now);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await pick(page, photo('messi5.jpg'));
+  const seen = (await page.evaluate(() => window.seen)).filter((s) => s.boxes > 0);
+  assert.deepEqual(seen, [
+    { boxes: 3, cards: 0, verdict: 'Full shot.' },
+    { boxes: 3, cards: 15, verdict: 'Full shot.' },
+  ]);
+  assert.equal(await page.evaluate(() => document.body.dataset.previews), '1');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('demo: the build for browsers without relaxed-simd (?wasm=simd128) makes the same look', async () => {
   const looks = [];
   for (const url of ['/', '/?wasm=simd128']) {
