@@ -123,7 +123,10 @@ class VitrineLook extends HTMLElement {
     if (!response.ok) throw new Error(`the look image ${url} could not be read (HTTP ${response.status})`);
     const blob = await response.blob();
     const name = new URL(url, document.baseURI).pathname.split('/').pop() || 'look image';
-    return client.recommend(new File([blob], name, { type: blob.type }), audience);
+    return client.recommend(new File([blob], name, { type: blob.type }), audience, (preview) => {
+      const wears = preview.garments.map((g) => g.wear).join(', ');
+      if (this.busy && wears) this.status.textContent = `${verdictText(preview)} Finding products for the ${wears}…`;
+    });
   }
 
   /** With `preload`: the look made, and its product images fetched, before the shopper asks.
