@@ -147,11 +147,15 @@ async function benchWorkers(photoName, photo, reference, wasm) {
       sameProducts &&= ids(look) === ids(reference);
     }
   }
+  // Two looks asked at once (a widget preparing one while the shopper asks for another) each
+  // get their own look.
+  const together = await Promise.all([clients[1].recommend(file, ''), clients[1].recommend(file, '')]);
+  const sameTogether = together.every((look) => ids(look) === ids(reference));
   const [one, two] = wall.map((ms, k) => ({
     cold: ms[0], warm: stats(ms.slice(1)), inside: stats(inside[k].slice(1)), preview: stats(previews[k].slice(1)),
   }));
   log(`look through 1 / 2 workers: warm median ${one.warm.median.toFixed(0)} / ${two.warm.median.toFixed(0)} ms (its boxes after ${one.preview.median.toFixed(0)} / ${two.preview.median.toFixed(0)}); same products as one thread: ${sameProducts}`);
-  return { twoWorkers, loaded, one, two, sameProducts, garments: ids(reference) };
+  return { twoWorkers, loaded, one, two, sameProducts, sameTogether, garments: ids(reference) };
 }
 
 async function main() {

@@ -18,6 +18,7 @@ export class VitrineClient {
     this.workers = workers;
     this.pending = new Map();
     this.nextId = 1;
+    this.queue = Promise.resolve();
     this.ready = null;
     this.matcher = null;
     /** Settles true once the second worker is in, false when there is none. */
@@ -37,8 +38,16 @@ export class VitrineClient {
   }
 
   /** The look of a photo (a Blob or File); `audience` is '', 'women', 'men' or 'unisex'.
-   * `onPreview(look)` gets the look so far once the garments are located (~2/3 of the way). */
-  async recommend(photo, audience = '', onPreview = () => {}) {
+   * `onPreview(look)` gets the look so far once the garments are located (~2/3 of the way).
+   * Looks asked for at once run one after the other: a worker holds one located photo. */
+  recommend(photo, audience = '', onPreview = () => {}) {
+    const run = () => this.look(photo, audience, onPreview);
+    const look = this.queue.then(run);
+    this.queue = look.catch(() => {});
+    return look;
+  }
+
+  async look(photo, audience, onPreview) {
     await this.load();
     const bytes = await photo.arrayBuffer();
     const name = photo.name || 'photo';

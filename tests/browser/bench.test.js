@@ -57,6 +57,7 @@ test('bench page: tract and onnxruntime-web run every shipped model to the same 
   // The look so far (verdict and boxes) reaches the page before the look.
   for (const w of [result.workers.one, result.workers.two]) assert.ok(w.preview.median > 0 && w.preview.max <= w.warm.max, JSON.stringify(w));
   assert.ok(result.workers.sameProducts, `two workers: ${result.workers.garments}`);
+  assert.ok(result.workers.sameTogether, 'two looks asked at once');
   assert.ok(result.workers.garments.includes('top:'), result.workers.garments);
   // Each worker reports its load: the matcher holds one model of the look worker's four.
   const [, look, matcher] = result.workers.loaded;
