@@ -25,6 +25,7 @@ navigator.serviceWorker?.register('sw.js').catch(() => {});
 
 let photoUrl = null;
 let busy = false;
+let waiting = null;
 
 client.load().then(
   ({ ms, build }) => {
@@ -64,7 +65,12 @@ function showError(error) {
 }
 
 async function shop(photo) {
-  if (busy) return;
+  if (busy) {
+    // The latest photo picked during a look is looked at next; any picked before it is skipped.
+    waiting = photo;
+    $('status').textContent = `Looking at ${photo.name || 'your photo'} next…`;
+    return;
+  }
   busy = true;
   $('error').hidden = true;
   $('status').textContent = `Looking at ${photo.name || 'your photo'}…`;
@@ -86,6 +92,11 @@ async function shop(photo) {
   } finally {
     busy = false;
     document.body.dataset.looks = Number(document.body.dataset.looks || 0) + 1;
+  }
+  if (waiting) {
+    const next = waiting;
+    waiting = null;
+    shop(next);
   }
 }
 

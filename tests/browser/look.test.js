@@ -118,7 +118,7 @@ test('demo: a full shot gives 3 rows of 5 products; other photos give their verd
   await context.close();
 });
 
-test('demo: the verdict and the garment boxes show while the products are still being found', async () => {
+test('demo: the verdict and the garment boxes show while the products are still being found; a photo picked meanwhile is next', async () => {
   const { context, page, errors } = await open('/');
   await demoReady(page);
   await page.evaluate(() => {
@@ -140,6 +140,13 @@ test('demo: the verdict and the garment boxes show while the products are still 
     { boxes: 3, cards: 15, verdict: 'Full shot.' },
   ]);
   assert.equal(await page.evaluate(() => document.body.dataset.previews), '1');
+
+  // A photo picked while a look is being made is looked at after it, not dropped.
+  await page.locator('#file').setInputFiles(photo('bus.jpg'));
+  await page.locator('#file').setInputFiles(photo('zidane.jpg'));
+  assert.match(await page.locator('#status').textContent(), /zidane\.jpg next/);
+  await page.waitForFunction(() => Number(document.body.dataset.looks) === 3, null, { timeout: LOOK_TIMEOUT });
+  assert.match(await page.locator('#verdict').textContent(), /^Not a full shot: .*cut off at the hips\.$/);
   assert.deepEqual(errors, []);
   await context.close();
 });
