@@ -4,7 +4,7 @@
 //   node scripts/bench-first-visit.js [RUNS] [MBIT] [LATENCY]   (after scripts/build-web.sh)
 // DISTS=a,b alternates two builds (default dist/), one fresh browser context per visit.
 // The times also go to target/bench/first-visit.json.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './browsers.js';
@@ -17,6 +17,11 @@ const dists = (process.env.DISTS || 'dist').split(',').map((d) => path.resolve(r
 for (const dist of dists) {
   if (!existsSync(path.join(dist, 'index.html'))) {
     console.error(`${dist}/index.html is missing: build it with scripts/build-web.sh`);
+    process.exit(2);
+  }
+  // Without the precompressed copies serve.js sends 32 MB instead of 14: not a first visit's bytes.
+  if (!readdirSync(dist).some((f) => f.endsWith('.wasm.br'))) {
+    console.error(`${dist} has no precompressed copies: run node scripts/compress.js ${dist} (scripts/build-web.sh does)`);
     process.exit(2);
   }
 }
