@@ -333,7 +333,7 @@ test('widget with preload: nothing until it nears the viewport, then the look in
   assert.match(again[1].detail.verdict.message, /cut off at the hips/);
 
   assert.deepEqual(errors, []);
-  assertPrivate(requests, [photo('messi5.jpg')]);
+  assertPrivate(requests, [photo('messi5.jpg'), photo('zidane.jpg')]);
   await context.close();
 });
 
