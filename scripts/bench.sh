@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark of BENCHMARKS.md (issue 6), on this machine: the browser (tract vs
-# onnxruntime-web per model, whole looks, first-load bytes, a first visit over a slow link, the
+# onnxruntime-web per model, whole looks, first-load bytes, first and second visits over a slow link, the
 # widget's wait after the press with and without preload), the
 # same natively, per-op profiles of tract and onnxruntime, and catalog search (exact,
 # instant-distance HNSW, faiss). Results in target/bench/*.json.
@@ -15,7 +15,7 @@ bash scripts/build-web.sh
 cargo build --release --bin vitrine
 echo "[bench] browser: $(/usr/bin/chromium --version 2>/dev/null)"
 node scripts/bench-browser.js "$runs"
-echo "[bench] first visit over a 20 Mbit/s link"
+echo "[bench] first and second visits over a 20 Mbit/s link"
 node scripts/bench-first-visit.js 3 20 40
 echo "[bench] the widget: press to rows over a 20 Mbit/s link, with and without preload"
 node scripts/bench-widget.js 3 20 40 10

@@ -28,10 +28,11 @@ let busy = false;
 let waiting = null;
 
 client.load().then(
-  ({ ms, build }) => {
+  ({ ms, wasmMs, build }) => {
     $('status').textContent = `Ready (loaded in ${(ms / 1000).toFixed(1)} s). Choose a photo.`;
     $('progress').hidden = true;
     document.body.dataset.wasm = build;
+    Object.assign(document.body.dataset, { loadMs: Math.round(ms), wasmMs: Math.round(wasmMs) });
     document.body.dataset.ready = 'true';
   },
   (error) => {

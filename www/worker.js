@@ -28,9 +28,9 @@ self.onmessage = async ({ data }) => {
   try {
     if (data.type === 'load') {
       const started = performance.now();
-      const { memory, build } = await load(data);
+      const { memory, build, wasmMs } = await load(data);
       // What this worker holds: its wasm memory, which only grows (the peak of the load).
-      self.postMessage({ type: 'ready', ms: performance.now() - started, wasmBytes: memory.buffer.byteLength, build });
+      self.postMessage({ type: 'ready', ms: performance.now() - started, wasmMs, wasmBytes: memory.buffer.byteLength, build });
     } else if (steps[data.type]) {
       self.postMessage({ type: 'result', id: data.id, value: steps[data.type](data) ?? null });
     }
@@ -45,8 +45,10 @@ function loaded(it) {
 }
 
 async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
+  const started = performance.now();
   const { build, url } = await wasmBuild(wasm);
   const { memory } = await init({ module_or_path: await fetchWasm(url) });
+  const wasmMs = performance.now() - started; // fetch (or cache) and compile
   const files = modelFiles(Boolean(lite));
   const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
   // Each model loads into tract (0.2-1 s) as soon as its download ends, while the others still
@@ -69,7 +71,7 @@ async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
     vitrine = loader.finish(indexUrl, index, products);
     await pruneCache();
   }
-  return { memory, build };
+  return { memory, build, wasmMs };
 }
 
 /** Drops what earlier releases left in the cache: wasm modules and models this release no
