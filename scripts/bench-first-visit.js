@@ -5,27 +5,17 @@
 //   node scripts/bench-first-visit.js [RUNS] [MBIT] [LATENCY]   (after scripts/build-web.sh)
 // DISTS=a,b alternates two builds (default dist/), one fresh browser context per first visit.
 // The times also go to target/bench/first-visit.json.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './browsers.js';
-import { stats } from '../www/stats.js';
 import { serve } from './serve.js';
+import { requireDist, seconds } from './slow-link.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [runs, mbit, latency] = [2, 20, 40].map((d, i) => Number(process.argv[2 + i] || d));
 const dists = (process.env.DISTS || 'dist').split(',').map((d) => path.resolve(root, d));
-for (const dist of dists) {
-  if (!existsSync(path.join(dist, 'index.html'))) {
-    console.error(`${dist}/index.html is missing: build it with scripts/build-web.sh`);
-    process.exit(2);
-  }
-  // Without the precompressed copies serve.js sends 32 MB instead of 14: not a first visit's bytes.
-  if (!readdirSync(dist).some((f) => f.endsWith('.wasm.br'))) {
-    console.error(`${dist} has no precompressed copies: run node scripts/compress.js ${dist} (scripts/build-web.sh does)`);
-    process.exit(2);
-  }
-}
+for (const dist of dists) requireDist(dist, 'index.html');
 
 const browser = await launchChromium();
 const visits = ['first', 'second'];
@@ -69,14 +59,9 @@ writeFileSync(path.join(out, 'first-visit.json'), JSON.stringify({
   link: { mbit, latencyMs: latency }, runs,
   builds: [...times].map(([dist, t]) => ({ dist: path.relative(root, dist) || dist, ...t })),
 }, null, 1));
-const sec = (ms) => (ms / 1000).toFixed(2);
-const spread = (t) => {
-  const { median, min, max } = stats(t);
-  return `${sec(median)} (${sec(min)}-${sec(max)})`;
-};
 console.log(`\n| build | visit | ready after, s: median (min-max) of ${runs} | of it wasm fetch and compile | link |\n|---|---|---|---|---|`);
 for (const [dist, t] of times) {
   for (const visit of visits) {
-    console.log(`| ${path.relative(root, dist) || dist} | ${visit} | ${spread(t[visit].readyMs)} | ${spread(t[visit].wasmMs)} | ${mbit} Mbit/s, ${latency} ms |`);
+    console.log(`| ${path.relative(root, dist) || dist} | ${visit} | ${seconds(t[visit].readyMs)} | ${seconds(t[visit].wasmMs)} | ${mbit} Mbit/s, ${latency} ms |`);
   }
 }

@@ -5,25 +5,17 @@
 // second visit in the same context (the wasm and models from the Cache API).
 //   node scripts/bench-widget.js [RUNS] [MBIT] [LATENCY] [PRESS]   (after scripts/build-web.sh)
 // The times also go to target/bench/widget.json.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './browsers.js';
-import { stats } from '../www/stats.js';
 import { serve } from './serve.js';
+import { requireDist, seconds } from './slow-link.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [runs, mbit, latency, press] = [2, 20, 40, 10].map((d, i) => Number(process.argv[2 + i] || d));
 const dist = path.join(root, 'dist');
-if (!existsSync(path.join(dist, 'pdp.html'))) {
-  console.error(`${dist}/pdp.html is missing: build it with scripts/build-web.sh`);
-  process.exit(2);
-}
-// Without the precompressed copies serve.js sends 32 MB instead of 14: not a first visit's bytes.
-if (!readdirSync(dist).some((f) => f.endsWith('.wasm.br'))) {
-  console.error(`${dist} has no precompressed copies: run node scripts/compress.js ${dist} (scripts/build-web.sh does)`);
-  process.exit(2);
-}
+requireDist(dist, 'pdp.html');
 
 const modes = ['as is', 'preload'];
 const visits = ['first', 'second'];
@@ -81,9 +73,7 @@ writeFileSync(path.join(out, 'widget.json'), JSON.stringify({
   link: { mbit, latencyMs: latency }, pressAfterS: press, runs,
   waitMs: Object.fromEntries(waits), preparedMs: prepared,
 }, null, 1));
-const sec = (ms) => (ms / 1000).toFixed(2);
 console.log(`\n| widget | press -> rows, s: median (min-max) of ${runs} | link, press |\n|---|---|---|`);
 for (const [mode, t] of waits) {
-  const { median, min, max } = stats(t);
-  console.log(`| ${mode} | ${sec(median)} (${sec(min)}-${sec(max)}) | ${mbit} Mbit/s, ${latency} ms; ${press} s after navigation |`);
+  console.log(`| ${mode} | ${seconds(t)} | ${mbit} Mbit/s, ${latency} ms; ${press} s after navigation |`);
 }
