@@ -1,6 +1,7 @@
 // A static file server for dist/ on localhost (the demo and the browser tests). Serves .wasm as
-// application/wasm so browsers can compile it while it downloads, and the precompressed copies
-// scripts/compress.js writes (.br, else .gz) to browsers that accept them.
+// application/wasm so browsers can compile it while it downloads, the precompressed copies
+// scripts/compress.js writes (.br, else .gz) to browsers that accept them, and ETags (a 304 for
+// a copy the browser already has).
 import http from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
@@ -47,11 +48,18 @@ export function serve(dir, port = 0, link = null) {
       if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
       const type = TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream';
       const { body, encoding } = precompressed(file, String(req.headers['accept-encoding'] || ''));
+      const { size, mtimeMs } = statSync(body);
+      // As static hosts do: the browser revalidates its copy and an unchanged file is a 304.
+      const etag = `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}${encoding ? `-${encoding}` : ''}"`;
+      const headers = { 'content-type': type, 'cache-control': 'no-cache', etag, vary: 'accept-encoding' };
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers);
+        setTimeout(() => res.end(), link?.latencyMs || 0);
+        return;
+      }
       res.writeHead(200, {
-        'content-type': type,
-        'content-length': statSync(body).size,
-        'cache-control': 'no-cache',
-        vary: 'accept-encoding',
+        ...headers,
+        'content-length': size,
         ...(encoding ? { 'content-encoding': encoding } : {}),
       });
       send(body, res);
