@@ -3,6 +3,10 @@
 // rejects with an Error carrying the core's message, and may report the look so far (verdict
 // and garment boxes, no products) as soon as the garments are located.
 //
+// `load({ onlyIfCached: true })` loads only what an earlier visit left in the cache: it rejects
+// with an error whose `notCached` is true, having downloaded nothing, when something is missing;
+// a plain `load()` (or a look) asked meanwhile then loads it all.
+//
 // Looks run in steps: the first worker locates the garments, the crops are matched, the first
 // worker finishes the look. On a machine with more than one core, a second worker (a "matcher":
 // the embedder and the index only) loads once the first is ready, from the cache the first
@@ -25,9 +29,13 @@ export class VitrineClient {
     this.matcherReady = Promise.resolve(false);
   }
 
-  load() {
-    if (this.ready) return this.ready;
-    this.worker = this.start('look', (data) => this.onProgress(data));
+  load({ onlyIfCached = false } = {}) {
+    if (this.ready) {
+      if (onlyIfCached || !this.onlyIfCached) return this.ready;
+      return this.ready.catch((error) => (error.notCached ? this.load() : Promise.reject(error)));
+    }
+    this.onlyIfCached = onlyIfCached;
+    this.worker = this.start('look', (data) => this.onProgress(data), { onlyIfCached });
     this.ready = this.worker.ready;
     // A failed load may be retried (e.g. after coming back online).
     this.ready.then(() => this.startMatcher(), () => {
@@ -87,7 +95,7 @@ export class VitrineClient {
   }
 
   /** A worker of `role`, loading; `worker.ready` settles when it is ready or failed. */
-  start(role, onProgress) {
+  start(role, onProgress, options = {}) {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     worker.ready = new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
@@ -99,7 +107,7 @@ export class VitrineClient {
           if (data.type === 'result') ok(data.value);
           else fail(new Error(data.message));
         } else if (data.type === 'error') {
-          reject(new Error(data.message));
+          reject(Object.assign(new Error(data.message), { notCached: data.notCached }));
         }
       };
       worker.onerror = (event) => {
@@ -109,7 +117,7 @@ export class VitrineClient {
         this.pending.clear();
       };
     });
-    worker.postMessage({ type: 'load', role, ...this.options });
+    worker.postMessage({ type: 'load', role, ...this.options, ...options });
     return worker;
   }
 

@@ -6,7 +6,7 @@
 // or with the photo inside: <vitrine-look index="..."><img src="look.jpg" alt="..."></vitrine-look>.
 // Attributes: index (the catalog index folder, required), for (the id of the look image),
 // models (the models folder; default: models/ beside this script), audience (women, men,
-// unisex), lite (the smaller pose model), preload (see below). Events (bubbling, composed):
+// unisex), lite (the smaller pose model), preload or preload="cached" (see below). Events (bubbling, composed):
 // vitrine:ready, vitrine:prepared (with preload; detail: the look), vitrine:results (detail: the
 // look), vitrine:error (detail: { message }).
 //
@@ -15,7 +15,9 @@
 // that in the background once it is near the viewport and the browser is idle (not when the
 // browser asks to save data), and again when the look image changes, so a press shows the look
 // at once; a retailer trades the shopper's bandwidth and a few seconds of CPU for it, page by
-// page.
+// page. `preload="cached"` does the same only where it downloads nothing: when this browser
+// holds the engine from an earlier press on the site (a shopper who used it before gets the look
+// at once on every product page; a first visitor loads nothing until the press).
 import { VitrineClient } from './client.js';
 import { productImages, renderRows, verdictText } from './render.js';
 import lookCss from './look.css';
@@ -85,10 +87,11 @@ class VitrineLook extends HTMLElement {
     this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
 
-  /** The engine, loaded once; `vitrine:ready` when it is in. A failed load is tried again. */
-  engine() {
+  /** The engine, loaded once; `vitrine:ready` when it is in. A failed load is tried again.
+   * `onlyIfCached`: see VitrineClient.load (a press meanwhile loads it all). */
+  engine(onlyIfCached = false) {
     const client = this.client();
-    this.loading ??= client.load().then(() => {
+    this.loading ??= client.load({ onlyIfCached }).then(() => {
       this.ready = true;
       this.emit('vitrine:ready', {});
       return client;
@@ -100,14 +103,15 @@ class VitrineLook extends HTMLElement {
   }
 
   /** The look of the look image as it is now: the one prepared in the background when it is
-   * of this image and audience, else a new one. A failed look is not kept. */
-  look() {
+   * of this image and audience, else a new one. A failed look is not kept. `onlyIfCached`: a
+   * new look loads the engine only from the cache (see VitrineClient.load). */
+  look(onlyIfCached = false) {
     const img = this.image();
     const url = img.currentSrc || img.src;
     const audience = this.getAttribute('audience') || '';
     const key = `${audience} ${url}`;
     if (this.prepared?.key !== key) {
-      const look = this.makeLook(url, audience);
+      const look = this.makeLook(url, audience, onlyIfCached);
       this.prepared = { key, look };
       look.catch(() => {
         if (this.prepared?.look === look) this.prepared = null;
@@ -116,8 +120,8 @@ class VitrineLook extends HTMLElement {
     return this.prepared.look;
   }
 
-  async makeLook(url, audience) {
-    const client = await this.engine();
+  async makeLook(url, audience, onlyIfCached) {
+    const client = await this.engine(onlyIfCached);
     if (this.busy) this.status.textContent = 'Looking at the photo…';
     const response = await fetch(url);
     if (!response.ok) throw new Error(`the look image ${url} could not be read (HTTP ${response.status})`);
@@ -134,7 +138,7 @@ class VitrineLook extends HTMLElement {
   async prepare() {
     if (navigator.connection?.saveData) return;
     try {
-      const look = await this.look();
+      const look = await this.look(this.getAttribute('preload') === 'cached');
       if (this.preparedLook === look) return; // this image's look is prepared already
       this.preparedLook = look;
       // Held, so that the rows' images of the same URLs come from memory.
@@ -153,7 +157,8 @@ class VitrineLook extends HTMLElement {
     this.rows.replaceChildren();
     try {
       this.status.textContent = this.ready ? 'Looking at the photo…' : 'Loading…';
-      const look = await this.look();
+      // A press while the engine was being looked for in the cache, and not found there, loads it.
+      const look = await this.look().catch((error) => (error.notCached ? this.look() : Promise.reject(error)));
       this.status.textContent = verdictText(look);
       this.rows.append(renderRows(look, this.client().options.indexUrl));
       this.emit('vitrine:results', look);

@@ -4,6 +4,8 @@
 // on machines with more than one core) owns only the embedder and the index: it matches some
 // of a look's garment crops on its own decode of the same photo while the first worker matches
 // the others. The page never blocks on wasm, and the photo only travels page -> workers.
+// With `onlyIfCached` a load downloads nothing it does not already hold: it fails ("notCached")
+// unless the wasm, the models and the index are all in the cache from an earlier visit.
 import init, { Matcher, VitrineLoader, modelFiles } from '../pkg/vitrine.js';
 import { wasmBuild, wasmFiles } from './wasm.js';
 
@@ -35,7 +37,7 @@ self.onmessage = async ({ data }) => {
       self.postMessage({ type: 'result', id: data.id, value: steps[data.type](data) ?? null });
     }
   } catch (error) {
-    self.postMessage({ type: 'error', id: data.id, message: String(error && error.message || error) });
+    self.postMessage({ type: 'error', id: data.id, message: String(error && error.message || error), notCached: Boolean(error?.notCached) });
   }
 };
 
@@ -44,13 +46,19 @@ function loaded(it) {
   return it;
 }
 
-async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
+async function load({ modelsUrl, indexUrl, lite, role, wasm, onlyIfCached }) {
   const started = performance.now();
   const { build, url } = await wasmBuild(wasm);
+  if (onlyIfCached) await requireCached([url]);
   const { memory } = await init({ module_or_path: await fetchWasm(url) });
   const wasmMs = performance.now() - started; // fetch (or cache) and compile
   const files = modelFiles(Boolean(lite));
   const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
+  const modelUrl = (f) => new URL(`${f.file}?sha256=${f.sha256}`, modelsUrl).href;
+  const indexFiles = ['index.bin', 'products.json'].map((f) => new URL(f, indexUrl).href);
+  // The index is still fetched afresh below (the HTTP cache revalidates it): only a copy of
+  // the catalog this browser has seen says the shopper has used vitrine here before.
+  if (onlyIfCached) await requireCached([...wanted.map(modelUrl), ...indexFiles]);
   // Each model loads into tract (0.2-1 s) as soon as its download ends, while the others still
   // arrive: on 8-20 Mbit/s links the demo is ready 11-19% sooner (BENCHMARKS.md "Loading"),
   // though a download read here pauses while a load holds this thread.
@@ -59,11 +67,10 @@ async function load({ modelsUrl, indexUrl, lite, role, wasm }) {
   // long as this build expects exactly that file. The index may be rebuilt under the same
   // name, so it is fetched afresh and the cache is only the offline fallback.
   const [index, products, ...models] = await Promise.all([
-    fetchBytes(new URL('index.bin', indexUrl).href, 'index.bin', 'network-first'),
-    fetchBytes(new URL('products.json', indexUrl).href, 'products.json', 'network-first'),
+    fetchBytes(indexFiles[0], 'index.bin', 'network-first'),
+    fetchBytes(indexFiles[1], 'products.json', 'network-first'),
     ...wanted.map((f) =>
-      fetchBytes(new URL(`${f.file}?sha256=${f.sha256}`, modelsUrl).href, f.file, 'cache-first')
-        .then((bytes) => (loader ? loader.add(f.file, bytes) : bytes))),
+      fetchBytes(modelUrl(f), f.file, 'cache-first').then((bytes) => (loader ? loader.add(f.file, bytes) : bytes))),
   ]);
   if (role === 'matcher') {
     matcher = new Matcher(models[0], indexUrl, index, products);
@@ -89,6 +96,16 @@ async function pruneCache() {
       if (stale) await cache.delete(request);
     }
   } catch { /* the look works; only the space is not reclaimed */ }
+}
+
+/** Throws a "notCached" error unless every one of `urls` is in the cache. */
+async function requireCached(urls) {
+  const cache = await openCache();
+  for (const url of urls) {
+    if (!cache || !(await cache.match(url))) {
+      throw Object.assign(new Error(`${url} is not in this browser's cache: load without onlyIfCached`), { notCached: true });
+    }
+  }
 }
 
 async function openCache() {

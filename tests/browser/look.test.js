@@ -337,6 +337,79 @@ test('widget with preload: nothing until it nears the viewport, then the look in
   await context.close();
 });
 
+/** Puts a `<vitrine-look preload="cached">` in place of pdp.html's widget and records its events. */
+async function cachedPreloadWidget(page) {
+  await page.evaluate(() => {
+    window.events = [];
+    for (const name of ['vitrine:ready', 'vitrine:prepared', 'vitrine:results', 'vitrine:error']) {
+      document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
+    }
+    const widget = document.createElement('vitrine-look');
+    widget.setAttribute('for', 'look');
+    widget.setAttribute('index', 'index/fashion-mnist/');
+    widget.setAttribute('preload', 'cached');
+    document.querySelector('vitrine-look').replaceWith(widget);
+  });
+}
+
+const eventNamed = (name) => (page) => page.waitForFunction((n) => window.events.some((e) => e.name === n), name, { timeout: LOOK_TIMEOUT });
+
+test('widget with preload="cached": a first visit loads nothing until the press; on the next visit the look is ready before it, from the cache', async () => {
+  const { context, page, requests, errors } = await open('/pdp.html');
+  const engineFiles = (r) => /\.(onnx|wasm)(\?|$)/.test(r.url());
+  // The widget's worker looks in the cache, finds nothing and is ended.
+  const checked = page.waitForEvent('worker', { timeout: 30_000 }).then((w) => new Promise((resolve) => w.once('close', resolve)));
+  await cachedPreloadWidget(page);
+  await checked;
+  await page.waitForTimeout(500);
+  assert.deepEqual(requests.filter(engineFiles).map((r) => r.url()), [], 'nothing of the engine is downloaded before the press');
+  assert.ok(!requests.some((r) => /index\.bin/.test(r.url())), 'nor the index');
+  assert.deepEqual(await page.evaluate(() => window.events), []);
+  assert.equal(await page.locator('vitrine-look .status').textContent(), '');
+
+  await page.locator('vitrine-look button').click();
+  await eventNamed('vitrine:results')(page);
+  assert.deepEqual((await page.evaluate(() => window.events)).map((e) => e.name), ['vitrine:ready', 'vitrine:results']);
+  assertThreeRowsOfFive(await rows(page, true));
+
+  // The next product page view: the engine comes from the cache, the look is made before the press.
+  const sent = requests.length;
+  await page.reload();
+  await cachedPreloadWidget(page);
+  await eventNamed('vitrine:prepared')(page);
+  assert.deepEqual(requests.slice(sent).filter(engineFiles).map((r) => r.url()), [], 'no model or wasm downloaded again');
+  await page.locator('vitrine-look button').click();
+  await eventNamed('vitrine:results')(page);
+  const events = await page.evaluate(() => window.events);
+  assert.deepEqual(events.map((e) => e.name), ['vitrine:ready', 'vitrine:prepared', 'vitrine:results']);
+  assert.deepEqual(events[2].detail, events[1].detail, 'the press shows the prepared look');
+  assertThreeRowsOfFive(await rows(page, true));
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // A press while a first visit's widget is still looking in the cache loads the engine and shows
+  // the look. The worker's script is held back 1.5 s so that the press comes during the look.
+  const first = await open('/pdp.html');
+  let checking;
+  const workerScript = new Promise((resolve) => { checking = resolve; });
+  await first.context.route(/\/\d+\.[0-9a-f]{8}\.js$/, async (route) => {
+    checking();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  }, { times: 1 });
+  const gaveUp = first.page.waitForEvent('worker', { timeout: 30_000 }).then((w) => new Promise((resolve) => w.once('close', () => resolve(Date.now()))));
+  await cachedPreloadWidget(first.page);
+  await workerScript;
+  await first.page.locator('vitrine-look button').click();
+  const pressed = Date.now();
+  await eventNamed('vitrine:results')(first.page);
+  assert.ok(await gaveUp > pressed, 'the press came before the widget gave up on the cache');
+  assert.deepEqual((await first.page.evaluate(() => window.events)).map((e) => e.name), ['vitrine:ready', 'vitrine:results']);
+  assertThreeRowsOfFive(await rows(first.page, true));
+  assert.deepEqual(first.errors, []);
+  await first.context.close();
+});
+
 test('widget: a broken look image gives a vitrine:error event and a readable message', async () => {
   const { context, page } = await open('/pdp.html');
   await page.evaluate(() => {
