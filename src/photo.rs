@@ -90,7 +90,8 @@ impl Photo {
 
     /// Wraps an already decoded image (applying the same alpha and size rules as `decode`).
     pub fn from_image(image: DynamicImage) -> Photo {
-        let rgb = if image.color().has_alpha() { over_white(&image) } else { image.to_rgb8() };
+        // into_rgb8: a decoded JPEG is RGB8 already, and a copy would double the peak memory.
+        let rgb = if image.color().has_alpha() { over_white(&image) } else { image.into_rgb8() };
         let long = rgb.width().max(rgb.height());
         let rgb = if long > WORKING_SIDE {
             let scale = WORKING_SIDE as f32 / long as f32;
