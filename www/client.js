@@ -35,14 +35,16 @@ export class VitrineClient {
       return this.ready.catch((error) => (error.notCached ? this.load() : Promise.reject(error)));
     }
     this.onlyIfCached = onlyIfCached;
-    this.worker = this.start('look', (data) => this.onProgress(data), { onlyIfCached });
-    this.ready = this.worker.ready;
+    const worker = this.start('look', (data) => this.onProgress(data), { onlyIfCached });
+    this.worker = worker;
+    const ready = worker.ready;
+    this.ready = ready;
     // A failed load may be retried (e.g. after coming back online).
-    this.ready.then(() => this.startMatcher(), () => {
-      this.worker.terminate();
-      this.ready = null;
+    ready.then(() => this.startMatcher(), () => {
+      worker.terminate();
+      if (this.ready === ready) this.ready = null;
     });
-    return this.ready;
+    return ready;
   }
 
   /** The look of a photo (a Blob or File); `audience` is '', 'women', 'men' or 'unisex'.
@@ -59,6 +61,19 @@ export class VitrineClient {
     await this.load();
     const bytes = await photo.arrayBuffer();
     const name = photo.name || 'photo';
+    try {
+      return await this.steps(bytes, name, audience, onPreview);
+    } catch (error) {
+      if (!error.trapped) throw error;
+      // The wasm trapped: its instance is unusable (every later call would fail). The next
+      // look loads new workers, from the cache.
+      this.restart(error);
+      throw new Error(`vitrine stopped while looking at ${name} (${error.message}), most likely out of memory: `
+        + 'try a smaller photo. It starts again for the next one.');
+    }
+  }
+
+  async steps(bytes, name, audience, onPreview) {
     const matcher = this.matcher;
     let decoded = Promise.resolve();
     if (matcher) {
@@ -82,16 +97,32 @@ export class VitrineClient {
   }
 
   startMatcher() {
-    if (this.workers < 2 || this.matcher) return;
+    if (this.workers < 2 || this.matcherWorker) return;
     const worker = this.start('matcher', () => {});
+    this.matcherWorker = worker;
     this.matcherReady = worker.ready.then(() => {
+      if (this.matcherWorker !== worker) return false; // restarted meanwhile
       this.matcher = worker;
       return true;
     }, (error) => {
       console.warn(`vitrine: the second worker could not load (${error.message}); looks run on one`);
       worker.terminate();
+      if (this.matcherWorker === worker) this.matcherWorker = null;
       return false;
     });
+  }
+
+  /** Ends both workers (after a trap in either), failing what they still owed; the next look
+   * loads new ones. */
+  restart(error) {
+    for (const worker of [this.worker, this.matcherWorker]) worker?.terminate();
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
+    this.worker = null;
+    this.matcherWorker = null;
+    this.matcher = null;
+    this.ready = null;
+    this.matcherReady = Promise.resolve(false);
   }
 
   /** A worker of `role`, loading; `worker.ready` settles when it is ready or failed. */
@@ -105,7 +136,7 @@ export class VitrineClient {
           const { resolve: ok, reject: fail } = this.pending.get(data.id);
           this.pending.delete(data.id);
           if (data.type === 'result') ok(data.value);
-          else fail(new Error(data.message));
+          else fail(Object.assign(new Error(data.message), { trapped: data.trapped }));
         } else if (data.type === 'error') {
           reject(Object.assign(new Error(data.message), { notCached: data.notCached }));
         }

@@ -37,7 +37,12 @@ self.onmessage = async ({ data }) => {
       self.postMessage({ type: 'result', id: data.id, value: steps[data.type](data) ?? null });
     }
   } catch (error) {
-    self.postMessage({ type: 'error', id: data.id, message: String(error && error.message || error), notCached: Boolean(error?.notCached) });
+    // A trap (e.g. out of memory on a very large photo) leaves this wasm instance unusable:
+    // the client replaces the workers.
+    self.postMessage({
+      type: 'error', id: data.id, message: String(error && error.message || error),
+      notCached: Boolean(error?.notCached), trapped: error instanceof WebAssembly.RuntimeError,
+    });
   }
 };
 

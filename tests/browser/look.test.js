@@ -219,6 +219,44 @@ test('demo: a photo dropped on the page or pasted into it is looked at', async (
   await context.close();
 });
 
+test('demo: on a device short of memory, a photo too large for it gives a readable error and the next photo works', async () => {
+  // V8 caps each wasm memory at 160 MB here, as a phone's browser might: the look worker holds
+  // ~96 MB once loaded, a 32-megapixel photo needs ~95 MB more to decode, and the allocation
+  // failure traps the wasm (a real trap, which left the worker failing every later look).
+  const small = await launchChromium([`--js-flags=--wasm-max-mem-pages=${160 * 16}`]);
+  try {
+    const page = await small.newPage();
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error));
+    await page.goto(`${origin}/`);
+    await demoReady(page);
+    await pick(page, photo('messi5.jpg'));
+    assert.equal(await page.locator('#verdict').textContent(), 'Full shot.');
+
+    // messi5.jpg drawn 13 times larger (7124 x 4446) and encoded by the browser.
+    const big = await page.evaluate(async () => {
+      const img = await createImageBitmap(await (await fetch('samples/messi5.jpg')).blob());
+      const canvas = new OffscreenCanvas(img.width * 13, img.height * 13);
+      canvas.getContext('2d').drawImage(img, 0, 0, canvas.width, canvas.height);
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.6 })).arrayBuffer());
+      let binary = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(binary);
+    });
+    await pick(page, { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(big, 'base64') });
+    assert.equal(await page.locator('#error').isVisible(), true);
+    assert.match(await page.locator('#error').textContent(), /^vitrine stopped while looking at huge\.jpg \(.+\), most likely out of memory: try a smaller photo\./);
+
+    await pick(page, photo('messi5.jpg'));
+    assert.equal(await page.locator('#error').isHidden(), true, 'the next photo works');
+    assert.equal(await page.locator('#verdict').textContent(), 'Full shot.');
+    assertThreeRowsOfFive(await rows(page));
+    assert.deepEqual(errors, []);
+  } finally {
+    await small.close();
+  }
+});
+
 test('demo: a second visit works offline (page, models and index from the caches)', async () => {
   const { context, page } = await open('/');
   await demoReady(page);
