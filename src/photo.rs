@@ -85,11 +85,14 @@ impl Photo {
         let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
         let mut image = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(describe(e)))?;
         image.apply_orientation(orientation);
-        Ok(Photo::from_image(image))
+        Photo::from_image(image).map_err(|e| match e {
+            Error::Decode { reason, .. } => decode_error(reason),
+            other => other,
+        })
     }
 
     /// Wraps an already decoded image (applying the same alpha and size rules as `decode`).
-    pub fn from_image(image: DynamicImage) -> Photo {
+    pub fn from_image(image: DynamicImage) -> Result<Photo> {
         // into_rgb8: a decoded JPEG is RGB8 already, and a copy would double the peak memory.
         let rgb = if image.color().has_alpha() { over_white(&image) } else { image.into_rgb8() };
         let long = rgb.width().max(rgb.height());
@@ -97,11 +100,11 @@ impl Photo {
             let scale = WORKING_SIDE as f32 / long as f32;
             let w = ((rgb.width() as f32 * scale).round() as u32).max(1);
             let h = ((rgb.height() as f32 * scale).round() as u32).max(1);
-            image::imageops::resize(&rgb, w, h, image::imageops::FilterType::Triangle)
+            downscale(&rgb, w, h)?
         } else {
             rgb
         };
-        Photo { rgb }
+        Ok(Photo { rgb })
     }
 
     pub fn width(&self) -> u32 {
@@ -199,6 +202,27 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// `rgb` resized to `w` x `h` (smaller) with a triangle (bilinear) filter spread over the whole
+/// shrink, as image's `FilterType::Triangle` does, by fast_image_resize's SIMD kernels: for a
+/// 4032 x 2516 photo ~4x faster natively than image's resize (see BENCHMARKS.md).
+fn downscale(rgb: &RgbImage, w: u32, h: u32) -> Result<RgbImage> {
+    use fast_image_resize::images::{TypedImage, TypedImageRef};
+    use fast_image_resize::pixels::U8x3;
+    use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+    let fail = |reason: String| Error::Decode {
+        input: "the photo".to_string(),
+        reason: format!("it could not be scaled down to {w}x{h} ({reason}); try another photo"),
+    };
+    // Typed to RGB8: the untyped API compiles every pixel format in (+0.26 MB brotli of wasm).
+    let src = TypedImageRef::<U8x3>::from_buffer(rgb.width(), rgb.height(), rgb.as_raw())
+        .map_err(|e| fail(e.to_string()))?;
+    let mut out = vec![0u8; w as usize * h as usize * 3];
+    let mut dst = TypedImage::<U8x3>::from_buffer(w, h, &mut out).map_err(|e| fail(e.to_string()))?;
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    Resizer::new().resize_typed(&src, &mut dst, &options).map_err(|e| fail(e.to_string()))?;
+    RgbImage::from_raw(w, h, out).ok_or_else(|| fail("a buffer of the wrong size".into()))
 }
 
 /// Product photos are often transparent PNGs; their transparent pixels are usually black, which

@@ -1,5 +1,6 @@
 //! Decoding photos: hostile inputs get clear errors (never a panic), phone orientation is
-//! applied, and every pixel format ends up as upright RGB. Images are built in code.
+//! applied, and every pixel format ends up as upright RGB. Images are built in code (one from a
+//! test photo).
 
 use std::io::Cursor;
 
@@ -8,7 +9,7 @@ use vitrine::photo::{Limits, Photo, WORKING_SIDE};
 use vitrine::Error;
 
 mod common;
-use common::png_header;
+use common::{photo, png_header};
 
 fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
@@ -116,4 +117,19 @@ fn big_photos_are_scaled_to_the_working_size() {
     let image = RgbImage::from_pixel(3000, 1500, Rgb([1, 2, 3]));
     let photo = decode(&encode(&DynamicImage::ImageRgb8(image), ImageFormat::Png)).unwrap();
     assert_eq!((photo.width(), photo.height()), (WORKING_SIDE, WORKING_SIDE / 2));
+}
+
+#[test]
+fn downscaling_to_the_working_size_matches_a_triangle_filter() {
+    // messi5.jpg enlarged 5x (2740 x 1710), as a camera photo is larger than the working size.
+    let Some(jpeg) = photo("messi5.jpg") else { return };
+    let small = image::load_from_memory(&jpeg).unwrap().into_rgb8();
+    let (w, h) = (small.width() * 5, small.height() * 5);
+    let large = image::imageops::resize(&small, w, h, image::imageops::FilterType::Triangle);
+    let photo = decode(&encode(&DynamicImage::ImageRgb8(large.clone()), ImageFormat::Png)).unwrap();
+    let (pw, ph) = (photo.width(), photo.height());
+    assert_eq!((pw, ph), (WORKING_SIDE, (h as f32 * WORKING_SIDE as f32 / w as f32).round() as u32));
+    let reference = image::imageops::resize(&large, pw, ph, image::imageops::FilterType::Triangle);
+    let worst = photo.rgb().as_raw().iter().zip(reference.as_raw()).map(|(a, b)| a.abs_diff(*b)).max();
+    assert!(worst <= Some(1), "the downscale differs from image's Triangle filter by {worst:?} levels");
 }

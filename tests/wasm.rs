@@ -34,7 +34,8 @@ fn catalog() -> (Vec<u8>, Vec<u8>) {
     let mut embeddings = Vec::new();
     for (i, rgb) in colours.iter().enumerate() {
         for wear in [Wear::Top, Wear::Bottom, Wear::Foot] {
-            let photo = Photo::from_image(DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb(*rgb))));
+            let photo =
+                Photo::from_image(DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb(*rgb)))).unwrap();
             embeddings.push(embedder.embed_whole(&photo).unwrap());
             products.push(Product {
                 id: format!("{}-{i}", wear.name()),

@@ -332,7 +332,7 @@ fn fashion_mnist_embeddings(args: &SearchArgs, prefix: &str, take: usize) -> Res
     let embedder = Embedder::new(&read(&args.models.join(Embedder::FILE))?)?;
     let bar = ProgressBar::new(take as u64).with_message(format!("embedding Fashion-MNIST {prefix}"));
     let vectors = par_map(&images, &bar, |pixels| {
-        embedder.embed_whole(&Photo::from_image(fashion_mnist_image(pixels)))
+        embedder.embed_whole(&Photo::from_image(fashion_mnist_image(pixels))?)
     })
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;

@@ -259,7 +259,7 @@ fn photo_of(source: &Source) -> Result<Photo> {
             Ok(Photo::decode(&read(path)?, &path.display().to_string(), &Limits::default())?)
         }
         // As `vitrine catalog fashion-mnist` shows them.
-        Source::Pixels(pixels) => Ok(Photo::from_image(fashion_mnist_image(pixels))),
+        Source::Pixels(pixels) => Ok(Photo::from_image(fashion_mnist_image(pixels))?),
     }
 }
 
