@@ -6,9 +6,9 @@
 // or with the photo inside: <vitrine-look index="..."><img src="look.jpg" alt="..."></vitrine-look>.
 // Attributes: index (the catalog index folder, required), for (the id of the look image),
 // models (the models folder; default: models/ beside this script), audience (women, men,
-// unisex), lite (the smaller pose model), preload or preload="cached" (see below). Events (bubbling, composed):
-// vitrine:ready, vitrine:prepared (with preload; detail: the look), vitrine:results (detail: the
-// look), vitrine:error (detail: { message }).
+// unisex), lite (the smaller pose model), preload or preload="cached" (see below). Events
+// (bubbling, composed): vitrine:ready, vitrine:prepared (with preload; detail: the look),
+// vitrine:results (detail: the look), vitrine:error (detail: { message }).
 //
 // By default nothing heavy loads until the shopper presses the button, who then waits for the
 // download (~14 MB on a first visit), the load and the look. With `preload` the widget does all
