@@ -1,9 +1,11 @@
 // The demo page and the widget in the two other browser engines a shopper may have: Gecko
 // (Debian's Firefox ESR, driven by npm puppeteer-core over WebDriver BiDi) and WebKit, Safari's
 // engine (WebKitGTK's MiniBrowser, driven by its WebKitWebDriver through npm selenium-webdriver,
-// on an Xvfb display). Neither has wasm relaxed-simd, so this is where the page's fallback build
-// (www/wasm.js) runs by itself; every look must be Chromium's, product for product (the same wasm
-// code decodes the photo and runs every model). Screenshots go to target/browser-test/.
+// on an Xvfb display). Each engine runs the build it validates (www/wasm.js: relaxed-simd where the
+// browser has it, e.g. Firefox 153, else simd128, e.g. WebKitGTK 2.50), asked of the browser with
+// the page's own feature test, and the fallback build forced with ?wasm=simd128, so both builds are
+// tested whatever each release has; every look must be Chromium's, product for product (the same
+// wasm code decodes the photo and runs every model). Screenshots go to target/browser-test/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { By } from 'selenium-webdriver';
 import { launchChromium, launchFirefox, NEEDS, startWebKit } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
-import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS } from './shared.js';
+import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS, validatedBuild } from './shared.js';
 
 const TIMEOUT = 180_000;
 
@@ -124,14 +126,12 @@ function chromiumLooks() {
 }
 
 for (const engine of ['Firefox', 'WebKit']) {
-  test(`${engine}: the demo runs the simd128 build and makes the looks Chromium makes; a broken photo gives its error`, async () => {
+  test(`${engine}: the demo runs the build the browser validates and makes the looks Chromium makes; a broken photo gives its error`, async () => {
     const session = await open(engine, '/');
     try {
       await ready(session);
-      // Neither Firefox ESR 140 nor WebKitGTK 2.50 validates relaxed-simd: the page picked the
-      // fallback by itself. (Should a later release have it, this test no longer covers the
-      // fallback: open /?wasm=simd128 instead.)
-      assert.equal(await session.run(() => document.body.dataset.wasm), 'simd128');
+      const build = await validatedBuild(session.run);
+      assert.equal(await session.run(() => document.body.dataset.wasm), build);
 
       const found = {};
       for (const name of NAMES) {
@@ -161,7 +161,22 @@ for (const engine of ['Firefox', 'WebKit']) {
       assert.match(await text(session, 'error'), /broken\.jpg/);
       assert.deepEqual(session.errors(), []);
 
-      assert.deepEqual(found, await chromiumLooks(), `${engine} (simd128 build) and Chromium (relaxed-simd build) differ`);
+      assert.deepEqual(found, await chromiumLooks(), `${engine} (${build} build) and Chromium differ`);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test(`${engine}: the fallback build (?wasm=simd128) makes Chromium's look`, async () => {
+    const session = await open(engine, '/?wasm=simd128');
+    try {
+      await ready(session);
+      assert.equal(await session.run(() => document.body.dataset.wasm), 'simd128');
+      const name = NAMES[0];
+      await pick(session, photo(name));
+      const found = { verdict: await text(session, 'verdict'), rows: await session.run(ROWS, false) };
+      assert.deepEqual(session.errors(), []);
+      assert.deepEqual(found, (await chromiumLooks())[name], `${engine} (simd128 build) and Chromium differ on ${name}`);
     } finally {
       await session.close();
     }

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium, NEEDS } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
-import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS } from './shared.js';
+import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS, validatedBuild, WASM_FILES } from './shared.js';
 
 const LOOK_TIMEOUT = 120_000;
 
@@ -60,6 +60,12 @@ async function pick(page, files) {
 /** The demo's rows, or with `widget` the <vitrine-look>'s. */
 const rows = (page, widget = false) => page.evaluate(ROWS, widget);
 
+/** The wasm builds (names without hash) that these requests fetched. */
+function wasmsFetched(requests) {
+  const names = requests.map((r) => new URL(r.url()).pathname.match(/\/(vitrine_[a-z_]+)\.[0-9a-f]+\.wasm$/)?.[1]);
+  return [...new Set(names.filter(Boolean))];
+}
+
 /** Nothing left the page's origin, and no request carried any part of a photo. */
 function assertPrivate(requests, photoFiles) {
   const slices = photoFiles.map((f) => {
@@ -94,10 +100,11 @@ test('demo: a full shot gives 3 rows of 5 products; other photos give their verd
     assert.ok(['br', 'gzip'].includes(encoding), `${request.url()} came as ${encoding}, not compressed`);
   }
 
-  // Chromium has wasm relaxed-simd: the page ran that build and fetched no other.
-  assert.equal(await page.evaluate(() => document.body.dataset.wasm), 'relaxed');
-  const wasms = requests.map((r) => new URL(r.url()).pathname).filter((p) => p.endsWith('.wasm'));
-  assert.ok(wasms.length > 0 && wasms.every((p) => /\/vitrine_relaxed_bg\.[0-9a-f]+\.wasm$/.test(p)), wasms.join(', '));
+  // The page ran the build this Chromium validates (relaxed-simd since Chromium 114) and fetched
+  // no other.
+  const build = await validatedBuild((fn) => page.evaluate(fn));
+  assert.equal(await page.evaluate(() => document.body.dataset.wasm), build);
+  assert.deepEqual(wasmsFetched(requests), [WASM_FILES[build]]);
 
   await pick(page, photo('zidane.jpg'));
   assert.match(await page.locator('#verdict').textContent(), /^Not a full shot: .*cut off at the hips\.$/);
@@ -157,22 +164,23 @@ test('demo: the build for browsers without relaxed-simd (?wasm=simd128) makes th
     const { context, page, requests, errors } = await open(url);
     await demoReady(page);
     await pick(page, photo('messi5.jpg'));
-    const wasms = requests.map((r) => new URL(r.url()).pathname).filter((p) => p.endsWith('.wasm'));
     looks.push({
       build: await page.evaluate(() => document.body.dataset.wasm),
       verdict: await page.locator('#verdict').textContent(),
       rows: await rows(page),
-      wasms: [...new Set(wasms.map((p) => p.replace(/^.*\/(vitrine_[a-z_]+)\.[0-9a-f]+\.wasm$/, '$1')))],
+      wasms: wasmsFetched(requests),
+      validated: await validatedBuild((fn) => page.evaluate(fn)),
     });
     assert.deepEqual(errors, []);
     await context.close();
   }
-  const [relaxed, simd128] = looks;
-  assert.deepEqual([relaxed.build, simd128.build], ['relaxed', 'simd128']);
-  assert.deepEqual([relaxed.wasms, simd128.wasms], [['vitrine_relaxed_bg'], ['vitrine_bg']]);
+  const [picked, simd128] = looks;
+  const build = picked.validated;
+  assert.deepEqual([picked.build, simd128.build], [build, 'simd128']);
+  assert.deepEqual([picked.wasms, simd128.wasms], [[WASM_FILES[build]], [WASM_FILES.simd128]]);
   assert.equal(simd128.verdict, 'Full shot.');
   assertThreeRowsOfFive(simd128.rows);
-  assert.deepEqual(simd128.rows, relaxed.rows);
+  assert.deepEqual(simd128.rows, picked.rows);
 });
 
 test('demo: the keyboard alone reaches a sample look; the page fits a phone; the webcam works', async () => {
@@ -286,7 +294,8 @@ test('demo: what an earlier release left in the cache (another wasm, another mod
   await demoReady(page);
   const kept = await page.evaluate(async () => (await (await caches.open('vitrine-v1')).keys()).map((r) => r.url));
   for (const url of stale) assert.ok(!kept.includes(url), `${url} is still cached`);
-  assert.equal(kept.filter((url) => /\/vitrine_relaxed_bg\.[0-9a-f]+\.wasm$/.test(url)).length, 1, kept.join(', '));
+  const build = await validatedBuild((fn) => page.evaluate(fn));
+  assert.equal(kept.filter((url) => new RegExp(`/${WASM_FILES[build]}\\.[0-9a-f]+\\.wasm$`).test(url)).length, 1, kept.join(', '));
   assert.equal(kept.filter((url) => /\.onnx\?sha256=[0-9a-f]{64}$/.test(url)).length, 4, kept.join(', '));
   await context.close();
 });

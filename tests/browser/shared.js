@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { relaxedSimd } from 'wasm-feature-detect';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const dist = path.join(root, 'dist');
@@ -14,6 +15,20 @@ export function requireFiles(pairs) {
   for (const [file, fix] of pairs) {
     if (!existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
   }
+}
+
+/** The file name (without hash) of each of the page's wasm builds (scripts/build-web.sh). */
+export const WASM_FILES = { relaxed: 'vitrine_relaxed_bg', simd128: 'vitrine_bg' };
+
+/**
+ * The build the page must pick in this browser, asked of the browser itself with the feature test
+ * the page uses (www/wasm.js: wasm-feature-detect's `relaxedSimd`, a self-contained function that
+ * validates a tiny relaxed-simd module): "relaxed" where it validates, else "simd128". `run(fn)`
+ * evaluates a function in the page (playwright's or puppeteer's `evaluate`, WebDriver's
+ * `executeScript`). So no test depends on which release of an engine has relaxed-simd.
+ */
+export async function validatedBuild(run) {
+  return (await run(relaxedSimd)) ? 'relaxed' : 'simd128';
 }
 
 /** The rows of a look as the shopper sees them (the demo's, or the widget's in its shadow root):
