@@ -30,7 +30,7 @@ pub fn photo(name: &str) -> Option<Vec<u8>> {
                 .unwrap_or(false)
         });
         if !ok || !path.exists() {
-            eprintln!("SKIP: test photo {name} is missing and tests/fetch-photos.sh could not fetch it");
+            skip(&format!("test photo {name} is missing and tests/fetch-photos.sh could not fetch it"));
             return None;
         }
     }
@@ -43,8 +43,31 @@ pub fn clothing_dataset() -> Option<PathBuf> {
     if dir.join("images.csv").exists() {
         Some(dir)
     } else {
-        eprintln!("SKIP: ../shared/data/clothing-dataset is absent (see ../shared/README.md)");
+        skip("../shared/data/clothing-dataset is absent (see ../shared/README.md)");
         None
+    }
+}
+
+/// Says why a test is skipped: on stderr, and as a line appended to the file named by
+/// `VITRINE_SKIP_LOG` (scripts/test.sh counts them, since cargo hides a passing test's stderr).
+/// With `VITRINE_REQUIRE_DATA=1` (CI) a missing input fails the test instead: a run that lost
+/// its data must not pass by skipping.
+pub fn skip(why: &str) {
+    if std::env::var("VITRINE_REQUIRE_DATA").as_deref() == Ok("1") {
+        panic!("{why}, and VITRINE_REQUIRE_DATA=1 requires it");
+    }
+    eprintln!("SKIP: {why}");
+    if let Some(log) = std::env::var_os("VITRINE_SKIP_LOG") {
+        use std::io::Write;
+        let line = format!("{}: {why}\n", std::thread::current().name().unwrap_or("a test"));
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("{}: {e}", std::path::Path::new(&log).display());
+        }
     }
 }
 
