@@ -1,15 +1,15 @@
 // A module worker of vitrine. Role "look" (the first one) owns a Vitrine: it fetches the models
 // and the catalog index (with progress per file, through the Cache API so a second visit works
-// offline), then makes looks on request, whole or in steps. Role "matcher" (a second worker,
-// on machines with more than one core) owns only the embedder and the index: it matches some
-// of a look's garment crops on its own decode of the same photo while the first worker matches
-// the others. The page never blocks on wasm, and the photo only travels page -> workers.
+// offline: cache.js), then makes looks on request, whole or in steps. Role "matcher" (a second
+// worker, on machines with more than one core) owns only the embedder and the index: it matches
+// some of a look's garment crops on its own decode of the same photo while the first worker
+// matches the others. The page never blocks on wasm, and the photo only travels page -> workers.
 // With `onlyIfCached` a load downloads nothing it does not already hold: it fails ("notCached")
 // unless the wasm, the models and the index are all in the cache from an earlier visit.
 import init, { Matcher, VitrineLoader, modelFiles } from '../pkg/vitrine.js';
+import { fetchResponse, pruneCache, requireCached } from './cache.js';
 import { wasmBuild, wasmFiles } from './wasm.js';
 
-const CACHE = 'vitrine-v1';
 let vitrine = null;
 let matcher = null;
 
@@ -81,44 +81,20 @@ async function load({ modelsUrl, indexUrl, lite, role, wasm, onlyIfCached }) {
     matcher = new Matcher(models[0], indexUrl, index, products);
   } else {
     vitrine = loader.finish(indexUrl, index, products);
-    await pruneCache();
+    await pruneStale();
   }
   return { memory, build, wasmMs };
 }
 
 /** Drops what earlier releases left in the cache: wasm modules and models this release no
  * longer names (each is several MB). Either landmark variant and either wasm build is kept. */
-async function pruneCache() {
-  const cache = await openCache();
-  if (!cache) return;
+function pruneStale() {
   const wasms = new Set(wasmFiles());
   const models = new Set([...modelFiles(false), ...modelFiles(true)].map((f) => `${f.file}?sha256=${f.sha256}`));
-  try {
-    for (const request of await cache.keys()) {
-      const url = new URL(request.url);
-      const name = url.pathname.split('/').pop();
-      const stale = (name.endsWith('.wasm') && !wasms.has(name)) || (name.endsWith('.onnx') && !models.has(name + url.search));
-      if (stale) await cache.delete(request);
-    }
-  } catch { /* the look works; only the space is not reclaimed */ }
-}
-
-/** Throws a "notCached" error unless every one of `urls` is in the cache. */
-async function requireCached(urls) {
-  const cache = await openCache();
-  for (const url of urls) {
-    if (!cache || !(await cache.match(url))) {
-      throw Object.assign(new Error(`${url} is not in this browser's cache: load without onlyIfCached`), { notCached: true });
-    }
-  }
-}
-
-async function openCache() {
-  try {
-    return self.caches ? await self.caches.open(CACHE) : null;
-  } catch {
-    return null; // e.g. an opaque origin: plain fetch it is
-  }
+  return pruneCache((url) => {
+    const name = url.pathname.split('/').pop();
+    return (name.endsWith('.wasm') && !wasms.has(name)) || (name.endsWith('.onnx') && !models.has(name + url.search));
+  });
 }
 
 /** The wasm module as a Response (compiled while it streams in). Its name carries its content
@@ -133,29 +109,6 @@ async function fetchBytes(url, file, policy) {
   const bytes = await readWithProgress(response, file, cached);
   await stored;
   return bytes;
-}
-
-/** `url` as a Response: `policy` 'cache-first' takes a cached copy when there is one; otherwise
- * the network, falling back to the cache when offline. A network response is copied into the
- * cache (`stored` settles when it is in, or could not be). */
-async function fetchResponse(url, file, policy) {
-  const cache = await openCache();
-  if (cache && policy === 'cache-first') {
-    const hit = await cache.match(url);
-    if (hit) return { response: hit, cached: true };
-  }
-  let response;
-  try {
-    response = await fetch(url);
-    if (!response.ok) throw new Error(`${file}: HTTP ${response.status} from ${url}`);
-  } catch (error) {
-    const hit = cache && (await cache.match(url));
-    if (hit) return { response: hit, cached: true };
-    throw new Error(`${file} could not be loaded from ${url} (${error.message}); check the URL and that you are online`);
-  }
-  // Quota or opaque storage: the look works, only offline use is lost.
-  const stored = cache ? cache.put(url, response.clone()).catch(() => {}) : Promise.resolve();
-  return { response, cached: false, stored };
 }
 
 async function readWithProgress(response, file, cached) {
