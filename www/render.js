@@ -1,4 +1,4 @@
-// Turns a look into DOM, for the demo page and the widget alike. Catalog text is written with
+// Turns a look into DOM and status text, for the demo page and the widget alike. Catalog text is written with
 // textContent only, and links and images are followed only when they resolve to http(s) URLs
 // (relative ones resolve against the index folder), so a hostile catalog cannot inject markup
 // or script.
@@ -91,4 +91,15 @@ export function timingsText(look) {
 export function verdictText(look) {
   const m = look.verdict.message;
   return `${m.charAt(0).toUpperCase()}${m.slice(1)}.`;
+}
+
+/** The status while the products are still being found, from the look so far (the preview of
+ * VitrineClient.recommend): "Finding products for the top, bottom…", after the verdict's
+ * sentence when `withVerdict` (for a page that shows no verdict of its own); '' when no garment
+ * was located. */
+export function previewText(preview, withVerdict = false) {
+  const wears = preview.garments.map((g) => g.wear).join(', ');
+  if (!wears) return '';
+  const finding = `Finding products for the ${wears}…`;
+  return withVerdict ? `${verdictText(preview)} ${finding}` : finding;
 }
