@@ -19,7 +19,7 @@
 // holds the engine from an earlier press on the site (a shopper who used it before gets the look
 // at once on every product page; a first visitor loads nothing until the press).
 import { VitrineClient } from './client.js';
-import { productImages, renderRows, verdictText } from './render.js';
+import { previewText, productImages, renderRows, verdictText } from './render.js';
 import lookCss from './look.css';
 
 const SCRIPT_BASE = __webpack_public_path__;
@@ -128,8 +128,8 @@ class VitrineLook extends HTMLElement {
     const blob = await response.blob();
     const name = new URL(url, document.baseURI).pathname.split('/').pop() || 'look image';
     return client.recommend(new File([blob], name, { type: blob.type }), audience, (preview) => {
-      const wears = preview.garments.map((g) => g.wear).join(', ');
-      if (this.busy && wears) this.status.textContent = `${verdictText(preview)} Finding products for the ${wears}…`;
+      const text = previewText(preview, true);
+      if (this.busy && text) this.status.textContent = text;
     });
   }
 
