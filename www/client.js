@@ -13,6 +13,9 @@
 // filled; it decodes the same photo while the first locates, and the crops are split between
 // the two. Until the matcher is ready, and if it cannot load, the first worker matches them all.
 //
+// A page where a newer photo makes any older one moot (the demo) asks through `latest()`: only
+// the latest photo picked during a look is looked at next, any picked before it is skipped.
+//
 // `wasm` forces one of the two wasm builds ("relaxed" or "simd128", see wasm.js); by default each
 // worker runs the best its browser has. `worker.loaded.build` says which one it runs.
 export class VitrineClient {
@@ -23,6 +26,9 @@ export class VitrineClient {
     this.pending = new Map();
     this.nextId = 1;
     this.queue = Promise.resolve();
+    /** What `latest()` runs next, and whether one of its runs is under way. */
+    this.waiting = null;
+    this.busy = false;
     this.ready = null;
     this.matcher = null;
     /** Settles true once the second worker is in, false when there is none. */
@@ -55,6 +61,30 @@ export class VitrineClient {
     const look = this.queue.then(run);
     this.queue = look.catch(() => {});
     return look;
+  }
+
+  /** Runs `run` (a function that asks this client for a look, and shows it) once the run given
+   * here before is done, at once when none is under way (`busy` is false). Runs given meanwhile
+   * wait, and only the latest: each replaces the one waiting, which is skipped. Resolves with
+   * what `run` returns (rejects if it throws), or with null when skipped. */
+  latest(run) {
+    this.waiting?.resolve(null);
+    return new Promise((resolve) => {
+      this.waiting = { run, resolve };
+      if (!this.busy) this.runLatest();
+    });
+  }
+
+  async runLatest() {
+    this.busy = true;
+    while (this.waiting) {
+      const { run, resolve } = this.waiting;
+      this.waiting = null;
+      const done = (async () => run())();
+      resolve(done);
+      await done.catch(() => {});
+    }
+    this.busy = false;
   }
 
   async look(photo, audience, onPreview) {

@@ -1,7 +1,7 @@
 // The demo page: photo in (file, drop, paste, webcam, samples), look out (verdict, boxes over
 // the photo, three rows of products, timings). All the work happens in the worker.
 import { VitrineClient } from './client.js';
-import { renderBoxes, renderRows, timingsText, verdictText } from './render.js';
+import { previewText, renderBoxes, renderRows, timingsText, verdictText } from './render.js';
 import lookCss from './look.css';
 
 const INDEX_URL = new URL('index/fashion-mnist/', document.baseURI).href;
@@ -24,8 +24,6 @@ const client = new VitrineClient({
 navigator.serviceWorker?.register('sw.js').catch(() => {});
 
 let photoUrl = null;
-let busy = false;
-let waiting = null;
 
 client.load().then(
   ({ ms, wasmMs, build }) => {
@@ -65,14 +63,13 @@ function showError(error) {
   $('error').hidden = false;
 }
 
-async function shop(photo) {
-  if (busy) {
-    // The latest photo picked during a look is looked at next; any picked before it is skipped.
-    waiting = photo;
-    $('status').textContent = `Looking at ${photo.name || 'your photo'} next…`;
-    return;
-  }
-  busy = true;
+function shop(photo) {
+  // A photo picked during a look waits for it; only the latest one picked (VitrineClient.latest).
+  if (client.busy) $('status').textContent = `Looking at ${photo.name || 'your photo'} next…`;
+  client.latest(() => lookAt(photo));
+}
+
+async function lookAt(photo) {
   $('error').hidden = true;
   $('status').textContent = `Looking at ${photo.name || 'your photo'}…`;
   try {
@@ -80,8 +77,8 @@ async function shop(photo) {
     const look = await client.recommend(photo, $('audience').value, (preview) => {
       showPhoto(photo);
       show(preview);
-      const wears = preview.garments.map((g) => g.wear).join(', ');
-      if (wears) $('status').textContent = `Finding products for the ${wears}…`;
+      const finding = previewText(preview);
+      if (finding) $('status').textContent = finding;
       document.body.dataset.previews = Number(document.body.dataset.previews || 0) + 1;
     });
     show(look);
@@ -91,13 +88,7 @@ async function shop(photo) {
     $('status').textContent = 'That photo did not work; try another one.';
     showError(error);
   } finally {
-    busy = false;
     document.body.dataset.looks = Number(document.body.dataset.looks || 0) + 1;
-  }
-  if (waiting) {
-    const next = waiting;
-    waiting = null;
-    shop(next);
   }
 }
 
