@@ -1,6 +1,7 @@
 // Bundles www/ into dist/: the demo page (demo.js), the widget (vitrine-look.js, the one script
 // a product page adds), the worker and the wasm module they share, plus the files they fetch at
-// run time: the models, the default catalog index and the sample looks.
+// run time: the models, the default catalog index and the sample looks. The benchmark page has
+// its own build (bench/webpack.config.js), run after this one.
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,6 @@ class ServiceWorkerPlugin {
         const shell = ['./', ...Object.keys(compilation.assets)
           // Not the wasm: the vitrine worker caches the one build it runs (www/worker.js).
           .filter((name) => /^[^/]+\.(html|js|css)$/.test(name) || name.startsWith('samples/'))
-          .filter((name) => !name.startsWith('bench'))
           .sort()];
         const source = readFileSync(path.join(root, 'www', 'sw.js'), 'utf8')
           .replace('self.__SHELL__', JSON.stringify(shell));
@@ -38,8 +38,7 @@ class ServiceWorkerPlugin {
 
 export default {
   mode: 'production',
-  // bench: the browser benchmark page (bench.html), not part of the demo or the widget.
-  entry: { demo: './www/demo.js', 'vitrine-look': './www/widget.js', bench: './www/bench.js' },
+  entry: { demo: './www/demo.js', 'vitrine-look': './www/widget.js' },
   output: {
     path: path.join(root, 'dist'),
     filename: '[name].js',
@@ -67,11 +66,6 @@ export default {
           globOptions: { ignore: ['**/photos/**', '**/catalog.csv'] },
         },
         { from: 'www/samples.json', to: 'samples/samples.json' },
-        // onnxruntime-web for bench.html only (its ESM bundle, its SIMD wasm and that wasm's loader).
-        ...['ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'].map((f) => ({
-          // Already minified: keep terser off it.
-          from: path.join(root, 'node_modules', 'onnxruntime-web', 'dist', f), to: `ort/${f}`, noErrorOnMissing: true, info: { minimized: true },
-        })),
         ...['messi5.jpg', 'bus.jpg', 'zidane.jpg'].map((f) => ({
           from: path.join(samples, f), to: `samples/${f}`, noErrorOnMissing: true,
         })),

@@ -3,7 +3,8 @@
 # simd128 + relaxed-simd for the browsers that have it, whose fused multiply-add speeds up the
 # matrix and depthwise kernels of tract; the page picks one, see www/wasm.js), the default
 # demo catalog index when it is missing or older than the models or the index format
-# (src/index.rs), the sample looks, the webpack bundle and its precompressed copies.
+# (src/index.rs), the sample looks, the webpack bundle and its precompressed copies, and the
+# benchmark page beside it (bench/webpack.config.js; bench/bench-browser.js runs it).
 # VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,5 +42,7 @@ fi
 tests/fetch-photos.sh tests/photos >/dev/null
 echo "[web] webpack -> dist/"
 npx --no-install webpack --mode production --stats errors-warnings
+echo "[web] webpack -> dist/ (the benchmark page)"
+npx --no-install webpack --mode production --stats errors-warnings --config bench/webpack.config.js
 echo "[web] precompressing dist/ (.br, .gz; ~1 min)"
 node scripts/compress.js dist

@@ -1,5 +1,5 @@
-// The benchmark page (www/bench.html) in headless Chromium, one run each: not timed here (speed
-// is measured by scripts/bench-browser.js), but every shipped model must run in both tract
+// The benchmark page (bench/bench.html) in headless Chromium, one run each: not timed here (speed
+// is measured by bench/bench-browser.js), but every shipped model must run in both tract
 // (vitrine's wasm) and onnxruntime-web and give the same first output, so the benchmark compares
 // the same work.
 import { after, before, test } from 'node:test';

@@ -1,4 +1,4 @@
-/** Median, min and max of timings (the benchmark page and scripts/slow-link.js). */
+/** Median, min and max of timings (the benchmark page and slow-link.js). */
 export function stats(ms) {
   const s = [...ms].sort((a, b) => a - b);
   const mid = s.length >> 1;

@@ -1,6 +1,6 @@
 // The browser benchmark (issue 6): serves dist/, runs bench.html in headless Chromium (Debian's,
 // one tab, the page's own thread), writes target/bench/browser.json and prints the tables.
-//   node scripts/bench-browser.js [RUNS]        (after scripts/build-web.sh and npm ci)
+//   node bench/bench-browser.js [RUNS]        (after scripts/build-web.sh and npm ci)
 // WASM=simd128 (or relaxed) runs that wasm build instead of the one the browser would pick.
 // BROWSER=firefox runs it in Debian's Firefox ESR instead (puppeteer-core; browser-firefox.json),
 // BROWSER=webkit in WebKitGTK's MiniBrowser (selenium-webdriver, on Xvfb; browser-webkit.json).
@@ -9,8 +9,8 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { launchChromium, launchFirefox, NEEDS, startWebKit } from './browsers.js';
-import { precompressed, serve } from './serve.js';
+import { launchChromium, launchFirefox, NEEDS, startWebKit } from '../scripts/browsers.js';
+import { precompressed, serve } from '../scripts/serve.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // DIST: another build to compare (default dist/).

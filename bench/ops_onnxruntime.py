@@ -4,7 +4,7 @@ node's kernel time, summed. The input is the photo stretched to the model's inpu
 tract's, but resized by Pillow: the timings do not depend on the values). Writes
 target/bench/ops-onnxruntime.json.
 
-    python scripts/ops_onnxruntime.py [RUNS]        (from the repository root)
+    python bench/ops_onnxruntime.py [RUNS]        (from the repository root)
 """
 import collections
 import json

@@ -4,13 +4,13 @@
 // <vitrine-look> and with `preload="cached"`, alternating; each on a first visit (a fresh browser
 // context) and then on a second visit in the same context (the wasm and models from the Cache
 // API).
-//   node scripts/bench-widget.js [RUNS] [MBIT] [LATENCY] [PRESS]   (after scripts/build-web.sh)
+//   node bench/bench-widget.js [RUNS] [MBIT] [LATENCY] [PRESS]   (after scripts/build-web.sh)
 // The times also go to target/bench/widget.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './browsers.js';
-import { serve } from './serve.js';
+import { launchChromium } from '../scripts/browsers.js';
+import { serve } from '../scripts/serve.js';
 import { requireDist, seconds } from './slow-link.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -7,9 +7,9 @@
 // comparison alternate, so they are measured under the same conditions. `?wasm=simd128` (or
 // `relaxed`) picks the wasm build, for the page and its workers alike (default: as the demo).
 import init, { BareModel, Vitrine, modelFiles } from '../pkg/vitrine.js';
-import { VitrineClient } from './client.js';
+import { VitrineClient } from '../www/client.js';
 import { stats } from './stats.js';
-import { wasmBuild } from './wasm.js';
+import { wasmBuild } from '../www/wasm.js';
 
 const params = new URLSearchParams(location.search);
 const RUNS = Number(params.get('runs') || 10);

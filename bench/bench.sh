@@ -4,7 +4,7 @@
 # widget's wait after the press with and without preload), the
 # same natively, per-op profiles of tract and onnxruntime, and catalog search (exact,
 # instant-distance HNSW, faiss). Results in target/bench/*.json.
-#   scripts/bench.sh [RUNS] [SIZES]        (default 10 runs; sizes 10000,100000)
+#   bench/bench.sh [RUNS] [SIZES]        (default 10 runs; sizes 10000,100000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
@@ -14,11 +14,11 @@ bash tests/fetch-photos.sh
 bash scripts/build-web.sh
 cargo build --release --bin vitrine
 echo "[bench] browser: $(/usr/bin/chromium --version 2>/dev/null)"
-node scripts/bench-browser.js "$runs"
+node bench/bench-browser.js "$runs"
 echo "[bench] first and second visits over a 20 Mbit/s link"
-node scripts/bench-first-visit.js 3 20 40
+node bench/bench-first-visit.js 3 20 40
 echo "[bench] the widget: press to rows over a 20 Mbit/s link, with and without preload"
-node scripts/bench-widget.js 3 20 40 10
+node bench/bench-widget.js 3 20 40 10
 echo "[bench] native look"
 target/release/vitrine bench look --runs "$runs" --json target/bench/native.json
 echo "[bench] where tract spends each model's time"
@@ -32,5 +32,5 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet onnxruntime==1.32.0 pillow==13.0.0
 echo "[bench] where onnxruntime spends each model's time"
-"$venv/bin/python" scripts/ops_onnxruntime.py "$runs"
-"$venv/bin/python" scripts/search_faiss.py target/bench ${sizes//,/ }
+"$venv/bin/python" bench/ops_onnxruntime.py "$runs"
+"$venv/bin/python" bench/search_faiss.py target/bench ${sizes//,/ }

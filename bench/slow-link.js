@@ -2,7 +2,7 @@
 // a dist/ holds what a first visit downloads, and their tables' seconds.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { stats } from '../www/stats.js';
+import { stats } from './stats.js';
 
 /** Exits (code 2) unless `dist` has `page` and the precompressed copies scripts/serve.js sends. */
 export function requireDist(dist, page) {

@@ -2,14 +2,14 @@
 // scripts/serve.js at MBIT Mbit/s shared by all requests plus LATENCY ms per request, timed
 // from navigation until the page says its look worker is ready (body[data-ready]); then a
 // second visit in the same browser profile (everything from its caches).
-//   node scripts/bench-first-visit.js [RUNS] [MBIT] [LATENCY]   (after scripts/build-web.sh)
+//   node bench/bench-first-visit.js [RUNS] [MBIT] [LATENCY]   (after scripts/build-web.sh)
 // DISTS=a,b alternates two builds (default dist/), one fresh browser context per first visit.
 // The times also go to target/bench/first-visit.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './browsers.js';
-import { serve } from './serve.js';
+import { launchChromium } from '../scripts/browsers.js';
+import { serve } from '../scripts/serve.js';
 import { requireDist, seconds } from './slow-link.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

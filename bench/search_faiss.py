@@ -2,7 +2,7 @@
 HNSW, one thread, the same queries; recall@5 against exact f32 cosine, build and query time,
 bytes per product (the serialized index). Appends its rows to target/bench/search.json's table.
 
-    python scripts/search_faiss.py target/bench 10000 100000
+    python bench/search_faiss.py target/bench 10000 100000
 """
 import json
 import sys
