@@ -64,7 +64,7 @@ function showError(error) {
 }
 
 function shop(photo) {
-  // A photo picked during a look waits for it; only the latest one picked (VitrineClient.latest).
+  // A photo picked during a look is looked at after it (only the last one picked: VitrineClient.latest).
   if (client.busy) $('status').textContent = `Looking at ${photo.name || 'your photo'} next…`;
   client.latest(() => lookAt(photo));
 }

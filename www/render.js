@@ -1,7 +1,7 @@
-// Turns a look into DOM and status text, for the demo page and the widget alike. Catalog text is written with
-// textContent only, and links and images are followed only when they resolve to http(s) URLs
-// (relative ones resolve against the index folder), so a hostile catalog cannot inject markup
-// or script.
+// Turns a look into DOM and status text, for the demo page and the widget alike. Catalog text is
+// written with textContent only, and links and images are followed only when they resolve to
+// http(s) URLs (relative ones resolve against the index folder), so a hostile catalog cannot
+// inject markup or script.
 
 const WEAR_NAMES = { top: 'Top', bottom: 'Bottom', foot: 'Foot wear', dress: 'Dress' };
 
