@@ -1,6 +1,8 @@
 //! The only module that names tract types. It turns ONNX bytes into a runnable plan and runs it on
 //! plain f32 tensors, so the model structs (and the rest of the crate) do not move when tract's
 //! API does. The same code runs natively and on wasm32: models always come in as bytes.
+//! [`dequantize`] folds the int8 weights at load time; `export` (native, `train` feature) writes
+//! a trained head into the embedder's ONNX file.
 
 use std::sync::Arc;
 
@@ -11,7 +13,12 @@ use tract_onnx::tract_core::ops::Cost;
 use tract_onnx::tract_core::plan;
 
 use crate::error::{Error, Result};
-use crate::head::{Head, Layer, QuantizedWeights};
+
+pub mod dequantize;
+#[cfg(feature = "train")]
+pub mod export;
+#[cfg(feature = "train")]
+pub use export::{append_head, read_head};
 
 /// A dense f32 tensor in row-major order.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +56,7 @@ impl Net {
         let unreadable = |e: String| fail(format!("not a readable ONNX model ({e}); rebuild models/"));
         let mut proto = pb::ModelProto::decode(bytes).map_err(|e| unreadable(e.to_string()))?;
         if let Some(graph) = proto.graph.as_mut() {
-            dequantize_weights(graph);
+            dequantize::dequantize_weights(graph);
         }
         let model =
             tract_onnx::onnx().model_for_proto_model(&proto).map_err(|e| unreadable(format!("{e:#}")))?;
@@ -151,86 +158,12 @@ fn multiply_adds(model: &TypedModel, node: &TypedNode) -> f64 {
         .sum::<i64>() as f64
 }
 
-/// Replaces each `DequantizeLinear` of stored int8/uint8 weights by its f32 result. tract would
-/// compute the same values while analysing the graph, but with a generic broadcasting loop per
-/// element: 55-60% of a model's load time, natively and in the browser. Nodes in any other form
-/// (non-raw storage, blocked scales, computed inputs) stay for tract.
-fn dequantize_weights(graph: &mut pb::GraphProto) {
-    use pb::tensor_proto::DataType;
-    let raw = |name: &str| graph.initializer.iter().position(|t| t.name == name && !t.raw_data.is_empty());
-    let mut folded = Vec::new();
-    for (n, node) in graph.node.iter().enumerate() {
-        if node.op_type != "DequantizeLinear" || node.output.len() != 1 || node.input.len() < 2 {
-            continue;
-        }
-        let attr = |name: &str| node.attribute.iter().find(|a| a.name == name).map(|a| a.i);
-        if attr("block_size").is_some_and(|b| b != 0) {
-            continue;
-        }
-        let Some(inputs) = node.input.iter().map(|i| raw(i)).collect::<Option<Vec<usize>>>() else {
-            continue;
-        };
-        let (x, scale) = (&graph.initializer[inputs[0]], &graph.initializer[inputs[1]]);
-        let zero = inputs.get(2).map(|&i| &graph.initializer[i]);
-        let signed = match DataType::try_from(x.data_type) {
-            Ok(DataType::Int8) => true,
-            Ok(DataType::Uint8) => false,
-            _ => continue,
-        };
-        let dims: Vec<usize> = x.dims.iter().map(|&d| d as usize).collect();
-        let count: usize = dims.iter().product();
-        let axis = attr("axis").unwrap_or(1);
-        let axis = if axis < 0 { axis + dims.len() as i64 } else { axis } as usize;
-        let channels =
-            if scale.dims.is_empty() || scale.dims == [1] { 1 } else { dims.get(axis).copied().unwrap_or(0) };
-        let scales = raw_f32s(scale);
-        let value = |b: u8| if signed { b as i8 as f32 } else { b as f32 };
-        let zeros: Vec<f32> = match zero {
-            Some(z) if z.data_type == x.data_type => z.raw_data.iter().map(|&b| value(b)).collect(),
-            Some(_) => continue,
-            None => vec![0.0; channels],
-        };
-        if x.raw_data.len() != count || channels == 0 || scales.len() != channels || zeros.len() != channels {
-            continue;
-        }
-        // Per axis, runs of `inner` values share a channel; the channels repeat in that order.
-        let inner: usize = if channels == 1 { count } else { dims[axis + 1..].iter().product() };
-        let mut data = Vec::with_capacity(4 * count);
-        for (run, values) in x.raw_data.chunks(inner.max(1)).enumerate() {
-            let (zero, scale) = (zeros[run % channels], scales[run % channels]);
-            values.iter().for_each(|&b| data.extend_from_slice(&((value(b) - zero) * scale).to_le_bytes()));
-        }
-        folded.push((n, pb_tensor(node.output[0].clone(), &dims, DataType::Float, data)));
-    }
-    let weights: Vec<String> =
-        folded.iter().flat_map(|(n, _)| graph.node[*n].input.iter().take(3).cloned()).collect();
-    for (n, _) in folded.iter().rev() {
-        graph.node.remove(*n);
-    }
-    graph.initializer.extend(folded.into_iter().map(|(_, t)| t));
-    // The int8 tensors go unless something else still reads them (a subgraph might: keep all).
-    if graph.node.iter().any(|n| n.attribute.iter().any(|a| a.g.is_some() || !a.graphs.is_empty())) {
-        return;
-    }
-    let read: std::collections::HashSet<&str> = graph
-        .node
-        .iter()
-        .flat_map(|n| n.input.iter())
-        .chain(graph.input.iter().map(|i| &i.name))
-        .chain(graph.output.iter().map(|o| &o.name))
-        .map(String::as_str)
-        .collect();
-    let unread: std::collections::HashSet<String> =
-        weights.into_iter().filter(|w| !read.contains(w.as_str())).collect();
-    graph.initializer.retain(|t| !unread.contains(&t.name));
-}
-
 /// A float tensor's values as stored in its raw (little-endian) bytes.
-fn raw_f32s(t: &pb::TensorProto) -> Vec<f32> {
+pub(crate) fn raw_f32s(t: &pb::TensorProto) -> Vec<f32> {
     t.raw_data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
-fn pb_tensor(
+pub(crate) fn pb_tensor(
     name: String,
     dims: &[usize],
     data_type: pb::tensor_proto::DataType,
@@ -243,131 +176,6 @@ fn pb_tensor(
         raw_data,
         ..Default::default()
     }
-}
-
-fn pb_node(op: &str, inputs: &[&str], output: &str, attributes: Vec<pb::AttributeProto>) -> pb::NodeProto {
-    pb::NodeProto {
-        op_type: op.into(),
-        name: output.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        attribute: attributes,
-        ..Default::default()
-    }
-}
-
-fn pb_int(name: &str, i: i64) -> pb::AttributeProto {
-    pb::AttributeProto {
-        name: name.into(),
-        r#type: pb::attribute_proto::AttributeType::Int as i32,
-        i,
-        ..Default::default()
-    }
-}
-
-/// Writes the shipped embedder: the `backbone` ONNX model (one output, the pooled feature
-/// [1, n]) with `head` appended after an L2 normalisation (the head was trained on unit-length
-/// features), its weights int8 behind `DequantizeLinear` like the backbone's convolutions. The
-/// one output is renamed `output` ([1, head.dim()]); `metadata` goes into the model's
-/// metadata_props (what trained it).
-pub fn append_head(
-    file: &str,
-    backbone: &[u8],
-    head: &Head,
-    output: &str,
-    metadata: &[(&str, String)],
-) -> Result<Vec<u8>> {
-    let fail = |reason: String| Error::Model { file: file.to_string(), reason };
-    let mut model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
-    let graph = model.graph.as_mut().ok_or_else(|| fail("has no graph".into()))?;
-    let [feature] = &mut graph.output[..] else {
-        return Err(fail(format!("has {} outputs, expected one (the pooled feature)", graph.output.len())));
-    };
-    let mut x = feature.name.clone();
-    feature.name = output.into();
-    if let Some(pb::type_proto::Value::TensorType(t)) = feature.r#type.as_mut().and_then(|t| t.value.as_mut())
-    {
-        if let Some(shape) = t.shape.as_mut() {
-            if let Some(last) = shape.dim.last_mut() {
-                last.value = Some(pb::tensor_shape_proto::dimension::Value::DimValue(head.dim() as i64));
-            }
-        }
-    }
-    let p2 = pb_int("p", 2);
-    graph.node.push(pb_node("LpNormalization", &[&x], "head.input", vec![pb_int("axis", -1), p2]));
-    x = "head.input".into();
-    for (i, layer) in head.layers.iter().enumerate() {
-        let QuantizedWeights { q, scales } = layer.quantize();
-        let name = |part: &str| format!("head.{i}.{part}");
-        let f32_bytes = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-        use pb::tensor_proto::DataType::{Float, Int8};
-        graph.initializer.extend([
-            pb_tensor(
-                name("weight_q"),
-                &[layer.inputs, layer.outputs],
-                Int8,
-                q.iter().map(|&v| v as u8).collect(),
-            ),
-            pb_tensor(name("weight_scale"), &[layer.outputs], Float, f32_bytes(&scales)),
-            pb_tensor(name("weight_zero"), &[layer.outputs], Int8, vec![0; layer.outputs]),
-            pb_tensor(name("bias"), &[layer.outputs], Float, f32_bytes(&layer.bias)),
-        ]);
-        let last = i + 1 == head.layers.len();
-        let (w, mm, out) =
-            (name("weight"), name("matmul"), if last { output.to_string() } else { name("add") });
-        graph.node.push(pb_node(
-            "DequantizeLinear",
-            &[&name("weight_q"), &name("weight_scale"), &name("weight_zero")],
-            &w,
-            vec![pb_int("axis", 1)],
-        ));
-        graph.node.push(pb_node("MatMul", &[&x, &w], &mm, vec![]));
-        graph.node.push(pb_node("Add", &[&mm, &name("bias")], &out, vec![]));
-        x = out;
-        if !last {
-            graph.node.push(pb_node("Relu", &[&x], &name("relu"), vec![]));
-            x = name("relu");
-        }
-    }
-    model.metadata_props.extend(
-        metadata.iter().map(|(k, v)| pb::StringStringEntryProto { key: k.to_string(), value: v.clone() }),
-    );
-    Ok(model.encode_to_vec())
-}
-
-/// The head that `append_head` wrote into `bytes` (int8 weights as stored, scaled back), and the
-/// model's metadata_props.
-pub fn read_head(file: &str, bytes: &[u8]) -> Result<(Head, Vec<(String, String)>)> {
-    let fail = |reason: String| Error::Model { file: file.to_string(), reason };
-    let model = pb::ModelProto::decode(bytes).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
-    let graph = model.graph.as_ref().ok_or_else(|| fail("has no graph".into()))?;
-    let find = |name: String| {
-        graph.initializer.iter().find(|t| t.name == name).ok_or_else(|| fail(format!("has no tensor {name}")))
-    };
-    let mut layers = Vec::new();
-    while let Ok(q) = find(format!("head.{}.weight_q", layers.len())) {
-        let i = layers.len();
-        let [inputs, outputs] = q.dims[..] else {
-            return Err(fail(format!("head.{i}.weight_q is not a matrix")));
-        };
-        let (inputs, outputs) = (inputs as usize, outputs as usize);
-        let scales = raw_f32s(find(format!("head.{i}.weight_scale"))?);
-        let bias = raw_f32s(find(format!("head.{i}.bias"))?);
-        if q.raw_data.len() != inputs * outputs || scales.len() != outputs || bias.len() != outputs {
-            return Err(fail(format!("head layer {i} has inconsistent sizes")));
-        }
-        let weights = q
-            .raw_data
-            .chunks(outputs)
-            .flat_map(|row| row.iter().zip(&scales).map(|(&v, s)| v as i8 as f32 * s))
-            .collect();
-        layers.push(Layer { inputs, outputs, weights, bias });
-    }
-    if layers.is_empty() {
-        return Err(fail("has no trained head (made by `vitrine train`?)".into()));
-    }
-    let metadata = model.metadata_props.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
-    Ok((Head { layers }, metadata))
 }
 
 #[cfg(test)]
@@ -392,7 +200,7 @@ mod tests {
         let graph = proto.graph.as_ref().unwrap();
         let stored = graph.node.iter().filter(|n| n.op_type == "DequantizeLinear").count();
         let mut copy = graph.clone();
-        dequantize_weights(&mut copy);
+        dequantize::dequantize_weights(&mut copy);
         assert!(stored >= 50 && copy.node.iter().all(|n| n.op_type != "DequantizeLinear"));
         assert!(copy.initializer.iter().all(|t| t.data_type != pb::tensor_proto::DataType::Int8 as i32));
 
