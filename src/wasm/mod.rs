@@ -7,8 +7,8 @@ use wasm_bindgen::prelude::*;
 pub mod bench;
 
 use crate::catalog::Audience;
-use crate::models::{self, expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
-use crate::photo::{Limits, Photo};
+use crate::models::{expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
+use crate::photo::Photo;
 use crate::{Crop, Located, Matched, ModelBytes, Options, Pipeline, PipelineLoader};
 
 #[wasm_bindgen(typescript_custom_section)]
