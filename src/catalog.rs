@@ -86,6 +86,17 @@ impl Audience {
         }
     }
 
+    /// The catalog audiences a shopper who chose `shopper` sees: their own and unisex products
+    /// (unisex alone sees unisex); `None`, no choice, sees every audience.
+    pub fn seen_by(shopper: Option<Audience>) -> &'static [Audience] {
+        match shopper {
+            None => &Audience::ALL,
+            Some(Audience::Women) => &[Audience::Women, Audience::Unisex],
+            Some(Audience::Men) => &[Audience::Men, Audience::Unisex],
+            Some(Audience::Unisex) => &[Audience::Unisex],
+        }
+    }
+
     /// Ours (women, men, unisex) and Merchant Center's (female, male, unisex).
     pub fn parse(s: &str) -> Option<Audience> {
         match s.trim().to_ascii_lowercase().as_str() {

@@ -4,8 +4,8 @@
 //! Footwear / Boot / High heels boxes where they agree. Each box is then tightened to the
 //! person mask, so the crop holds garment rather than background.
 
+use crate::body::{visible, ANKLES, ELBOWS, FOOT_SIDES, HIPS, KNEES, SHOULDERS, WRISTS};
 use crate::catalog::Wear;
-use crate::framing::visible;
 use crate::geometry::{Point, Rect};
 use crate::models::{Detection, Pose};
 
@@ -22,18 +22,9 @@ pub struct GarmentBox {
     pub source: &'static str,
 }
 
-const SHOULDERS: [usize; 2] = [11, 12];
-const ELBOWS: [usize; 2] = [13, 14];
-const WRISTS: [usize; 2] = [15, 16];
-const HIPS: [usize; 2] = [23, 24];
-const KNEES: [usize; 2] = [25, 26];
-const ANKLES: [usize; 2] = [27, 28];
-/// Left foot (ankle, heel, toes), right foot.
-const FEET: [[usize; 3]; 2] = [[27, 29, 31], [28, 30, 32]];
-
 /// The garment boxes of `pose` whose landmarks are visible, in the order top, bottom, foot.
 pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Vec<GarmentBox> {
-    let seen = |i: usize| visible(pose, i, width, height);
+    let seen = |i: usize| visible(&pose.landmarks, i, width, height);
     let point = |i: usize| pose.landmarks[i].point();
     let vis =
         |ids: &[usize]| ids.iter().map(|&i| pose.landmarks[i].visibility).sum::<f32>() / ids.len() as f32;
@@ -54,17 +45,18 @@ pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f3
         // Collar above the shoulder joints, hem below the hip joints, sleeves beside.
         let rect =
             Rect::new(around.x0 - 0.15 * w, around.y0 - 0.05 * h, around.x1 + 0.15 * w, around.y1 + 0.12 * h);
-        if let Some(g) = finish(Wear::Top, rect, vis(&[11, 12, 23, 24]), pose, width, height) {
+        if let Some(g) = finish(Wear::Top, rect, vis(&[SHOULDERS, HIPS].concat()), pose, width, height) {
             out.push(g);
         }
     }
 
     if any_seen(&HIPS) && any_seen(&KNEES) {
-        let mut ids = vec![23, 24, 25, 26];
+        let mut ids = [HIPS, KNEES].concat();
         ids.extend(ANKLES.iter().filter(|&&i| seen(i)));
         let around = Rect::around(ids.iter().map(|&i| point(i))).unwrap();
-        let hips = point(23).distance(point(24)).max(around.height() * 0.15);
-        let leg = (point(23).midpoint(point(24))).distance(point(25).midpoint(point(26))).max(1.0);
+        let [(lh, rh), (lk, rk)] = [HIPS, KNEES].map(|[l, r]| (point(l), point(r)));
+        let hips = lh.distance(rh).max(around.height() * 0.15);
+        let leg = lh.midpoint(rh).distance(lk.midpoint(rk)).max(1.0);
         let rect = Rect::new(
             around.x0 - 0.35 * hips,
             around.y0 - 0.15 * leg,
@@ -112,9 +104,9 @@ fn tighten(rect: &Rect, pose: &Pose) -> Option<Rect> {
 }
 
 fn foot_box(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Option<GarmentBox> {
-    let seen = |i: usize| visible(pose, i, width, height);
+    let seen = |i: usize| visible(&pose.landmarks, i, width, height);
     // Each visible foot: its box (padded: the landmarks sit on the ankle, heel and toe tip).
-    let feet: Vec<(Rect, f32)> = FEET
+    let feet: Vec<(Rect, f32)> = FOOT_SIDES
         .iter()
         .filter(|foot| foot.iter().filter(|&&i| seen(i)).count() >= 2)
         .map(|foot| {

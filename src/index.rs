@@ -22,14 +22,14 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{Category, Product};
 use crate::error::{Error, Result};
-use crate::models::Embedder;
 
 const MAGIC: &[u8; 8] = b"VITRIDX\n";
 const VERSION: u32 = 3;
-/// The embedding width every index stores: the shipped embedder's. Codes are fixed-size arrays
-/// (no length prefixes, no heap pointer per code: 3 bytes less per product on disk, and the
-/// graph's points sit inline in memory).
-const DIM: usize = Embedder::DIM;
+/// The embedding width every index stores: the shipped embedder's (`Embedder::DIM`, which a
+/// compile-time assertion in `models::embedder` keeps equal, so that search needs no model
+/// code). Codes are fixed-size arrays (no length prefixes, no heap pointer per code: 3 bytes less
+/// per product on disk, and the graph's points sit inline in memory).
+pub const DIM: usize = 128;
 /// Candidates the int8 step hands to the re-rank, per requested hit. The 5th-best and the
 /// swapped-in products differ by ~0.0004 cosine; the true top 5 are within the int8 top 10.
 const CANDIDATES_PER_HIT: usize = 4;

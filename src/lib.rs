@@ -3,21 +3,30 @@
 //!
 //! The pipeline, in the order the modules read: [`photo`] (decode, limits, EXIF orientation) ->
 //! [`models`] (BlazePose detector and landmarks, the OpenImages SSD, the EfficientNet-Lite0
-//! embedder with its trained [`head`]) -> [`framing`] (the full-shot verdict) -> [`garments`]
-//! (boxes) -> crops and embeddings -> [`index`] (per-category search over a [`catalog`]) -> the
-//! [`look`]. [`pipeline`] runs them in that order. Only [`engine`] names tract types. Natively, with the `train`
-//! feature, `train` fits the head with the weighted triplet loss and `retrieval` scores it.
+//! embedder) -> [`person`] (whose look it is) -> [`full_shot`] (the verdict, in the words of
+//! [`body`]) -> [`garments`] (boxes) and [`dress`] (the dress rule) -> [`matcher`] (crops to
+//! embeddings to products, searching the [`index`] of a [`catalog`] per category) -> the
+//! [`look`]. [`pipeline`] runs them in that order, [`loader`] loads its models, [`timing`] times
+//! the stages. Only [`engine`] names tract types. Natively, with the `train` feature, `train`
+//! fits the embedding `head` with the weighted triplet loss and `retrieval` scores it.
 
+pub mod body;
 pub mod catalog;
-pub mod framing;
+pub mod dress;
+pub mod full_shot;
 pub mod garments;
-pub mod head;
 pub mod index;
+pub mod loader;
 pub mod look;
+pub mod matcher;
 pub mod models;
+pub mod person;
 pub mod photo;
 pub mod pipeline;
+pub mod timing;
 
+#[cfg(feature = "train")]
+pub mod head;
 #[cfg(feature = "train")]
 pub mod retrieval;
 #[cfg(feature = "train")]
@@ -26,10 +35,13 @@ pub mod train;
 pub mod engine;
 pub mod error;
 pub mod geometry;
+pub mod vector;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
 pub use error::{Error, Result};
-pub use look::Look;
-pub use pipeline::{Crop, Located, Matched, Matcher, ModelBytes, Options, Pipeline, PipelineLoader};
+pub use loader::{ModelBytes, PipelineLoader};
+pub use look::{Look, Options};
+pub use matcher::{Crop, CropMatcher, Matched};
+pub use pipeline::{Located, Pipeline};

@@ -5,8 +5,26 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Wear;
+use crate::catalog::{Audience, Wear};
 use crate::geometry::{Point, Rect};
+use crate::photo::Limits;
+
+/// What a look is asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Whose products to show; `None` shows all audiences ([`Audience::seen_by`]).
+    pub audience: Option<Audience>,
+    /// Products per garment.
+    pub k: usize,
+    /// The photo's size limits, checked before decoding.
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { audience: None, k: 5, limits: Limits::default() }
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Look {

@@ -7,6 +7,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
 use crate::error::{Error, Result};
+use crate::geometry::Affine;
 
 /// Sizes a photo may have before vitrine refuses it. Checked on the header, before decoding, so
 /// a hostile file cannot make the browser allocate gigabytes.
@@ -243,57 +244,5 @@ fn describe(e: image::ImageError) -> String {
         image::ImageError::Limits(l) => format!("{l}; use a smaller photo"),
         image::ImageError::Unsupported(u) => format!("{u}; use a JPEG, PNG or WebP photo"),
         other => format!("{other}; the file may be truncated or damaged"),
-    }
-}
-
-/// A 2-D affine map `(u, v) -> (a*u + b*v + c, d*u + e*v + f)`, from model-input pixels to photo
-/// pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Affine {
-    pub m: [f32; 6],
-}
-
-impl Affine {
-    pub fn apply(&self, u: f32, v: f32) -> (f32, f32) {
-        let [a, b, c, d, e, f] = self.m;
-        (a * u + b * v + c, d * u + e * v + f)
-    }
-
-    /// The inverse map (photo pixels to input pixels). Every map built here is invertible.
-    pub fn invert(&self) -> Affine {
-        let [a, b, c, d, e, f] = self.m;
-        let det = a * e - b * d;
-        let (ia, ib, id, ie) = (e / det, -b / det, -d / det, a / det);
-        Affine { m: [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)] }
-    }
-
-    /// The largest stretch factor: how many photo pixels one input pixel spans.
-    pub fn scale(&self) -> f32 {
-        let [a, b, _, d, e, _] = self.m;
-        (a * a + d * d).sqrt().max((b * b + e * e).sqrt())
-    }
-
-    /// Maps a `size` x `size` input onto the axis-aligned box `(x0, y0, w, h)` of the photo.
-    pub fn stretch(size: (usize, usize), x0: f32, y0: f32, w: f32, h: f32) -> Affine {
-        Affine { m: [w / size.0 as f32, 0.0, x0, 0.0, h / size.1 as f32, y0] }
-    }
-
-    /// Maps a square `size` input onto the square around `rect` (same centre, side of its long
-    /// side): MediaPipe's letterbox, which keeps the aspect ratio and pads the short side.
-    pub fn square_around(size: usize, rect: &crate::geometry::Rect) -> Affine {
-        let side = rect.width().max(rect.height()).max(1.0);
-        let c = rect.center();
-        Affine::stretch((size, size), c.x - side / 2.0, c.y - side / 2.0, side, side)
-    }
-
-    /// Maps a `size` x `size` input onto a square of side `side` (photo pixels) centred at
-    /// `(cx, cy)` and turned by `rotation` radians (clockwise in image coordinates).
-    pub fn rotated_square(size: usize, cx: f32, cy: f32, side: f32, rotation: f32) -> Affine {
-        let s = side / size as f32;
-        let (sin, cos) = rotation.sin_cos();
-        let half = size as f32 / 2.0;
-        // photo = centre + R * (s * (input - half))
-        let (a, b, d, e) = (cos * s, -sin * s, sin * s, cos * s);
-        Affine { m: [a, b, cx - a * half - b * half, d, e, cy - d * half - e * half] }
     }
 }

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::vector::dot;
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Metrics {
     /// Mean share of the 5 nearest (others in the held-out set) with the query's label.
@@ -16,19 +18,6 @@ pub struct Metrics {
     pub map_at_5: f64,
     /// Share of held-out items whose nearest reference item (the training set) has their label.
     pub nn1_accuracy: f64,
-}
-
-/// Scales `v` to unit length (a zero vector stays zero).
-pub fn normalize(mut v: Vec<f32>) -> Vec<f32> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
-    }
-    v
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Indices of the `k` items of `gallery` most similar to `query` (cosine; unit vectors),
@@ -133,6 +122,7 @@ impl Pca {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vector::normalize;
 
     #[test]
     fn metrics_count_what_they_say() {

@@ -304,12 +304,11 @@ mod tests {
         assert_eq!(head, again, "same seed, same head");
 
         let (test, test_labels) = data(8);
-        let embed = |v: &Vec<f32>| crate::retrieval::normalize(head.embed(v));
+        let embed = |v: &Vec<f32>| crate::vector::normalize(head.embed(v));
         let trained: Vec<Vec<f32>> = test.iter().map(embed).collect();
         let reference: Vec<Vec<f32>> = features.iter().map(embed).collect();
-        let raw: Vec<Vec<f32>> = test.iter().cloned().map(crate::retrieval::normalize).collect();
-        let raw_reference: Vec<Vec<f32>> =
-            features.iter().cloned().map(crate::retrieval::normalize).collect();
+        let raw: Vec<Vec<f32>> = test.iter().cloned().map(crate::vector::normalize).collect();
+        let raw_reference: Vec<Vec<f32>> = features.iter().cloned().map(crate::vector::normalize).collect();
         let after = crate::retrieval::evaluate(&trained, &test_labels, &reference, &labels);
         let before = crate::retrieval::evaluate(&raw, &test_labels, &raw_reference, &labels);
         assert!(after.precision_at_5 > before.precision_at_5 + 0.05, "{before:?} -> {after:?}");

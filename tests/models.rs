@@ -237,7 +237,7 @@ fn a_head_appended_to_the_backbone_runs_in_tract() {
         .sample(
             224,
             224,
-            &vitrine::photo::Affine::square_around(224, &Rect::new(200.0, 100.0, 300.0, 250.0)),
+            &vitrine::geometry::Affine::square_around(224, &Rect::new(200.0, 100.0, 300.0, 250.0)),
             [127.0; 3],
         )
         .iter()
@@ -287,7 +287,7 @@ fn the_profile_times_and_counts_every_step_and_the_pose_models_have_no_resize() 
     };
     for (file, _) in vitrine::models::SHIPPED {
         let model = vitrine::models::BareModel::new(file, &model_bytes(file), &photo).unwrap();
-        let steps = model.profile(vitrine::pipeline::default_clock).unwrap();
+        let steps = model.profile(vitrine::timing::default_clock).unwrap();
         assert!(steps.len() > 100, "{file}: {} steps", steps.len());
         assert!(steps.iter().all(|s| s.ms >= 0.0), "{file}");
         let total: f64 = steps.iter().map(|s| s.ms).sum();

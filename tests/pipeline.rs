@@ -13,7 +13,7 @@ use vitrine::geometry::Rect;
 use vitrine::look::Look;
 use vitrine::models::{Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::Photo;
-use vitrine::{Crop, Error, Matcher, ModelBytes, Options, Pipeline, PipelineLoader};
+use vitrine::{Crop, CropMatcher, Error, ModelBytes, Options, Pipeline, PipelineLoader};
 
 const FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
 
@@ -290,7 +290,7 @@ fn a_look_in_steps_across_two_matchers_is_the_same_look() {
     let located = pipeline.locate(&bytes, "messi5.jpg", &options).unwrap();
     let wears: Vec<Wear> = located.crops().iter().map(|c| c.wear).collect();
     assert_eq!(wears, [Wear::Top, Wear::Bottom, Wear::Foot, Wear::Dress], "the demo catalog has dresses");
-    let second = Matcher::new(
+    let second = CropMatcher::new(
         &model_bytes(Embedder::FILE),
         "fashion-mnist-20",
         &common::read(&dir.join("index.bin")),

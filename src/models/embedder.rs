@@ -6,8 +6,10 @@
 use super::{verify, Signature};
 use crate::engine::{Net, Tensor};
 use crate::error::Result;
+use crate::geometry::Affine;
 use crate::geometry::Rect;
-use crate::photo::{Affine, Photo};
+use crate::photo::Photo;
+use crate::vector::normalize;
 
 /// Input side (NCHW, RGB as (x - 127) / 128).
 const SIZE: usize = 224;
@@ -69,6 +71,9 @@ impl Embedder {
     }
 }
 
+// The index stores embeddings of its own fixed width: they must be this embedder's.
+const _: () = assert!(Embedder::DIM == crate::index::DIM, "the index's DIM is not the embedder's");
+
 /// The frozen backbone alone: the features `vitrine train` trains the head on.
 #[derive(Debug)]
 pub struct Backbone(RegionNet);
@@ -87,12 +92,4 @@ impl Backbone {
     pub fn feature(&self, photo: &Photo) -> Result<Vec<f32>> {
         self.0.embed(photo, &whole(photo))
     }
-}
-
-fn normalize(mut v: Vec<f32>) -> Vec<f32> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
-    }
-    v
 }

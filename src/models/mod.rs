@@ -5,16 +5,17 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::{Net, Step, Tensor};
+use crate::engine::Net;
 use crate::error::{Error, Result};
-use crate::photo::{Affine, Photo};
 
 mod anchors;
+mod bare;
 pub mod embedder;
 pub mod pose_detector;
 pub mod pose_landmarks;
 pub mod ssd;
 
+pub use bare::BareModel;
 pub use embedder::{Backbone, Embedder};
 pub use pose_detector::{PersonDetection, PoseDetector, Roi};
 pub use pose_landmarks::{Landmark, PersonMask, Pose, PoseLandmarker, LANDMARK_NAMES};
@@ -73,54 +74,6 @@ pub const SHIPPED: [(&str, Signature); 5] = [
     (ObjectDetector::FILE, ObjectDetector::SIGNATURE),
     (Embedder::FILE, Embedder::SIGNATURE),
 ];
-
-/// One shipped network without its pre- and post-processing, for benchmarks: the same plan the
-/// model's struct runs, on a fixed input.
-#[derive(Debug)]
-pub struct BareModel {
-    net: Net,
-    input: Tensor,
-}
-
-impl BareModel {
-    /// `photo` (the whole of it, stretched) is the input, as values in [0, 1]: a real image, so
-    /// the timings are those of real activations.
-    pub fn new(file: &str, bytes: &[u8], photo: &Photo) -> Result<BareModel> {
-        let (_, signature) = SHIPPED.iter().find(|(f, _)| *f == file).ok_or_else(|| Error::Model {
-            file: file.to_string(),
-            reason: "is not a model the page loads".into(),
-        })?;
-        verify(file, bytes)?;
-        let net = signature.load(file, bytes)?;
-        let [_, a, b, c] = signature.input;
-        let nchw = a == 3;
-        let (h, w) = if nchw { (b, c) } else { (a, b) };
-        let map = Affine::stretch((w, h), 0.0, 0.0, photo.width() as f32, photo.height() as f32);
-        let hwc: Vec<f32> = photo.sample(w, h, &map, [0.0; 3]).iter().map(|v| v / 255.0).collect();
-        let data = if nchw {
-            (0..3).flat_map(|ch| hwc.iter().skip(ch).step_by(3).copied().collect::<Vec<_>>()).collect()
-        } else {
-            hwc
-        };
-        Ok(BareModel { net, input: Tensor::new(signature.input.to_vec(), data) })
-    }
-
-    /// The input every run gets, flat in the model's layout (another runtime can be fed the same).
-    pub fn input(&self) -> &[f32] {
-        &self.input.data
-    }
-
-    /// Runs the network once; its first output, flat (so a benchmark can check that another
-    /// runtime computed the same).
-    pub fn run(&self) -> Result<Vec<f32>> {
-        Ok(self.net.run(self.input.clone())?.swap_remove(0).data)
-    }
-
-    /// One run, timed per step of tract's plan (see `Net::profile`).
-    pub fn profile(&self, clock: fn() -> f64) -> Result<Vec<Step>> {
-        self.net.profile(self.input.clone(), clock)
-    }
-}
 
 pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())

@@ -8,8 +8,9 @@ use super::anchors::{ssd_anchors, Anchor, AnchorOptions};
 use super::{sigmoid, verify, Signature};
 use crate::engine::{Net, Tensor};
 use crate::error::Result;
+use crate::geometry::Affine;
 use crate::geometry::{weighted_nms, Point, Rect, Scored};
-use crate::photo::{Affine, Photo};
+use crate::photo::Photo;
 
 /// Input side of the detector (NHWC, RGB in [-1, 1], letterboxed).
 const SIZE: usize = 224;

@@ -4,8 +4,9 @@
 use super::{sigmoid, verify, Roi, Signature};
 use crate::engine::{Net, Tensor};
 use crate::error::{Error, Result};
+use crate::geometry::Affine;
 use crate::geometry::Point;
-use crate::photo::{Affine, Photo};
+use crate::photo::Photo;
 
 /// Input side (NHWC, RGB in [0, 1]); the mask has the same size.
 const SIZE: usize = 256;

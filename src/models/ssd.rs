@@ -5,8 +5,9 @@ use super::anchors::{ssd_anchors, Anchor, AnchorOptions};
 use super::{sigmoid, verify, Signature};
 use crate::engine::{Net, Tensor};
 use crate::error::Result;
+use crate::geometry::Affine;
 use crate::geometry::{nms, Rect, Scored};
-use crate::photo::{Affine, Photo};
+use crate::photo::Photo;
 
 /// Input side (NHWC, RGB in [-1, 1], the photo stretched to a square).
 const SIZE: usize = 300;

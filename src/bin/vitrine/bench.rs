@@ -23,7 +23,8 @@ use vitrine::models::{
     expected_sha256, BareModel, Embedder, ObjectDetector, PoseDetector, PoseLandmarker, SHIPPED,
 };
 use vitrine::photo::{Limits, Photo};
-use vitrine::pipeline::default_clock;
+use vitrine::timing::default_clock;
+use vitrine::vector::dot;
 use vitrine::{ModelBytes, Options, Pipeline};
 
 use crate::datasets::{fashion_mnist_image, fashion_mnist_split};
@@ -387,10 +388,6 @@ fn top5(scores: impl Iterator<Item = f32>) -> Vec<u32> {
     all.truncate(5);
     all.sort_by(|a, b| b.1.total_cmp(&a.1));
     all.into_iter().map(|(i, _)| i).collect()
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[derive(Serialize)]

@@ -15,8 +15,9 @@ use vitrine::engine;
 use vitrine::head::Head;
 use vitrine::models::{expected_sha256, sha256_hex, Backbone, Embedder};
 use vitrine::photo::{Limits, Photo};
-use vitrine::retrieval::{evaluate, normalize, Metrics, Pca};
+use vitrine::retrieval::{evaluate, Metrics, Pca};
 use vitrine::train::{train, Mining, TrainConfig};
+use vitrine::vector::normalize;
 
 use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
 use crate::{local_image, par_map, read, write_atomic};

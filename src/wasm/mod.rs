@@ -1,11 +1,14 @@
 //! The wasm façade: the only module that names wasm-bindgen. It converts JS input, calls the
 //! core, and converts the result; every error becomes a JS `Error` carrying the core's message.
+//! [`bench`] holds the benchmark page's binding, apart from what the demo and the widget use.
 
 use wasm_bindgen::prelude::*;
 
+pub mod bench;
+
 use crate::catalog::Audience;
-use crate::models::{self, expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
-use crate::photo::{Limits, Photo};
+use crate::models::{expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
+use crate::photo::Photo;
 use crate::{Crop, Located, Matched, ModelBytes, Options, Pipeline, PipelineLoader};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -169,7 +172,7 @@ impl VitrineLoader {
 /// The embedder and the catalog index alone: matches crops of a photo in a second worker.
 #[wasm_bindgen]
 pub struct Matcher {
-    matcher: crate::Matcher,
+    matcher: crate::CropMatcher,
     photo: Option<Photo>,
 }
 
@@ -183,7 +186,7 @@ impl Matcher {
         products_json: &[u8],
     ) -> Result<Matcher, JsError> {
         console_error_panic_hook::set_once();
-        let matcher = crate::Matcher::new(embedder, index_name, index, products_json)?.with_clock(now);
+        let matcher = crate::CropMatcher::new(embedder, index_name, index, products_json)?.with_clock(now);
         Ok(Matcher { matcher, photo: None })
     }
 
@@ -212,7 +215,7 @@ impl Matcher {
 
 /// One crop (a JS `Crop`) of `photo` matched, as a JS `Matched`: both classes' `matchCrop`.
 fn match_crop(
-    matcher: &crate::Matcher,
+    matcher: &crate::CropMatcher,
     photo: &Photo,
     crop: JsValue,
     options: &Options,
@@ -233,54 +236,13 @@ fn options(audience: &str) -> Result<Options, JsError> {
     Ok(Options { audience, ..Options::default() })
 }
 
-fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     Ok(value.serialize(&serializer)?)
 }
 
-/// One shipped network without pre- or post-processing, for the browser benchmark
-/// (`www/bench.js`): the plan its model struct runs, on a fixed input.
-#[wasm_bindgen(js_name = BareModel)]
-pub struct BareModel(models::BareModel);
-
-#[wasm_bindgen(js_class = BareModel)]
-impl BareModel {
-    /// `photo`: image bytes (any format the pipeline reads), the input of every run.
-    #[wasm_bindgen(constructor)]
-    pub fn new(file: &str, bytes: &[u8], photo: &[u8]) -> Result<BareModel, JsError> {
-        console_error_panic_hook::set_once();
-        let photo = Photo::decode(photo, "benchmark photo", &Limits::default())?;
-        Ok(BareModel(models::BareModel::new(file, bytes, &photo)?))
-    }
-
-    /// The input of every run, flat in the model's layout.
-    pub fn input(&self) -> Vec<f32> {
-        self.0.input().to_vec()
-    }
-
-    /// One run; the first output.
-    pub fn run(&self) -> Result<Vec<f32>, JsError> {
-        Ok(self.0.run()?)
-    }
-
-    /// One run, timed per step of tract's optimized plan, with each step's multiply-adds:
-    /// `[{op, node, ms, macs}]` in execution order.
-    #[wasm_bindgen(unchecked_return_type = "{ op: string; node: string; ms: number; macs: number }[]")]
-    pub fn profile(&self) -> Result<JsValue, JsError> {
-        to_js(&self.0.profile(now)?)
-    }
-
-    /// Each shipped file's input shape, `{file: [n, ...]}`.
-    #[wasm_bindgen(unchecked_return_type = "Record<string, number[]>")]
-    pub fn shapes() -> Result<JsValue, JsError> {
-        let shapes: std::collections::BTreeMap<&str, [usize; 4]> =
-            models::SHIPPED.iter().map(|(file, signature)| (*file, signature.input)).collect();
-        to_js(&shapes)
-    }
-}
-
 /// `performance.now()`, in a page or a worker.
-fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     let global = js_sys::global();
     if let Some(window) = global.dyn_ref::<web_sys::Window>() {
         window.performance().map_or(0.0, |p| p.now())

@@ -1,0 +1,120 @@
+//! The body vocabulary that the full-shot rule and the garment boxes share: which of BlazePose's
+//! 33 landmarks make up each body part, and when a landmark counts as seen. One place, so the
+//! two rules cannot drift apart on what "the knees are visible" means.
+//!
+//! Indices are MediaPipe BlazePose GHUM's landmark order ([`crate::models::LANDMARK_NAMES`];
+//! the model card in models/README.md).
+
+use crate::models::Landmark;
+
+/// Nose, eyes and ears: the face seen from the front or the side.
+pub const HEAD: [usize; 5] = [0, 2, 5, 7, 8];
+pub const SHOULDERS: [usize; 2] = [11, 12];
+pub const ELBOWS: [usize; 2] = [13, 14];
+pub const WRISTS: [usize; 2] = [15, 16];
+pub const HIPS: [usize; 2] = [23, 24];
+pub const KNEES: [usize; 2] = [25, 26];
+pub const ANKLES: [usize; 2] = [27, 28];
+/// Heels and toe tips, both sides.
+pub const FEET: [usize; 4] = [29, 30, 31, 32];
+/// Each foot as ankle, heel and toe tip: left, then right.
+pub const FOOT_SIDES: [[usize; 3]; 2] = [[27, 29, 31], [28, 30, 32]];
+
+/// A landmark counts when the model thinks it is visible (and present) at least this much.
+pub const MIN_VISIBILITY: f32 = 0.5;
+/// Landmarks this close to the border (fraction of the side) count as outside: a foot at the
+/// very edge is usually cut.
+const EDGE: f32 = 0.005;
+
+/// Whether landmark `i` of the 33 `landmarks` (photo pixels) is seen inside a `width` x `height`
+/// photo: visible and present by the model, inside the border margin, and [`plausible`].
+pub fn visible(landmarks: &[Landmark], i: usize, width: f32, height: f32) -> bool {
+    let l = &landmarks[i];
+    let (mx, my) = (EDGE * width, EDGE * height);
+    l.visibility >= MIN_VISIBILITY
+        && l.presence >= MIN_VISIBILITY
+        && (mx..=width - mx).contains(&l.x)
+        && (my..=height - my).contains(&l.y)
+        && plausible(landmarks, i)
+}
+
+/// Whether any landmark of `part` is [`visible`] (one side is often hidden by the other in a
+/// side view).
+pub fn any_visible(landmarks: &[Landmark], part: &[usize], width: f32, height: f32) -> bool {
+    part.iter().any(|&i| visible(landmarks, i, width, height))
+}
+
+/// A knee or ankle closer to the joint above it than 40% of the torso's length is the model
+/// guessing (a half-body portrait, a bulky suit: astronaut.png's "knees" sat just under its
+/// hips), and so is anything hanging from such a joint. Other landmarks are always plausible.
+pub fn plausible(landmarks: &[Landmark], i: usize) -> bool {
+    let parent = match i {
+        25..=28 => i - 2,
+        29 | 31 => 27,
+        30 | 32 => 28,
+        _ => return true,
+    };
+    let p = |i: usize| landmarks[i].point();
+    let torso = p(11).midpoint(p(12)).distance(p(23).midpoint(p(24)));
+    let long_enough = i > 28 || p(i).distance(p(parent)) >= 0.4 * torso;
+    long_enough && plausible(landmarks, parent)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A standing person 600 px tall in an 800 x 1000 photo, every landmark seen: head at
+    /// y 100, shoulders 200, hips 400, knees 550, ankles 680, heels and toes 700.
+    pub fn standing() -> Vec<Landmark> {
+        let mut y = [0.0f32; 33];
+        for (part, at) in [
+            (&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10][..], 100.0),
+            (&SHOULDERS, 200.0),
+            (&ELBOWS, 300.0),
+            (&WRISTS, 390.0),
+            (&[17, 18, 19, 20, 21, 22], 400.0),
+            (&HIPS, 400.0),
+            (&KNEES, 550.0),
+            (&ANKLES, 680.0),
+            (&FEET, 700.0),
+        ] {
+            for &i in part {
+                y[i] = at;
+            }
+        }
+        // Left side at x 360, right at 440 (MediaPipe's left is the person's left).
+        (0..33)
+            .map(|i| Landmark {
+                x: if i % 2 == 1 { 360.0 } else { 440.0 },
+                y: y[i],
+                z: 0.0,
+                visibility: 0.99,
+                presence: 0.99,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_seen_landmark_is_visible_and_a_hidden_or_edge_one_is_not() {
+        let mut pose = standing();
+        assert!(visible(&pose, 27, 800.0, 1000.0));
+        pose[27].visibility = 0.3;
+        assert!(!visible(&pose, 27, 800.0, 1000.0));
+        assert!(any_visible(&pose, &ANKLES, 800.0, 1000.0), "the other ankle still shows");
+        // 0.5% of 1000 px: a toe at y 997 is at the edge, cut.
+        pose[31].y = 997.0;
+        assert!(!visible(&pose, 31, 800.0, 1000.0));
+    }
+
+    #[test]
+    fn knees_just_under_the_hips_are_a_guess_and_so_is_what_hangs_from_them() {
+        let mut pose = standing();
+        // Torso 200 px: a knee 50 px under its hip is under 40% of it.
+        pose[25].y = 450.0;
+        assert!(!plausible(&pose, 25));
+        assert!(!plausible(&pose, 27), "the ankle below an implausible knee");
+        assert!(!plausible(&pose, 29), "and the heel below that ankle");
+        assert!(plausible(&pose, 26) && plausible(&pose, 28));
+    }
+}

@@ -1,0 +1,131 @@
+//! The second half of a look: a garment crop in, its most similar catalog products out
+//! (embedding, then search in each category the shopper's audience sees). A [`CropMatcher`]
+//! holds only the embedder and the index, so a second browser worker can match some crops on its
+//! own decode of the same photo.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Audience, Category, Wear};
+use crate::error::{Error, Result};
+use crate::geometry::Rect;
+use crate::index::{CatalogIndex, Hit};
+use crate::look::{Options, Recommendation};
+use crate::models::{expected_sha256, Embedder};
+use crate::photo::Photo;
+use crate::timing::{default_clock, Clock};
+
+/// A garment region to embed and search, in pixels of the decoded photo.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Crop {
+    pub wear: Wear,
+    pub rect: Rect,
+}
+
+/// The products one crop matched, and what its embedding and its search took (ms).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matched {
+    pub wear: Wear,
+    pub products: Vec<Recommendation>,
+    pub embed_ms: f64,
+    pub search_ms: f64,
+}
+
+/// The embedder and the catalog index: turns crops into products.
+pub struct CropMatcher {
+    embedder: Embedder,
+    index: CatalogIndex,
+    clock: Clock,
+}
+
+impl CropMatcher {
+    /// Loads the embedder and the index (`index_name` names it in errors) and checks that the
+    /// index was built by this embedder.
+    pub fn new(embedder: &[u8], index_name: &str, index: &[u8], products_json: &[u8]) -> Result<CropMatcher> {
+        CropMatcher::with_embedder(Embedder::new(embedder)?, index_name, index, products_json)
+    }
+
+    /// The same with an embedder already loaded.
+    pub(crate) fn with_embedder(
+        embedder: Embedder,
+        index_name: &str,
+        index: &[u8],
+        products_json: &[u8],
+    ) -> Result<CropMatcher> {
+        let index = CatalogIndex::from_bytes(index_name, index, products_json)?;
+        let ours = expected_sha256(Embedder::FILE).unwrap_or_default();
+        if index.embedder() != ours {
+            return Err(Error::Index {
+                input: index_name.to_string(),
+                reason: format!(
+                    "was built by embedder {}, but this vitrine embeds with {} ({ours}); rebuild it with `vitrine index build`",
+                    index.embedder(),
+                    Embedder::FILE,
+                ),
+            });
+        }
+        Ok(CropMatcher { embedder, index, clock: default_clock })
+    }
+
+    /// Replaces the clock used for the stage timings.
+    pub fn with_clock(mut self, clock: Clock) -> CropMatcher {
+        self.clock = clock;
+        self
+    }
+
+    /// Whether the catalog has any dresses (the dress crop is only worth matching then).
+    pub fn has_dresses(&self) -> bool {
+        self.index.categories().any(|(c, n)| c.wear == Wear::Dress && n > 0)
+    }
+
+    /// Embeds `crop` of `photo` and finds its best `options.k` products.
+    ///
+    /// Errors: [`Error::Call`] when the crop is not a region of this photo, and the embedder's
+    /// errors.
+    pub fn match_crop(&self, photo: &Photo, crop: &Crop, options: &Options) -> Result<Matched> {
+        let r = &crop.rect;
+        let (w, h) = (photo.width() as f32, photo.height() as f32);
+        let inside = [r.x0, r.y0, r.x1, r.y1].iter().all(|v| v.is_finite())
+            && r.x0 < r.x1
+            && r.y0 < r.y1
+            && r.x1 > 0.0
+            && r.y1 > 0.0
+            && r.x0 < w
+            && r.y0 < h;
+        if !inside {
+            return Err(Error::Call(format!(
+                "crop {r:?} is not a region of this {w}x{h} photo: pass the crops `locate` gave for it"
+            )));
+        }
+        let start = (self.clock)();
+        let embedding = self.embedder.embed(photo, r)?;
+        let embedded = (self.clock)();
+        let products = self.search(crop.wear, &embedding, options);
+        Ok(Matched {
+            wear: crop.wear,
+            products,
+            embed_ms: embedded - start,
+            search_ms: (self.clock)() - embedded,
+        })
+    }
+
+    /// The best `options.k` products for a garment across the categories the audience sees.
+    fn search(&self, wear: Wear, embedding: &[f32], options: &Options) -> Vec<Recommendation> {
+        let mut hits: Vec<Hit> = Audience::seen_by(options.audience)
+            .iter()
+            .flat_map(|&audience| self.index.search(Category { audience, wear }, embedding, options.k))
+            .collect();
+        hits.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        hits.truncate(options.k);
+        hits.into_iter()
+            .map(|hit| Recommendation {
+                id: hit.product.id.clone(),
+                title: hit.product.title.clone(),
+                link: hit.product.link.clone(),
+                image: hit.product.image.clone(),
+                price: hit.product.price.clone(),
+                category: hit.product.category.to_string(),
+                similarity: hit.similarity,
+            })
+            .collect()
+    }
+}
