@@ -9,7 +9,7 @@ use crate::models;
 use crate::photo::{Limits, Photo};
 
 /// One shipped network without pre- or post-processing, for the browser benchmark
-/// (`www/bench.js`): the plan its model struct runs, on a fixed input.
+/// (`bench/bench.js`): the plan its model struct runs, on a fixed input.
 #[wasm_bindgen(js_name = BareModel)]
 pub struct BareModel(models::BareModel);
 

@@ -1,6 +1,6 @@
 //! `vitrine bench look`: the browser benchmark's numbers natively (tract, one thread): each
 //! shipped model bare (no pre- or post-processing; the photo stretched to its input, as
-//! `www/bench.js` does),
+//! `bench/bench.js` does),
 //! then whole looks on a photo, stage by stage. The first run of each is reported apart (cold).
 //!
 //! `vitrine bench search`: exact and HNSW search on the same embeddings at several catalog sizes
