@@ -1,6 +1,7 @@
-//! The file helpers every command shares, so that each reads, writes and names files the same
+//! The file helpers the commands share, so that each reads, writes and names files the same
 //! way: errors name the file, and writes go through a temporary file and a rename, so nothing
-//! half-written is left.
+//! half-written is left. `par_map` is here too: it is how every command that reads many photos
+//! spreads them over the cores.
 
 use std::fs;
 use std::path::{Path, PathBuf};
