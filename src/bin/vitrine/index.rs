@@ -1,0 +1,115 @@
+//! `vitrine index build`: embeds every product photo of a catalog and writes the index folder
+//! the browser and `vitrine recommend` read (`index.bin`, `products.json`, thumbnails). It is
+//! built here, natively, because embedding a whole catalog is too slow for a page.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use vitrine::catalog::{self, Product};
+use vitrine::models::{expected_sha256, Embedder};
+use vitrine::photo::{Limits, Photo};
+
+use crate::files::{local_image, par_map, read, write_atomic};
+
+/// `vitrine index`'s subcommands.
+#[derive(Subcommand)]
+pub enum IndexCommand {
+    /// Embeds every product photo and writes OUT/index.bin and OUT/products.json.
+    Build(BuildArgs),
+}
+
+/// `vitrine index build`'s arguments.
+#[derive(Args)]
+pub struct BuildArgs {
+    /// Catalog CSV: id, title, link, image, price, gender, wear (or a Merchant Center feed).
+    #[arg(long)]
+    catalog: PathBuf,
+    /// Folder the catalog's image paths are relative to.
+    #[arg(long)]
+    images: PathBuf,
+    /// Index folder to write.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
+    /// HNSW seed (the build is deterministic for a given seed).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Runs `vitrine index ...`.
+pub fn run(cmd: IndexCommand) -> Result<ExitCode> {
+    match cmd {
+        IndexCommand::Build(args) => build(args),
+    }
+}
+
+fn build(args: BuildArgs) -> Result<ExitCode> {
+    let BuildArgs { catalog: catalog_path, images, out, models, seed } = args;
+    let name = catalog_path.display().to_string();
+    let mut products = catalog::parse(&name, &read(&catalog_path)?)?;
+    let embedder = Embedder::new(&read(&models.join(Embedder::FILE))?)?;
+    // Check every image before the slow part, so a typo fails in a second, not an hour.
+    let sources: Vec<PathBuf> =
+        products.iter().map(|p| local_image(&name, p, &images)).collect::<Result<_>>()?;
+    // The error names the index folder the user gave, not its images/ inside.
+    fs::create_dir_all(out.join("images")).with_context(|| format!("{}: cannot create", out.display()))?;
+
+    let bar = ProgressBar::new(products.len() as u64).with_style(
+        ProgressStyle::with_template("embedding {bar:40} {pos}/{len} products, {per_sec}, eta {eta}")
+            .unwrap(),
+    );
+    let items: Vec<(&Product, &PathBuf)> = products.iter().zip(&sources).collect();
+    let results = par_map(&items, &bar, |(p, src)| embed_product(&embedder, p, src, &out));
+    bar.finish();
+    let mut embeddings = Vec::with_capacity(products.len());
+    for (p, r) in products.iter_mut().zip(results) {
+        let (embedding, thumbnail) = r?;
+        p.image = thumbnail;
+        embeddings.push(embedding);
+    }
+    let embedder_id = expected_sha256(Embedder::FILE).context("the embedder is not in models/MANIFEST")?;
+    let settings = vitrine::index::Settings { seed, ..Default::default() };
+    let (index, products_json) = vitrine::index::build(embedder_id, &products, &embeddings, settings)?;
+    write_atomic(&out.join("index.bin"), &index)?;
+    write_atomic(&out.join("products.json"), &products_json)?;
+    let built = vitrine::index::CatalogIndex::from_bytes("new index", &index, &products_json)?;
+    println!("{}: {} products, seed {seed}", out.display(), products.len());
+    for (category, n) in built.categories() {
+        println!("  {category}: {n}");
+    }
+    println!(
+        "  index.bin {} bytes ({:.0} per product)",
+        index.len(),
+        index.len() as f64 / products.len() as f64
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Embeds one product photo and writes its thumbnail; returns the embedding and the
+/// thumbnail's path relative to the index folder.
+fn embed_product(
+    embedder: &Embedder,
+    product: &Product,
+    src: &Path,
+    out: &Path,
+) -> Result<(Vec<f32>, String)> {
+    let bytes = read(src)?;
+    let photo = Photo::decode(&bytes, &src.display().to_string(), &Limits::default())?;
+    let embedding = embedder.embed_whole(&photo)?;
+    let safe: String = product
+        .id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    let rel = format!("images/{safe}.jpg");
+    let thumb = image::DynamicImage::ImageRgb8(photo.rgb().clone()).thumbnail(256, 256).to_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&thumb)?;
+    write_atomic(&out.join(&rel), &jpeg)?;
+    Ok((embedding, rel))
+}

@@ -1,0 +1,109 @@
+//! `vitrine recommend`: the look of one photo, printed for a person or as JSON, and optionally
+//! drawn, so the pipeline can be tried on a photo without a browser.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use vitrine::catalog::Audience;
+use vitrine::models::{Embedder, PoseLandmarker};
+use vitrine::photo::{Limits, Photo};
+use vitrine::{ModelBytes, Options, Pipeline};
+
+use crate::draw;
+use crate::files::{read, write_atomic};
+
+/// `vitrine recommend`'s arguments.
+#[derive(Args)]
+pub struct RecommendArgs {
+    photo: PathBuf,
+    /// Index folder (made by `vitrine index build`).
+    #[arg(long)]
+    index: PathBuf,
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
+    /// Use the lite landmark model (smaller, less accurate).
+    #[arg(long)]
+    lite: bool,
+    /// Only products for this audience (and unisex).
+    #[arg(long, value_enum)]
+    audience: Option<AudienceArg>,
+    /// Products per garment.
+    #[arg(long, default_value_t = 5)]
+    k: usize,
+    /// Print the look as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write the photo with garment boxes and landmarks to this PNG.
+    #[arg(long)]
+    draw: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AudienceArg {
+    Women,
+    Men,
+    Unisex,
+}
+
+/// Runs `vitrine recommend`.
+pub fn run(args: RecommendArgs) -> Result<ExitCode> {
+    let RecommendArgs { photo, index, models, lite, audience, k, json, draw } = args;
+    let landmarks = if lite { PoseLandmarker::LITE_FILE } else { PoseLandmarker::FILE };
+    let model = |f: &str| read(&models.join(f));
+    let (detector, landmarker, ssd, embedder) =
+        (model("pose_detector.onnx")?, model(landmarks)?, model("ssd_oidv4.onnx")?, model(Embedder::FILE)?);
+    let pipeline = Pipeline::new(
+        ModelBytes {
+            pose_detector: &detector,
+            pose_landmarks: (landmarks, &landmarker),
+            ssd: &ssd,
+            embedder: &embedder,
+        },
+        &index.display().to_string(),
+        &read(&index.join("index.bin"))?,
+        &read(&index.join("products.json"))?,
+    )?;
+    let bytes = read(&photo)?;
+    let name = photo.display().to_string();
+    let options = Options {
+        audience: audience.map(|a| match a {
+            AudienceArg::Women => Audience::Women,
+            AudienceArg::Men => Audience::Men,
+            AudienceArg::Unisex => Audience::Unisex,
+        }),
+        k,
+        ..Options::default()
+    };
+    let look = pipeline.recommend(&bytes, &name, &options)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&look)?);
+    } else {
+        println!("{name}: {}", look.verdict.message);
+        for g in &look.garments {
+            let r = g.rect;
+            println!(
+                "\n{} ({:.2},{:.2})-({:.2},{:.2}) score {:.2} [{}]",
+                g.wear.name(),
+                r.x0,
+                r.y0,
+                r.x1,
+                r.y1,
+                g.score,
+                g.source
+            );
+            for (i, p) in g.products.iter().enumerate() {
+                println!("  {}. {:.3}  {}  {}  {}", i + 1, p.similarity, p.title, p.price, p.link);
+            }
+        }
+        let times: Vec<String> = look.timings.iter().map(|t| format!("{} {:.1}", t.stage, t.ms)).collect();
+        println!("\ntimings (ms): {}", times.join(", "));
+    }
+    if let Some(out) = draw {
+        let photo = Photo::decode(&bytes, &name, &Limits::default())?;
+        let png = draw::look(&photo, &look)?;
+        write_atomic(&out, &png)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
