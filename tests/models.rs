@@ -3,13 +3,17 @@
 mod common;
 
 use common::{model_bytes, photo};
-use vitrine::engine::{self, Net, Tensor};
+#[cfg(feature = "train")]
+use vitrine::engine::{Net, Tensor};
 use vitrine::geometry::Rect;
+#[cfg(feature = "train")]
 use vitrine::head::{Head, Layer};
 use vitrine::models::{
     Backbone, Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker, LANDMARK_NAMES,
 };
 use vitrine::photo::{Limits, Photo};
+#[cfg(feature = "train")]
+use vitrine::vector::{dot, normalize};
 use vitrine::Error;
 
 fn load_photo(name: &str) -> Option<Photo> {
@@ -169,24 +173,16 @@ fn embeddings_group_garments_of_a_kind() {
     assert!(precision > 0.6, "precision@5 {precision}");
 }
 
-fn unit(mut v: Vec<f32>) -> Vec<f32> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.iter_mut().for_each(|x| *x /= norm);
-    v
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 /// The shipped embedder computes exactly what `vitrine eval` scored: the backbone's unit feature
-/// through the int8 head stored in the same file.
+/// through the int8 head stored in the same file. (The head's reader and writer are native only,
+/// `train` feature, as are the next test's.)
+#[cfg(feature = "train")]
 #[test]
 fn the_shipped_embedder_is_the_backbone_with_its_trained_head() {
     let Some(photo) = load_photo("messi5.jpg") else {
         return;
     };
-    let (head, metadata) = engine::read_head(Embedder::FILE, &model_bytes(Embedder::FILE)).unwrap();
+    let (head, metadata) = vitrine::engine::read_head(Embedder::FILE, &model_bytes(Embedder::FILE)).unwrap();
     println!("{metadata:?}");
     assert_eq!((head.inputs(), head.dim()), (Backbone::DIM, Embedder::DIM));
     let backbone_sha = metadata.iter().find(|(k, _)| k == "backbone_sha256").map(|(_, v)| v.as_str());
@@ -195,14 +191,15 @@ fn the_shipped_embedder_is_the_backbone_with_its_trained_head() {
     let embedder = Embedder::new(&model_bytes(Embedder::FILE)).unwrap();
     let backbone = Backbone::new(&model_bytes(Backbone::FILE)).unwrap();
     let whole = embedder.embed_whole(&photo).unwrap();
-    let expected = unit(head.embed(&backbone.feature(&photo).unwrap()));
+    let expected = normalize(head.embed(&backbone.feature(&photo).unwrap()));
     assert_eq!(whole.len(), Embedder::DIM);
-    let cos = cosine(&whole, &expected);
+    let cos = dot(&whole, &expected);
     assert!(cos > 0.9999, "cosine {cos}");
 }
 
 /// `append_head` writes a graph tract runs (normalisation, int8 weights, ReLU between layers)
 /// and that computes the quantized head on the backbone's unit feature.
+#[cfg(feature = "train")]
 #[test]
 fn a_head_appended_to_the_backbone_runs_in_tract() {
     let Some(photo) = load_photo("messi5.jpg") else {
@@ -223,10 +220,15 @@ fn a_head_appended_to_the_backbone_runs_in_tract() {
         bias: (0..outputs).map(|_| next()).collect(),
     };
     let head = Head { layers: vec![layer(1280, 16), layer(16, 8)] };
-    let bytes =
-        engine::append_head("test.onnx", &model_bytes(Backbone::FILE), &head, "out", &[("k", "v".into())])
-            .unwrap();
-    let (read_back, metadata) = engine::read_head("test.onnx", &bytes).unwrap();
+    let bytes = vitrine::engine::append_head(
+        "test.onnx",
+        &model_bytes(Backbone::FILE),
+        &head,
+        "out",
+        &[("k", "v".into())],
+    )
+    .unwrap();
+    let (read_back, metadata) = vitrine::engine::read_head("test.onnx", &bytes).unwrap();
     assert_eq!(read_back, head.quantized());
     assert_eq!(metadata, vec![("k".to_string(), "v".to_string())]);
 
@@ -246,7 +248,7 @@ fn a_head_appended_to_the_backbone_runs_in_tract() {
     let input = Tensor::new(vec![1, 3, 224, 224], pixels);
     let out = net.run(input.clone()).unwrap().remove(0);
     assert_eq!(out.shape, vec![1, 8]);
-    let feature = unit(backbone.run(input).unwrap().remove(0).data);
+    let feature = normalize(backbone.run(input).unwrap().remove(0).data);
     let expected = head.quantized().embed(&feature);
     for (a, b) in out.data.iter().zip(&expected) {
         assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "{:?} vs {expected:?}", out.data);
