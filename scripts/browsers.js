@@ -46,11 +46,50 @@ export function launchFirefox() {
   });
 }
 
+/** How long opening a MiniBrowser session may take before it is retried (a launch takes ~3 s). */
+const WEBKIT_SESSION_MS = 60_000;
+
 /**
  * Xvfb (WebKitGTK draws on an X display) and WebKitWebDriver on a free port: `session()` opens a
  * MiniBrowser (a selenium WebDriver, its own ephemeral profile) at 1280x900, `stop()` ends both.
+ * A session that does not open within a minute is retried once on a fresh Xvfb and driver: a CI
+ * run once hung for good when the display's socket vanished from /tmp ("cannot open display")
+ * and the driver waited for a browser that never started.
  */
 export async function startWebKit() {
+  let current = await startDisplayAndDriver();
+  const open = async (url) => {
+    const browser = await new Builder().usingServer(url).withCapabilities({
+      browserName: 'MiniBrowser',
+      'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+    }).build();
+    await browser.manage().window().setRect({ width: 1280, height: 900 });
+    return browser;
+  };
+  const session = async () => {
+    try {
+      return await withTimeout(open(current.url), WEBKIT_SESSION_MS, 'opening a WebKit session');
+    } catch (error) {
+      console.warn(`WebKit: ${error.message}; retrying once on a fresh Xvfb and WebKitWebDriver`);
+      current.stop();
+      current = await startDisplayAndDriver();
+      return withTimeout(open(current.url), WEBKIT_SESSION_MS, 'opening a WebKit session (retry)');
+    }
+  };
+  return { session, stop: () => current.stop() };
+}
+
+/** `promise`, or an Error naming `what` after `ms` milliseconds. */
+function withTimeout(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** A fresh Xvfb display and a WebKitWebDriver on it: `{ url, stop }`. */
+async function startDisplayAndDriver() {
   const xvfb = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], {
     stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
   });
@@ -82,13 +121,5 @@ export async function startWebKit() {
     }
     await sleep(100);
   }
-  const session = async () => {
-    const browser = await new Builder().usingServer(url).withCapabilities({
-      browserName: 'MiniBrowser',
-      'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
-    }).build();
-    await browser.manage().window().setRect({ width: 1280, height: 900 });
-    return browser;
-  };
-  return { session, stop };
+  return { url, stop };
 }
