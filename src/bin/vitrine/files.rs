@@ -86,6 +86,8 @@ const INDEX_ENTRIES: [&str; 3] = ["images", "index.bin", "products.json"];
 impl Staging {
     /// Creates the staging folder (with `images/`) beside `out`.
     pub fn new(out: &Path) -> Result<Staging> {
+        // `--out .` or `--out idx/..` has no name of its own until resolved.
+        let out = &out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
         let Some(name) = out.file_name() else {
             bail!("{}: give --out a folder name", out.display());
         };
