@@ -357,8 +357,8 @@ pub fn delimiter(text: &[u8]) -> u8 {
 /// `options.skip_undecided`, is left out and listed in [`Feed::skipped`].
 pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
     let fail = |line: u64, reason: String| Error::Catalog { input: name.to_string(), line, reason };
-    let text = from_utf16(bytes).map_err(|reason| fail(1, reason))?;
-    let text: &[u8] = text.as_deref().unwrap_or(bytes);
+    let text = text(name, bytes)?;
+    let text: &[u8] = &text;
     let mut reader = csv::ReaderBuilder::new().flexible(false).delimiter(delimiter(text)).from_reader(text);
     let headers: Vec<String> = reader
         .byte_headers()
@@ -482,6 +482,17 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
 
 /// What to do about text that is not UTF-8: Excel's plain "CSV" is Windows-1252.
 const NOT_UTF8: &str = " (Excel's \"CSV\" is Windows-1252); save the file as \"CSV UTF-8\" and build again";
+
+/// A catalog file's bytes as [`read`] reads them: a UTF-16 file (it starts with a byte order
+/// mark, as Excel's "Unicode Text" does) converted to UTF-8, any other as it is. For readers of
+/// other columns of the same file (`vitrine train --label-column`).
+pub fn text<'a>(name: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
+    match from_utf16(bytes) {
+        Ok(Some(utf8)) => Ok(std::borrow::Cow::Owned(utf8)),
+        Ok(None) => Ok(std::borrow::Cow::Borrowed(bytes)),
+        Err(reason) => Err(Error::Catalog { input: name.to_string(), line: 1, reason }),
+    }
+}
 
 /// A UTF-16 file (it starts with a byte order mark) as UTF-8; `None` for any other.
 fn from_utf16(bytes: &[u8]) -> std::result::Result<Option<Vec<u8>>, String> {

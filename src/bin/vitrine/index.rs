@@ -62,6 +62,15 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     // Check every image before the slow part, so a typo fails in a second, not an hour.
     let sources: Vec<PathBuf> =
         products.iter().map(|p| local_image(&name, p, &images)).collect::<Result<_>>()?;
+    // Thumbnail names carry 48 bits of the id's hash: a clash is all but impossible, but it
+    // would show one product's picture on another's card, so it is checked (case-insensitively,
+    // for macOS and Windows disks).
+    let mut names = std::collections::HashMap::new();
+    for p in &products {
+        if let Some(other) = names.insert(thumbnail_path(&p.id).to_lowercase(), &p.id) {
+            bail!("{name}: products '{other}' and '{}' would share a thumbnail file; rename one id", p.id);
+        }
+    }
     // The swap replaces OUT/images whole: product photos kept there would be lost.
     if let Ok(thumbnails) = out.join("images").canonicalize() {
         if let Some(src) = sources.iter().find(|s| s.canonicalize().is_ok_and(|s| s.starts_with(&thumbnails)))
