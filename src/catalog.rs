@@ -304,6 +304,7 @@ pub struct ReadOptions {
 /// A catalog as read: its products in file order, each one's line, and the rows left out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Feed {
+    /// The products kept, in file order.
     pub products: Vec<Product>,
     /// The 1-based line each product starts on (the header is line 1), for error messages.
     pub lines: Vec<u64>,
@@ -316,6 +317,7 @@ pub struct Feed {
 pub struct Skipped {
     /// 1-based line in the file.
     pub line: u64,
+    /// The row's product id.
     pub id: String,
     /// Why, as the error would have said it.
     pub reason: String,
