@@ -1,6 +1,9 @@
-//! Catalog CSV parsing: our columns and Merchant Center's, and bad rows refused by line and column.
+//! Catalog CSV parsing: our columns and Merchant Center's, delimiters and encodings, the wear
+//! of a row from product_type or Google's taxonomy, and bad rows refused by line and column.
 
-use vitrine::catalog::{parse, Audience, Wear};
+mod common;
+
+use vitrine::catalog::{parse, read, Audience, ReadOptions, Wear, GOOGLE_CATEGORIES};
 
 const HEADER: &str = "id,title,link,image,price,gender,wear\n";
 
@@ -42,13 +45,175 @@ fn bad_rows_name_their_line_and_column() {
     let short = format!("{HEADER}p1,A,https://s.example/1\n");
     assert!(err(&short).starts_with("catalog.csv line 2: "), "{}", err(&short));
     assert!(err("id,title,link,price\n").contains("no 'image' column"));
-    assert!(err("id,title,link,image,price,gender\n").contains("no 'wear' (or 'product_type') column"));
+    assert!(err("id,title,link,image,price,gender\n")
+        .contains("no 'wear' (or 'product_type' or 'google_product_category') column"));
     assert!(err(HEADER).contains("has no products"));
     let feed =
         "id,title,link,image_link,price,product_type\nx,Mug,https://s.example/x,m.jpg,5,Kitchen > Mugs\n";
     assert!(
-        err(feed).contains("line 2: column 'product_type' 'Kitchen > Mugs' does not say"),
+        err(feed).contains("line 2: cannot tell whether the product is top, bottom, foot or dress from product_type 'Kitchen > Mugs';"),
         "{}",
         err(feed)
     );
+}
+
+fn wears(name: &str, text: &[u8]) -> Vec<(String, Wear)> {
+    let products = parse(name, text).unwrap_or_else(|e| panic!("{e}"));
+    products.into_iter().map(|p| (p.id, p.category.wear)).collect()
+}
+
+fn pairs(expected: &[(&str, Wear)]) -> Vec<(String, Wear)> {
+    expected.iter().map(|(id, w)| (id.to_string(), *w)).collect()
+}
+
+/// Issue 21 item 1: product_type was matched by substring, so "Short Sleeve Shirts" were
+/// bottoms ("short"), "Bootcut Jeans" foot ("boot") and "Dress Shirts" dresses.
+#[test]
+fn product_type_is_read_by_whole_words_most_specific_last() {
+    let cases = [
+        ("Men > Shirts > Short Sleeve Shirts", Some(Wear::Top)),
+        ("Women > Jeans > Bootcut Jeans", Some(Wear::Bottom)),
+        ("Men > Shirts > Dress Shirts", Some(Wear::Top)),
+        ("Women > Dresses > Shirt Dresses", Some(Wear::Dress)),
+        ("Men > Shoes > Dress Shoes", Some(Wear::Foot)),
+        ("Women > Shorts", Some(Wear::Bottom)),
+        ("Men > T-Shirts", Some(Wear::Top)),
+        ("Women > Boots > Ankle Boots", Some(Wear::Foot)),
+        ("Men > Pants > Dress Pants", Some(Wear::Bottom)),
+        // A segment naming no garment defers to the broader one.
+        ("Men > Shirts > Short Sleeve", Some(Wear::Top)),
+        ("Apparel & Accessories > Shoes > Sneakers", Some(Wear::Foot)),
+        ("Apparel & Accessories > Clothing > Shirts & Tops", Some(Wear::Top)),
+        // Not one wear: a suit, shoe care, mixed parts, no garment at all.
+        ("Apparel & Accessories > Clothing > Suits > Pant Suits", None),
+        ("Shoes > Shoe Care", None),
+        ("Apparel & Accessories > Shoe Accessories > Boot Liners", None),
+        ("Women > Tops & Bottoms", None),
+        ("Kitchen > Mugs", None),
+        ("", None),
+    ];
+    for (product_type, expected) in cases {
+        assert_eq!(Wear::from_product_type(product_type), expected, "{product_type}");
+    }
+}
+
+/// Every id in the table was checked against Google's taxonomy-with-ids file (see its
+/// docstring); its path, read as a product_type, must say the same wear.
+#[test]
+fn google_categories_by_id_and_by_path_agree() {
+    for &(id, path, wear) in GOOGLE_CATEGORIES {
+        assert_eq!(Wear::from_google_category(&id.to_string()), Some(wear), "{id}");
+        assert_eq!(Wear::from_google_category(path), Some(wear), "{id} {path}");
+    }
+    // Parents that mix wears say nothing: Clothing, Activewear, One-Pieces.
+    for id in ["1604", "5322", "5182", "166"] {
+        assert_eq!(Wear::from_google_category(id), None, "{id}");
+    }
+    let feed = "id,title,link,image_link,price,google_product_category\n\
+                a,A,https://s.example/a,a.jpg,1,212\n\
+                b,B,https://s.example/b,b.jpg,1,Apparel & Accessories > Clothing > Pants\n\
+                c,C,https://s.example/c,c.jpg,1,187\n\
+                d,D,https://s.example/d,d.jpg,1,2271\n";
+    assert_eq!(
+        wears("feed.csv", feed.as_bytes()),
+        pairs(&[("a", Wear::Top), ("b", Wear::Bottom), ("c", Wear::Foot), ("d", Wear::Dress)])
+    );
+}
+
+/// wear > product_type > google_product_category; a row none of them decides names its line
+/// and the columns tried, or is left out and counted with --skip-undecided.
+#[test]
+fn wear_columns_in_order_and_undecided_rows() {
+    let text = "id,title,link,image_link,price,wear,product_type,google_product_category\n\
+                a,A,https://s.example/a,a.jpg,1,dress,Men > Shirts,212\n\
+                b,B,https://s.example/b,b.jpg,1,,Men > Shirts,204\n\
+                c,C,https://s.example/c,c.jpg,1,,Men > Sale,204\n\
+                d,D,https://s.example/d,d.jpg,1,,Kitchen > Mugs,5322\n\
+                e,E,https://s.example/e,e.jpg,1,,,187\n";
+    let e = parse("feed.csv", text.as_bytes()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "feed.csv line 5: cannot tell whether the product is top, bottom, foot or dress from wear '' or \
+         product_type 'Kitchen > Mugs' or google_product_category '5322'; give it a 'wear' column (top, \
+         bottom, foot or dress), or build with --skip-undecided to leave such rows out"
+    );
+    let feed = read("feed.csv", text.as_bytes(), ReadOptions { skip_undecided: true }).unwrap();
+    let got: Vec<(String, Wear)> = feed.products.iter().map(|p| (p.id.clone(), p.category.wear)).collect();
+    assert_eq!(got, pairs(&[("a", Wear::Dress), ("b", Wear::Top), ("c", Wear::Bottom), ("e", Wear::Foot)]));
+    assert_eq!(feed.lines, [2, 3, 4, 6]);
+    assert_eq!(feed.skipped.iter().map(|s| (s.line, s.id.as_str())).collect::<Vec<_>>(), [(5, "d")]);
+}
+
+/// Issue 21 item 2: a tab-separated feed was read as one column ("no 'id' column").
+#[test]
+fn tab_and_semicolon_separated_feeds_are_read() {
+    let tsv = "id\ttitle\tlink\timage_link\tprice\tgender\tproduct_type\n\
+               t1\tTee, white\thttps://s.example/t1\tt1.jpg\t19.99 USD\tfemale\tApparel > Shirts & Tops\n\
+               t2\t\"Quoted\ttab\"\thttps://s.example/t2\tt2.jpg\t9 USD\tmale\tApparel > Shoes\n";
+    let ps = parse("feed.txt", tsv.as_bytes()).unwrap();
+    assert_eq!(ps[0].title, "Tee, white");
+    assert_eq!(ps[1].title, "Quoted\ttab");
+    assert_eq!(wears("feed.txt", tsv.as_bytes()), pairs(&[("t1", Wear::Top), ("t2", Wear::Foot)]));
+    let semicolons = "\u{feff}id;title;link;image;price;gender;wear\np1;Shirt;https://s.example/1;a.jpg;19,99 EUR;men;top\n";
+    let p = &parse("export.csv", semicolons.as_bytes()).unwrap()[0];
+    assert_eq!((p.id.as_str(), p.price.as_str(), p.category.wear), ("p1", "19,99 EUR", Wear::Top));
+    // A header with commas inside quotes is still comma-separated.
+    assert_eq!(vitrine::catalog::delimiter(b"\"id;x\",title,link\n"), b',');
+    assert_eq!(vitrine::catalog::delimiter(b"id\ttitle\tlink\n"), b'\t');
+}
+
+/// The shared bug cases of issue 21, with the wears a person reads in them.
+#[test]
+fn shared_bugcases_get_the_right_wear() {
+    let dir = common::root().join("..").join("shared").join("bugcases");
+    if !dir.join("product-type.csv").exists() {
+        common::skip("../shared/bugcases is absent (see ../shared/README.md)");
+        return;
+    }
+    let product_type = common::read(&dir.join("product-type.csv"));
+    assert_eq!(
+        wears("product-type.csv", &product_type),
+        pairs(&[
+            ("qa-pt-ss-shirt", Wear::Top),
+            ("qa-pt-bootcut", Wear::Bottom),
+            ("qa-pt-dress-shirt", Wear::Top),
+            ("qa-pt-tee", Wear::Top),
+            ("qa-pt-sneaker", Wear::Foot),
+        ])
+    );
+    let tsv = common::read(&dir.join("feed.tsv"));
+    assert_eq!(
+        wears("feed.tsv", &tsv),
+        pairs(&[
+            ("qa-tsv-tee", Wear::Top),
+            ("qa-tsv-trouser", Wear::Bottom),
+            ("qa-tsv-boot", Wear::Foot),
+            ("qa-tsv-dress", Wear::Dress),
+        ])
+    );
+}
+
+/// Issue 21 item 5: a Windows-1252 file ("Café" as 0x43 0x61 0x66 0xE9) got "invalid UTF-8"
+/// with a 0-based field number.
+#[test]
+fn windows_1252_is_named_by_line_and_column_with_what_to_do() {
+    let mut text = format!("{HEADER}p1,Shirt,https://s.example/1,a.jpg,1,men,top\n").into_bytes();
+    text.extend(b"p2,Caf\xe9 shirt,https://s.example/2,b.jpg,1,men,top\n");
+    assert_eq!(
+        parse("catalog.csv", &text).unwrap_err().to_string(),
+        "catalog.csv line 3: column 'title' is not UTF-8 (Excel's \"CSV\" is Windows-1252); save the \
+         file as \"CSV UTF-8\" and build again"
+    );
+    let header = b"id,title,link,image,price,gender,wear,r\xe9f\n".to_vec();
+    assert!(parse("catalog.csv", &header)
+        .unwrap_err()
+        .to_string()
+        .starts_with("catalog.csv line 1: the header is not UTF-8 (Excel's \"CSV\" is Windows-1252)"));
+    // Excel's "Unicode Text" export: UTF-16LE with a BOM, tab-separated.
+    let tsv =
+        "id\ttitle\tlink\timage\tprice\tgender\twear\np1\tCafé\thttps://s.example/1\ta.jpg\t1\tmen\ttop\n";
+    let mut utf16 = vec![0xff, 0xfe];
+    utf16.extend(tsv.encode_utf16().flat_map(u16::to_le_bytes));
+    let p = &parse("export.txt", &utf16).unwrap()[0];
+    assert_eq!((p.title.as_str(), p.category.wear), ("Café", Wear::Top));
 }

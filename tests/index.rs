@@ -1,9 +1,16 @@
 //! The catalog index: HNSW recall against exact search at the shipped settings, int8 codes
-//! against f32, and deterministic, round-tripping files.
+//! against f32, and deterministic, round-tripping files; `vitrine index build` run as a user
+//! would: thumbnails of its own product each, and a folder replaced whole or not at all.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use vitrine::catalog::{Audience, Category, Product, Wear};
 use vitrine::index::{build, CatalogIndex, Code, Settings};
 use vitrine::models::{expected_sha256, Embedder};
+use vitrine::photo::{Limits, Photo};
 
 #[path = "common/rng.rs"]
 mod rng;
@@ -143,4 +150,232 @@ fn embeddings_of_another_width_are_refused() {
     vectors[1] = rng.unit(64);
     let e = build(&"0".repeat(64), &items, &vectors, Settings::default()).unwrap_err().to_string();
     assert!(e.contains("p1") && e.contains("64-d") && e.contains("128-d"), "{e}");
+}
+
+fn vitrine(args: &[&str]) -> Output {
+    let models = common::root().join("models");
+    Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(args)
+        .args(["--models", models.to_str().unwrap()])
+        .current_dir(common::root())
+        .output()
+        .unwrap()
+}
+
+fn index_build(catalog: &Path, images: &Path, out: &Path, extra: &[&str]) -> Output {
+    let (c, i, o) = (catalog.to_str().unwrap(), images.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec!["index", "build", "--catalog", c, "--images", i, "--out", o];
+    args.extend(extra);
+    vitrine(&args)
+}
+
+/// A fresh, empty folder for one test under cargo's test tmpdir.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn products_json(out: &Path) -> Vec<serde_json::Value> {
+    serde_json::from_slice(&common::read(&out.join("products.json"))).unwrap()
+}
+
+/// Mean absolute difference per channel of two same-size RGB images; infinity otherwise.
+fn mean_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    if a.dimensions() != b.dimensions() {
+        return f64::INFINITY;
+    }
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y) as u64).sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+/// Issue 21 item 3: thumbnails were named by the id with non-ASCII characters replaced by
+/// '_', so `シャツ-1` and `パンツ-1` both wrote images/___-1.jpg and the shirt's card showed
+/// the trousers. Every product's thumbnail must be its own file and show its own photo.
+#[test]
+fn thumbnails_are_distinct_and_show_their_own_product() {
+    let bugcases = common::root().join("..").join("shared").join("bugcases");
+    if !bugcases.join("non-ascii-ids.csv").exists() {
+        common::skip("../shared/bugcases is absent (see ../shared/README.md)");
+        return;
+    }
+    let out = scratch("non-ascii-ids").join("index");
+    let images = bugcases.join("images");
+    let run = index_build(&bugcases.join("non-ascii-ids.csv"), &images, &out, &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let products = products_json(&out);
+    let ids: Vec<&str> = products.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["シャツ-1", "パンツ-1", "café-1", "cafe-1"]);
+    let thumbs: Vec<&str> = products.iter().map(|p| p["image"].as_str().unwrap()).collect();
+    let distinct: std::collections::HashSet<String> = thumbs.iter().map(|t| t.to_lowercase()).collect();
+    assert_eq!(distinct.len(), thumbs.len(), "thumbnails shared (case-insensitively): {thumbs:?}");
+    // The source photos, in catalog order, thumbnailed as the build does (256 px, RGB).
+    let sources: Vec<image::RgbImage> = ["p0.png", "p1.png", "p2.png", "p3.png"]
+        .iter()
+        .map(|f| {
+            let photo = Photo::decode(&common::read(&images.join(f)), f, &Limits::default()).unwrap();
+            image::DynamicImage::ImageRgb8(photo.rgb().clone()).thumbnail(256, 256).to_rgb8()
+        })
+        .collect();
+    for (i, thumb) in thumbs.iter().enumerate() {
+        let written = image::load_from_memory(&common::read(&out.join(thumb))).unwrap().to_rgb8();
+        let diffs: Vec<f64> = sources.iter().map(|s| mean_diff(&written, s)).collect();
+        // JPEG at quality 85 moves flat product pictures by ~1 level on average.
+        assert!(diffs[i] < 4.0, "{}: {thumb} differs from its own photo by {:.1}", ids[i], diffs[i]);
+        for (j, d) in diffs.iter().enumerate().filter(|(j, _)| *j != i) {
+            assert!(*d > diffs[i] + 4.0, "{}: {thumb} is as close to {}'s photo ({d:.1})", ids[i], ids[j]);
+        }
+    }
+}
+
+/// A small product picture made in code: a coloured rectangle on white, as a PNG.
+fn product_png(rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(96, 128, |x, y| {
+        if (16..80).contains(&x) && (20..110).contains(&y) {
+            image::Rgb(rgb)
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    png.into_inner()
+}
+
+/// Every file under `dir`, relative, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.strip_prefix(dir).unwrap().to_path_buf(), common::read(&path)));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Names in `dir` that are a staging folder of `vitrine index build`.
+fn staging_left(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".building-"))
+        .collect()
+}
+
+/// Issue 21 item 4: a rebuild that failed on a damaged image had already overwritten the old
+/// index's thumbnails, and into a fresh folder it left thumbnails and no index. Now the folder
+/// is replaced whole or not at all, and the error names the line, the product and the file.
+#[test]
+fn a_failed_build_leaves_the_old_index_whole_and_no_new_folder() {
+    let dir = scratch("atomic-build");
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    std::fs::write(photos.join("a1.png"), product_png([200, 30, 30])).unwrap();
+    std::fs::write(photos.join("a2.png"), product_png([30, 30, 200])).unwrap();
+    let catalog = dir.join("catalog.csv");
+    std::fs::write(
+        &catalog,
+        "id,title,link,image,price,gender,wear\n\
+         a1,Red tee,https://s.example/a1,a1.png,1,men,top\n\
+         a2,Blue trousers,https://s.example/a2,a2.png,1,men,bottom\n",
+    )
+    .unwrap();
+    let out = dir.join("index");
+    let first = index_build(&catalog, &photos, &out, &[]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    // A file of the user's in the index folder (the demo keeps its catalog there).
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let before = snapshot(&out);
+    assert_eq!(before.len(), 5, "index.bin, products.json, 2 thumbnails, notes.txt: {before:?}");
+
+    // The first photo is new (the old build would overwrite its thumbnail before failing),
+    // the second is damaged: the first half of its PNG.
+    std::fs::write(photos.join("a1.png"), product_png([30, 200, 30])).unwrap();
+    let png = product_png([30, 30, 200]);
+    std::fs::write(photos.join("a2.png"), &png[..png.len() / 2]).unwrap();
+    let failed = index_build(&catalog, &photos, &out, &[]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success());
+    let expected = format!("{} line 3: product 'a2': {}", catalog.display(), photos.join("a2.png").display());
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(snapshot(&out) == before, "the old index changed");
+    assert_eq!(staging_left(&dir), Vec::<String>::new());
+
+    // Into a fresh folder (and a parent that does not exist yet): nothing is created.
+    let fresh = dir.join("new").join("index");
+    assert!(!index_build(&catalog, &photos, &fresh, &[]).status.success());
+    assert!(!dir.join("new").exists(), "a failed build created {}", dir.join("new").display());
+    assert_eq!(staging_left(&dir), Vec::<String>::new());
+
+    // A good rebuild with one product: the index entries are replaced whole (the other
+    // product's thumbnail goes), the user's own file stays.
+    std::fs::write(
+        &catalog,
+        "id,title,link,image,price,gender,wear\na1,Red tee,https://s.example/a1,a1.png,1,men,top\n",
+    )
+    .unwrap();
+    let rebuilt = index_build(&catalog, &photos, &out, &[]);
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let files: Vec<PathBuf> = snapshot(&out).into_iter().map(|f| f.0).collect();
+    let thumb = products_json(&out)[0]["image"].as_str().unwrap().to_string();
+    let mut expected: Vec<PathBuf> =
+        ["index.bin", "notes.txt", "products.json", thumb.as_str()].iter().map(PathBuf::from).collect();
+    expected.sort();
+    assert_eq!(files, expected);
+    assert_eq!(common::read(&out.join("notes.txt")), b"mine");
+    assert_eq!(staging_left(&dir), Vec::<String>::new());
+
+    // Product photos kept in the index's images/ would go with the swap: refused up front.
+    std::fs::write(out.join("images").join("a1.png"), product_png([200, 30, 30])).unwrap();
+    std::fs::write(
+        &catalog,
+        "id,title,link,image,price,gender,wear\na1,Red tee,https://s.example/a1,images/a1.png,1,men,top\n",
+    )
+    .unwrap();
+    let before = snapshot(&out);
+    let refused = index_build(&catalog, &out, &out, &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("would be replaced by the index's thumbnails; keep them in another folder"),
+        "{stderr}"
+    );
+    assert!(snapshot(&out) == before, "a refused build changed the index");
+}
+
+/// Issue 21 item 1: a row whose wear nothing decides is refused by line, or, with
+/// --skip-undecided, left out and counted in the summary.
+#[test]
+fn undecided_rows_are_refused_or_skipped_and_counted() {
+    let dir = scratch("skip-undecided");
+    std::fs::write(dir.join("tee.png"), product_png([20, 160, 20])).unwrap();
+    let catalog = dir.join("feed.csv");
+    std::fs::write(
+        &catalog,
+        "id,title,link,image_link,price,product_type\n\
+         t1,Tee,https://s.example/t1,tee.png,1,Men > Shirts > Short Sleeve Shirts\n\
+         m1,Mug,https://s.example/m1,tee.png,1,Kitchen > Mugs\n",
+    )
+    .unwrap();
+    let out = dir.join("index");
+    let refused = index_build(&catalog, &dir, &out, &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("feed.csv line 3: cannot tell whether the product is top"), "{stderr}");
+    assert!(!out.exists());
+    let skipped = index_build(&catalog, &dir, &out, &["--skip-undecided"]);
+    let stdout = String::from_utf8_lossy(&skipped.stdout);
+    assert!(skipped.status.success(), "{}", String::from_utf8_lossy(&skipped.stderr));
+    assert!(stdout.contains("unisex-top: 1"), "{stdout}");
+    assert!(
+        stdout.contains("left out 1 rows whose wear is undecided (--skip-undecided), at lines 3 ('m1')"),
+        "{stdout}"
+    );
 }

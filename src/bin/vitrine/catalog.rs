@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 
 use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
-use crate::files::write_atomic;
+use crate::files::{thumbnail_path, write_atomic};
 
 /// `vitrine catalog`'s subcommands, one per dataset.
 #[derive(Subcommand)]
@@ -133,7 +133,7 @@ fn write_catalog(out: &Path, rows: &[Row]) -> Result<()> {
         let link = format!("products/{}.html", r.id);
         csv.write_record([&r.id, &r.title, &link, &r.photo, &r.price, "unisex", r.wear, &r.kind])?;
         let photo = if Path::new(&r.photo).is_absolute() {
-            format!("../images/{}.jpg", r.id)
+            format!("../{}", thumbnail_path(&r.id))
         } else {
             format!("../{}", r.photo)
         };

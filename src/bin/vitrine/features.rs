@@ -121,7 +121,11 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset
     let name = csv_path.display().to_string();
     let bytes = read(csv_path)?;
     let products = vitrine::catalog::parse(&name, &bytes)?;
-    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    // The text and delimiter the catalog was read with (a TSV feed is one column to a comma
+    // reader, a UTF-16 one no columns at all).
+    let text = vitrine::catalog::text(&name, &bytes)?;
+    let delimiter = vitrine::catalog::delimiter(&text);
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(&text[..]);
     let headers = reader.headers()?.clone();
     let Some(column) = headers.iter().position(|h| h.trim().eq_ignore_ascii_case(label_column)) else {
         bail!("{name}: no '{label_column}' column to take labels from; name one with --label-column (columns: {})", headers.iter().collect::<Vec<_>>().join(", "));

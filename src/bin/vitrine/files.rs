@@ -1,6 +1,7 @@
 //! The file helpers the commands share, so that each reads, writes and names files the same
 //! way: errors name the file, and writes go through a temporary file and a rename, so nothing
-//! half-written is left. `par_map` is here too: it is how every command that reads many photos
+//! half-written is left; an index folder is built beside its place and swapped in at the end
+//! (`Staging`). `par_map` is here too: it is how every command that reads many photos
 //! spreads them over the cores.
 
 use std::fs;
@@ -50,6 +51,118 @@ pub fn local_image(name: &str, product: &Product, images: &Path) -> Result<PathB
         bail!("{name}: product '{}': image {} does not exist", product.id, path.display());
     }
     Ok(path)
+}
+
+/// A product's thumbnail, relative to the index folder: `images/STEM-HASH.jpg`, STEM the id's
+/// ASCII letters, digits, '-' and '_' (others become '_', at most 40 kept) so a person can
+/// tell the files apart, HASH the first 12 hex digits of the id's sha256 so that distinct ids
+/// never share a file (`シャツ-1` and `パンツ-1` both have the stem `___-1`; `P1` and `p1`
+/// are one file on a case-insensitive disk).
+pub fn thumbnail_path(id: &str) -> String {
+    let stem: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(40)
+        .collect();
+    format!("images/{stem}-{}.jpg", &vitrine::models::sha256_hex(id.as_bytes())[..12])
+}
+
+/// An index folder being built: everything is written into `.NAME.building-PID` beside `out`
+/// (same parent, so renames stay on one disk), then [`Staging::commit`] puts it in place. A
+/// build that fails or is dropped removes it and leaves `out` as it was (or absent).
+pub struct Staging {
+    /// Where the new index is written.
+    pub dir: PathBuf,
+    out: PathBuf,
+    /// Parents of `out` this build created, deepest first, removed again on failure.
+    created: Vec<PathBuf>,
+    done: bool,
+}
+
+/// What an index folder holds; the rest of `out` (e.g. the catalog and its photos, when the
+/// catalog folder is also the index folder) is not the index's and stays.
+const INDEX_ENTRIES: [&str; 3] = ["images", "index.bin", "products.json"];
+
+impl Staging {
+    /// Creates the staging folder (with `images/`) beside `out`.
+    pub fn new(out: &Path) -> Result<Staging> {
+        // `--out .` or `--out idx/..` has no name of its own until resolved.
+        let out = &out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+        let Some(name) = out.file_name() else {
+            bail!("{}: give --out a folder name", out.display());
+        };
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let created: Vec<PathBuf> = parent
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        let dir = parent.join(format!(".{}.building-{}", name.to_string_lossy(), std::process::id()));
+        let staging = Staging { dir, out: out.to_path_buf(), created, done: false };
+        // A folder left by a killed build of the same pid is stale.
+        if staging.dir.exists() {
+            fs::remove_dir_all(&staging.dir)
+                .with_context(|| format!("{}: cannot remove", staging.dir.display()))?;
+        }
+        create_dir(&staging.dir.join("images"))?;
+        Ok(staging)
+    }
+
+    /// Puts the new index in place: a fresh `out` is the staging folder renamed; an existing
+    /// one has its index entries (images/, index.bin, products.json) moved aside and the new
+    /// ones renamed in, then the old ones deleted. If a rename fails, the old entries moved
+    /// so far are put back.
+    pub fn commit(mut self) -> Result<()> {
+        let cannot = |path: &Path| format!("{}: cannot replace", path.display());
+        if !self.out.exists() {
+            fs::rename(&self.dir, &self.out).with_context(|| cannot(&self.out))?;
+            self.done = true;
+            return Ok(());
+        }
+        if !self.out.is_dir() {
+            bail!("{}: is a file, not an index folder", self.out.display());
+        }
+        let old = self.dir.join(".old");
+        create_dir(&old)?;
+        let (mut aside, mut placed) = (Vec::new(), Vec::new());
+        let mut swap = || -> Result<()> {
+            for entry in INDEX_ENTRIES {
+                let current = self.out.join(entry);
+                if current.exists() {
+                    fs::rename(&current, old.join(entry)).with_context(|| cannot(&current))?;
+                    aside.push(entry);
+                }
+                fs::rename(self.dir.join(entry), &current).with_context(|| cannot(&current))?;
+                placed.push(entry);
+            }
+            Ok(())
+        };
+        if let Err(e) = swap() {
+            // Best effort: the new entries go back to staging (deleted with it), the old return.
+            for entry in placed {
+                let _ = fs::rename(self.out.join(entry), self.dir.join(entry));
+            }
+            for entry in aside {
+                let _ = fs::rename(old.join(entry), self.out.join(entry));
+            }
+            return Err(e);
+        }
+        self.done = true;
+        fs::remove_dir_all(&self.dir)
+            .with_context(|| format!("{}: cannot remove the old index", self.dir.display()))
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.dir);
+            for dir in &self.created {
+                // Only if still empty: never anything another process put there.
+                let _ = fs::remove_dir(dir);
+            }
+        }
+    }
 }
 
 /// `f` of every item, in order, on as many threads as there are cores (the models run one

@@ -1,19 +1,19 @@
 //! `vitrine index build`: embeds every product photo of a catalog and writes the index folder
 //! the browser and `vitrine recommend` read (`index.bin`, `products.json`, thumbnails). It is
-//! built here, natively, because embedding a whole catalog is too slow for a page.
+//! built here, natively, because embedding a whole catalog is too slow for a page. The folder
+//! is built beside OUT and swapped in at the end, so a failed build leaves the old index whole.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use vitrine::catalog::{self, Product};
+use vitrine::catalog::{self, Product, ReadOptions};
 use vitrine::models::{expected_sha256, Embedder};
 use vitrine::photo::{Limits, Photo};
 
-use crate::files::{local_image, par_map, read, write_atomic};
+use crate::files::{local_image, par_map, read, thumbnail_path, write_atomic, Staging};
 
 /// `vitrine index`'s subcommands.
 #[derive(Subcommand)]
@@ -25,7 +25,8 @@ pub enum IndexCommand {
 /// `vitrine index build`'s arguments.
 #[derive(Args)]
 pub struct BuildArgs {
-    /// Catalog CSV: id, title, link, image, price, gender, wear (or a Merchant Center feed).
+    /// Catalog CSV: id, title, link, image, price, gender, wear (or a Merchant Center feed with
+    /// product_type / google_product_category); comma, tab or semicolon separated.
     #[arg(long)]
     catalog: PathBuf,
     /// Folder the catalog's image paths are relative to.
@@ -39,6 +40,10 @@ pub struct BuildArgs {
     /// HNSW seed (the build is deterministic for a given seed).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Leave out rows whose wear (top, bottom, foot, dress) neither wear, product_type nor
+    /// google_product_category decides, instead of refusing the catalog; the summary lists them.
+    #[arg(long)]
+    skip_undecided: bool,
 }
 
 /// Runs `vitrine index ...`.
@@ -49,35 +54,56 @@ pub fn run(cmd: IndexCommand) -> Result<ExitCode> {
 }
 
 fn build(args: BuildArgs) -> Result<ExitCode> {
-    let BuildArgs { catalog: catalog_path, images, out, models, seed } = args;
+    let BuildArgs { catalog: catalog_path, images, out, models, seed, skip_undecided } = args;
     let name = catalog_path.display().to_string();
-    let mut products = catalog::parse(&name, &read(&catalog_path)?)?;
+    let feed = catalog::read(&name, &read(&catalog_path)?, ReadOptions { skip_undecided })?;
+    let (mut products, lines, skipped) = (feed.products, feed.lines, feed.skipped);
     let embedder = Embedder::new(&read(&models.join(Embedder::FILE))?)?;
     // Check every image before the slow part, so a typo fails in a second, not an hour.
     let sources: Vec<PathBuf> =
         products.iter().map(|p| local_image(&name, p, &images)).collect::<Result<_>>()?;
-    // The error names the index folder the user gave, not its images/ inside.
-    fs::create_dir_all(out.join("images")).with_context(|| format!("{}: cannot create", out.display()))?;
+    // Thumbnail names carry 48 bits of the id's hash: a clash is all but impossible, but it
+    // would show one product's picture on another's card, so it is checked (case-insensitively,
+    // for macOS and Windows disks).
+    let mut names = std::collections::HashMap::new();
+    for p in &products {
+        if let Some(other) = names.insert(thumbnail_path(&p.id).to_lowercase(), &p.id) {
+            bail!("{name}: products '{other}' and '{}' would share a thumbnail file; rename one id", p.id);
+        }
+    }
+    // The swap replaces OUT/images whole: product photos kept there would be lost.
+    if let Ok(thumbnails) = out.join("images").canonicalize() {
+        if let Some(src) = sources.iter().find(|s| s.canonicalize().is_ok_and(|s| s.starts_with(&thumbnails)))
+        {
+            bail!(
+                "{}: product photos inside {} would be replaced by the index's thumbnails; keep them in another folder",
+                src.display(),
+                thumbnails.display()
+            );
+        }
+    }
+    let staging = Staging::new(&out)?;
 
     let bar = ProgressBar::new(products.len() as u64).with_style(
         ProgressStyle::with_template("embedding {bar:40} {pos}/{len} products, {per_sec}, eta {eta}")
             .unwrap(),
     );
     let items: Vec<(&Product, &PathBuf)> = products.iter().zip(&sources).collect();
-    let results = par_map(&items, &bar, |(p, src)| embed_product(&embedder, p, src, &out));
+    let results = par_map(&items, &bar, |(p, src)| embed_product(&embedder, p, src, &staging.dir));
     bar.finish();
     let mut embeddings = Vec::with_capacity(products.len());
-    for (p, r) in products.iter_mut().zip(results) {
-        let (embedding, thumbnail) = r?;
+    for ((p, line), r) in products.iter_mut().zip(&lines).zip(results) {
+        let (embedding, thumbnail) = r.with_context(|| format!("{name} line {line}: product '{}'", p.id))?;
         p.image = thumbnail;
         embeddings.push(embedding);
     }
     let embedder_id = expected_sha256(Embedder::FILE).context("the embedder is not in models/MANIFEST")?;
     let settings = vitrine::index::Settings { seed, ..Default::default() };
     let (index, products_json) = vitrine::index::build(embedder_id, &products, &embeddings, settings)?;
-    write_atomic(&out.join("index.bin"), &index)?;
-    write_atomic(&out.join("products.json"), &products_json)?;
+    write_atomic(&staging.dir.join("index.bin"), &index)?;
+    write_atomic(&staging.dir.join("products.json"), &products_json)?;
     let built = vitrine::index::CatalogIndex::from_bytes("new index", &index, &products_json)?;
+    staging.commit()?;
     println!("{}: {} products, seed {seed}", out.display(), products.len());
     for (category, n) in built.categories() {
         println!("  {category}: {n}");
@@ -87,29 +113,32 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         index.len(),
         index.len() as f64 / products.len() as f64
     );
+    if !skipped.is_empty() {
+        let at: Vec<String> = skipped.iter().map(|s| format!("{} ('{}')", s.line, s.id)).collect();
+        println!(
+            "  left out {} rows whose wear is undecided (--skip-undecided), at lines {}",
+            skipped.len(),
+            at.join(", ")
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Embeds one product photo and writes its thumbnail; returns the embedding and the
-/// thumbnail's path relative to the index folder.
+/// Embeds one product photo and writes its thumbnail under `dir`; returns the embedding and
+/// the thumbnail's path relative to the index folder.
 fn embed_product(
     embedder: &Embedder,
     product: &Product,
     src: &Path,
-    out: &Path,
+    dir: &Path,
 ) -> Result<(Vec<f32>, String)> {
     let bytes = read(src)?;
     let photo = Photo::decode(&bytes, &src.display().to_string(), &Limits::default())?;
     let embedding = embedder.embed_whole(&photo)?;
-    let safe: String = product
-        .id
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect();
-    let rel = format!("images/{safe}.jpg");
+    let rel = thumbnail_path(&product.id);
     let thumb = image::DynamicImage::ImageRgb8(photo.rgb().clone()).thumbnail(256, 256).to_rgb8();
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&thumb)?;
-    write_atomic(&out.join(&rel), &jpeg)?;
+    write_atomic(&dir.join(&rel), &jpeg)?;
     Ok((embedding, rel))
 }
