@@ -325,7 +325,7 @@ fn jpeg_frame(b: &[u8]) -> Option<u8> {
         match marker {
             0xFF => i += 1, // fill byte
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return Some(marker),
-            0xD8 | 0xD9 | 0xDA => return None, // no frame before the scan (or the end): damaged
+            0xD8..=0xDA => return None, // no frame before the scan (or the end): damaged
             _ => i += 2 + u16::from_be_bytes([b[i + 2], b[i + 3]]) as usize,
         }
     }
