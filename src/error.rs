@@ -10,6 +10,13 @@ pub enum Error {
     #[error("{input}: {reason}")]
     Decode { input: String, reason: String },
 
+    /// The photo is in a format vitrine has no decoder for (the caller's input: HEIC from an
+    /// iPhone, AVIF, an arithmetic-coded JPEG...). `format` names it ("a HEIC/HEIF photo") and
+    /// `fix` says how to get a format vitrine reads. A shell with a decoder of its own (the
+    /// browser's) may still read it: [`crate::photo::decodes`] says which bytes to give it.
+    #[error("{input} is {format}, which vitrine cannot decode: {fix}")]
+    Unsupported { input: String, format: &'static str, fix: &'static str },
+
     /// The photo is over one of the configured [`crate::photo::Limits`] (the caller's input).
     #[error("{input}: {what} is {actual}, over the limit of {limit}; use a smaller photo")]
     TooLarge { input: String, what: &'static str, actual: u64, limit: u64 },

@@ -40,14 +40,16 @@ impl Photo {
     /// Decodes `bytes` (named `input` in errors) within `limits`.
     pub fn decode(bytes: &[u8], input: &str, limits: &Limits) -> Result<Photo> {
         let decode_error = |reason: String| Error::Decode { input: input.to_string(), reason };
-        let too_large =
-            |what, actual: u64, limit: u64| Error::TooLarge { input: input.to_string(), what, actual, limit };
         if bytes.is_empty() {
             return Err(decode_error("the file is empty; choose a photo".into()));
         }
+        if let Some(Unsupported { format, fix }) = unsupported(bytes) {
+            return Err(Error::Unsupported { input: input.to_string(), format, fix });
+        }
         let size = bytes.len() as u64;
         if size > limits.max_bytes {
-            return Err(too_large("the file size in bytes", size, limits.max_bytes));
+            let (input, what) = (input.to_string(), "the file size in bytes");
+            return Err(Error::TooLarge { input, what, actual: size, limit: limits.max_bytes });
         }
         let reader = ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
@@ -63,19 +65,7 @@ impl Photo {
         }
         let mut decoder = reader.into_decoder().map_err(|e| decode_error(describe(e)))?;
         let (width, height) = decoder.dimensions();
-        if width > limits.max_width {
-            return Err(too_large("the width in pixels", width.into(), limits.max_width.into()));
-        }
-        if height > limits.max_height {
-            return Err(too_large("the height in pixels", height.into(), limits.max_height.into()));
-        }
-        let pixels = u64::from(width) * u64::from(height);
-        if pixels > limits.max_pixels {
-            return Err(too_large("the pixel count", pixels, limits.max_pixels));
-        }
-        if pixels == 0 {
-            return Err(decode_error("the image has no pixels; choose a photo".into()));
-        }
+        let pixels = check_size(width, height, input, limits)?;
         let mut decoder_limits = image::Limits::default();
         decoder_limits.max_image_width = Some(limits.max_width);
         decoder_limits.max_image_height = Some(limits.max_height);
@@ -88,6 +78,30 @@ impl Photo {
         image.apply_orientation(orientation);
         Photo::from_image(image).map_err(|e| match e {
             Error::Decode { reason, .. } => decode_error(reason),
+            other => other,
+        })
+    }
+
+    /// Wraps RGBA pixels (`width` x `height`, row by row, not premultiplied, upright) that a shell
+    /// decoded itself: the browser, for the formats vitrine has no decoder for (see
+    /// [`decodes`]). The same size limits, alpha and working-size rules as `decode` apply.
+    pub fn from_rgba(rgba: Vec<u8>, width: u32, height: u32, input: &str, limits: &Limits) -> Result<Photo> {
+        check_size(width, height, input, limits)?;
+        let expected = u64::from(width) * u64::from(height) * 4;
+        let image = image::RgbaImage::from_raw(width, height, rgba).ok_or_else(|| Error::Decode {
+            input: input.to_string(),
+            reason: format!(
+                "the decoded pixels are not {width} x {height} RGBA ({expected} bytes); try another photo"
+            ),
+        })?;
+        // Opaque photos (nearly all) skip the composite over white and its copy.
+        let image = if image.pixels().all(|p| p.0[3] == 255) {
+            DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(image).into_rgb8())
+        } else {
+            DynamicImage::ImageRgba8(image)
+        };
+        Photo::from_image(image).map_err(|e| match e {
+            Error::Decode { reason, .. } => Error::Decode { input: input.to_string(), reason },
             other => other,
         })
     }
@@ -169,6 +183,153 @@ impl Photo {
         }
         Some(out)
     }
+}
+
+/// Whether [`Photo::decode`] has a decoder for the format of `bytes`, judged by their signature
+/// (the file may still be damaged or too large). A shell with a decoder of its own (the
+/// browser's) decodes the others itself and passes the pixels to [`Photo::from_rgba`]; where it
+/// cannot either, `decode`'s error says what the format is and what to do.
+pub fn decodes(bytes: &[u8]) -> bool {
+    unsupported(bytes).is_none() && image::guess_format(bytes).is_ok_and(|f| f.reading_enabled())
+}
+
+/// The size rules of [`Limits`] for a `width` x `height` photo named `input`; its pixel count.
+fn check_size(width: u32, height: u32, input: &str, limits: &Limits) -> Result<u64> {
+    let too_large =
+        |what, actual: u64, limit: u64| Error::TooLarge { input: input.to_string(), what, actual, limit };
+    if width > limits.max_width {
+        return Err(too_large("the width in pixels", width.into(), limits.max_width.into()));
+    }
+    if height > limits.max_height {
+        return Err(too_large("the height in pixels", height.into(), limits.max_height.into()));
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(too_large("the pixel count", pixels, limits.max_pixels));
+    }
+    if pixels == 0 {
+        return Err(Error::Decode {
+            input: input.to_string(),
+            reason: "the image has no pixels; choose a photo".into(),
+        });
+    }
+    Ok(pixels)
+}
+
+/// A format people send that vitrine recognises but cannot decode: what to call it, and how to
+/// get a photo it reads.
+#[derive(Debug, Clone, Copy)]
+struct Unsupported {
+    format: &'static str,
+    fix: &'static str,
+}
+
+const RESAVE: &str = "save it as JPEG, PNG or WebP and try again";
+const HEIC: Unsupported = Unsupported {
+    format: "a HEIC/HEIF photo (the iPhone's default)",
+    fix: "export it as JPEG (on iPhone: Settings > Camera > Formats > Most Compatible) and try again",
+};
+const AVIF: Unsupported = Unsupported { format: "an AVIF image", fix: RESAVE };
+const VIDEO: Unsupported =
+    Unsupported { format: "a video (MP4/MOV)", fix: "choose a photo, or save a still of the video as JPEG" };
+
+/// The brands of an ISO-BMFF `ftyp` box (HEIF, AVIF, camera raw, video), most specific first:
+/// an AVIF lists the generic HEIF brand mif1 too, and a HEIC may list video brands.
+const BRANDS: &[(&[u8; 4], Unsupported)] = &[
+    (b"avif", AVIF),
+    (b"avis", AVIF),
+    (b"heic", HEIC),
+    (b"heix", HEIC),
+    (b"heim", HEIC),
+    (b"heis", HEIC),
+    (b"hevc", HEIC),
+    (b"hevx", HEIC),
+    (b"hevm", HEIC),
+    (b"hevs", HEIC),
+    (b"crx ", Unsupported { format: "a Canon raw photo (CR3)", fix: RESAVE }),
+    (b"mif1", HEIC),
+    (b"mif2", HEIC),
+    (b"msf1", HEIC),
+    (b"qt  ", VIDEO),
+    (b"isom", VIDEO),
+    (b"iso2", VIDEO),
+    (b"mp41", VIDEO),
+    (b"mp42", VIDEO),
+    (b"M4V ", VIDEO),
+    (b"3gp4", VIDEO),
+    (b"3gp5", VIDEO),
+];
+
+/// Other formats' leading bytes. Camera raw files (DNG, NEF, CR2, ARW) are TIFF inside.
+const SIGNATURES: &[(&[u8], Unsupported)] = &[
+    (b"\xFF\x0A", Unsupported { format: "a JPEG XL image", fix: RESAVE }),
+    (b"\0\0\0\x0CJXL \r\n\x87\n", Unsupported { format: "a JPEG XL image", fix: RESAVE }),
+    (b"\0\0\0\x0CjP  \r\n\x87\n", Unsupported { format: "a JPEG 2000 image", fix: RESAVE }),
+    (b"\xFF\x4F\xFF\x51", Unsupported { format: "a JPEG 2000 image", fix: RESAVE }),
+    (b"II*\0", Unsupported { format: "a TIFF or camera raw image", fix: RESAVE }),
+    (b"MM\0*", Unsupported { format: "a TIFF or camera raw image", fix: RESAVE }),
+    (b"II+\0", Unsupported { format: "a TIFF or camera raw image", fix: RESAVE }),
+    (b"8BPS", Unsupported { format: "a Photoshop document", fix: "export it as JPEG or PNG and try again" }),
+    (b"%PDF", Unsupported { format: "a PDF document", fix: "choose a photo (JPEG, PNG or WebP)" }),
+];
+
+/// JPEG codings other than the Huffman-coded baseline, extended and progressive ones the decoder
+/// reads, by their start-of-frame marker.
+const JPEG_FRAMES: &[(u8, Unsupported)] = {
+    const ARITHMETIC: Unsupported = Unsupported {
+        format: "an arithmetic-coded JPEG",
+        fix: "re-save it as a standard JPEG (e.g. `jpegtran -optimize`, or any photo editor's \"save as JPEG\") and try again",
+    };
+    const LOSSLESS: Unsupported = Unsupported {
+        format: "a lossless JPEG",
+        fix: "re-save it as a standard JPEG or as PNG and try again",
+    };
+    const HIERARCHICAL: Unsupported =
+        Unsupported { format: "a hierarchical JPEG", fix: "re-save it as a standard JPEG and try again" };
+    &[
+        (0xC3, LOSSLESS),
+        (0xC5, HIERARCHICAL),
+        (0xC6, HIERARCHICAL),
+        (0xC7, LOSSLESS),
+        (0xC9, ARITHMETIC),
+        (0xCA, ARITHMETIC),
+        (0xCB, LOSSLESS),
+        (0xCD, ARITHMETIC),
+        (0xCE, ARITHMETIC),
+        (0xCF, LOSSLESS),
+    ]
+};
+
+/// The format of `bytes` when it is one vitrine recognises but cannot decode.
+fn unsupported(bytes: &[u8]) -> Option<Unsupported> {
+    if bytes.get(4..8) == Some(b"ftyp") {
+        // Major brand at 8..12, minor version at 12..16, compatible brands up to the box's end.
+        let end = bytes[..4].try_into().map_or(0, |n| u32::from_be_bytes(n) as usize).min(bytes.len());
+        let listed: Vec<&[u8]> =
+            bytes.get(8..12).into_iter().chain(bytes.get(16..end).unwrap_or(&[]).chunks_exact(4)).collect();
+        return BRANDS.iter().find(|(b, _)| listed.contains(&&b[..])).map(|&(_, u)| u);
+    }
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let marker = jpeg_frame(bytes)?;
+        return JPEG_FRAMES.iter().find(|&&(m, _)| m == marker).map(|&(_, u)| u);
+    }
+    SIGNATURES.iter().find(|(sig, _)| bytes.starts_with(sig)).map(|&(_, u)| u)
+}
+
+/// The start-of-frame marker of a JPEG (0xC0 to 0xCF, less DHT, JPG and DAC), found by walking
+/// its segments up to the first frame header.
+fn jpeg_frame(b: &[u8]) -> Option<u8> {
+    let mut i = 2; // after SOI
+    while i + 3 < b.len() && b[i] == 0xFF {
+        let marker = b[i + 1];
+        match marker {
+            0xFF => i += 1, // fill byte
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return Some(marker),
+            0xD8..=0xDA => return None, // no frame before the scan (or the end): damaged
+            _ => i += 2 + u16::from_be_bytes([b[i + 2], b[i + 3]]) as usize,
+        }
+    }
+    None
 }
 
 /// Whether a JPEG's segments run through to its end-of-image marker. Walks the segments (so an

@@ -127,8 +127,26 @@ impl Pipeline {
     /// The first part of a look: decode, people, pose, verdict, garment boxes and the crops to
     /// match (none when there is no person).
     pub fn locate(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Located> {
+        self.locate_decoded(|| Photo::decode(bytes, name, &options.limits), options)
+    }
+
+    /// [`Pipeline::locate`] for RGBA pixels the shell decoded itself (see [`Photo::from_rgba`]):
+    /// the browser, for formats vitrine has no decoder for.
+    pub fn locate_rgba(
+        &self,
+        rgba: Vec<u8>,
+        width: u32,
+        height: u32,
+        name: &str,
+        options: &Options,
+    ) -> Result<Located> {
+        self.locate_decoded(|| Photo::from_rgba(rgba, width, height, name, &options.limits), options)
+    }
+
+    /// `locate` once `decode` has made the photo (timed as the "decode" stage).
+    fn locate_decoded(&self, decode: impl FnOnce() -> Result<Photo>, options: &Options) -> Result<Located> {
         let mut timer = Timer::new(self.clock);
-        let photo = Photo::decode(bytes, name, &options.limits)?;
+        let photo = decode()?;
         timer.lap("decode");
         let (w, h) = (photo.width() as f32, photo.height() as f32);
 

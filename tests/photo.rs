@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-use vitrine::photo::{Limits, Photo, WORKING_SIDE};
+use vitrine::photo::{self, Limits, Photo, WORKING_SIDE};
 use vitrine::Error;
 
 mod common;
@@ -132,4 +132,135 @@ fn downscaling_to_the_working_size_matches_a_triangle_filter() {
     let reference = image::imageops::resize(&large, pw, ph, image::imageops::FilterType::Triangle);
     let worst = photo.rgb().as_raw().iter().zip(reference.as_raw()).map(|(a, b)| a.abs_diff(*b)).max();
     assert!(worst <= Some(1), "the downscale differs from image's Triangle filter by {worst:?} levels");
+}
+
+/// A file committed under tests/fixtures/ (how each was made: tests/fixtures/README.md).
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Issue 21 item 6: an iPhone's HEIC (and an AVIF) was "not an image", with no word on what to do.
+#[test]
+fn heic_avif_and_other_formats_without_a_decoder_are_named_with_what_to_do() {
+    let heic = fixture("gradient.heic");
+    let err = Photo::decode(&heic, "photo.heic", &Limits::default()).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "photo.heic is a HEIC/HEIF photo (the iPhone's default), which vitrine cannot decode: export it \
+         as JPEG (on iPhone: Settings > Camera > Formats > Most Compatible) and try again"
+    );
+    let avif = fixture("gradient.avif");
+    let err = Photo::decode(&avif, "look.avif", &Limits::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "look.avif is an AVIF image, which vitrine cannot decode: save it as JPEG, PNG or WebP and try again"
+    );
+    // A shell with its own decoder (the browser's) is told to use it for these, and only these.
+    assert!(!photo::decodes(&heic) && !photo::decodes(&avif));
+    let png = encode(&DynamicImage::ImageRgb8(RgbImage::new(4, 4)), ImageFormat::Png);
+    let jpeg = encode(&DynamicImage::ImageRgb8(RgbImage::new(4, 4)), ImageFormat::Jpeg);
+    assert!(photo::decodes(&png) && photo::decodes(&jpeg));
+    assert!(!photo::decodes(b"name,price\nshirt,10\n"));
+
+    // The other members of the family, told by their ftyp brands (a HEIF whose major brand is the
+    // generic mif1 lists heic among its compatible brands; an AVIF lists mif1 too), and the
+    // formats told by their leading bytes. Only the header matters here, so only it is built.
+    let ftyp = |major: &[u8; 4], compatible: &[&[u8; 4]]| {
+        let mut b = ((16 + 4 * compatible.len()) as u32).to_be_bytes().to_vec();
+        b.extend(b"ftyp");
+        b.extend(major);
+        b.extend([0, 0, 0, 0]);
+        compatible.iter().for_each(|c| b.extend(*c));
+        b.extend(b"\0\0\0\x08meta");
+        b
+    };
+    let cases: [(Vec<u8>, &str); 9] = [
+        (ftyp(b"mif1", &[b"mif1", b"heic"]), "a HEIC/HEIF photo (the iPhone's default)"),
+        (ftyp(b"heix", &[b"mif1"]), "a HEIC/HEIF photo (the iPhone's default)"),
+        (ftyp(b"msf1", &[b"hevc"]), "a HEIC/HEIF photo (the iPhone's default)"),
+        (ftyp(b"avis", &[b"msf1", b"miaf"]), "an AVIF image"),
+        (ftyp(b"qt  ", &[b"qt  "]), "a video (MP4/MOV)"),
+        (b"\xFF\x0A\xFA\x7F\x01\x90\x08".to_vec(), "a JPEG XL image"),
+        (b"\0\0\0\x0CJXL \r\n\x87\n\0\0\0\x14ftypjxl ".to_vec(), "a JPEG XL image"),
+        (b"\0\0\0\x0CjP  \r\n\x87\n\0\0\0\x14ftypjp2 ".to_vec(), "a JPEG 2000 image"),
+        (b"II*\0\x08\0\0\0\0\0".to_vec(), "a TIFF or camera raw image"),
+    ];
+    for (bytes, format) in cases {
+        let err = decode(&bytes).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("upload.jpg is {format}, which vitrine cannot decode: ")),
+            "{err}"
+        );
+        assert!(!photo::decodes(&bytes), "{format}");
+    }
+    // A motion photo is a JPEG with a video after it: still a JPEG.
+    let mut motion = jpeg.clone();
+    motion.extend(b"\0\0\0\x18ftypmp42 a video follows");
+    assert!(photo::decodes(&motion));
+}
+
+/// Issue 21 item 6: an arithmetic-coded JPEG (`jpegtran -arithmetic`) was blamed as "truncated or
+/// damaged".
+#[test]
+fn arithmetic_coded_and_lossless_jpegs_are_named_not_called_damaged() {
+    let arithmetic = fixture("gradient-arithmetic.jpg");
+    let err = Photo::decode(&arithmetic, "scan.jpg", &Limits::default()).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "scan.jpg is an arithmetic-coded JPEG, which vitrine cannot decode: re-save it as a standard JPEG \
+         (e.g. `jpegtran -optimize`, or any photo editor's \"save as JPEG\") and try again"
+    );
+    assert!(!photo::decodes(&arithmetic));
+
+    // A lossless JPEG (SOF3): libjpeg-turbo 2.1 cannot write one, so a baseline JPEG's frame
+    // marker is changed; vitrine reads the marker before any of the scan.
+    let jpeg = encode(&DynamicImage::ImageRgb8(RgbImage::new(16, 16)), ImageFormat::Jpeg);
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline frame header");
+    let mut lossless = jpeg.clone();
+    lossless[sof + 1] = 0xC3;
+    let err = decode(&lossless).unwrap_err();
+    assert!(
+        err.to_string().starts_with("upload.jpg is a lossless JPEG, which vitrine cannot decode: "),
+        "{err}"
+    );
+    // The baseline one it was made from decodes, and so does a progressive one.
+    assert_eq!(decode(&jpeg).unwrap().width(), 16);
+    let mut progressive = jpeg;
+    progressive[sof + 1] = 0xC2;
+    assert!(photo::decodes(&progressive));
+}
+
+#[test]
+fn pixels_decoded_by_the_browser_make_the_same_photo_as_the_file() {
+    // What the worker passes for a photo the browser decoded: RGBA, upright, not premultiplied.
+    let image = RgbImage::from_fn(40, 30, |x, y| Rgb([(x * 6) as u8, (y * 8) as u8, ((x + y) * 3) as u8]));
+    let png = encode(&DynamicImage::ImageRgb8(image.clone()), ImageFormat::Png);
+    let rgba = DynamicImage::ImageRgb8(image).into_rgba8().into_raw();
+    let from_pixels = Photo::from_rgba(rgba.clone(), 40, 30, "photo.avif", &Limits::default()).unwrap();
+    assert_eq!(from_pixels.rgb(), decode(&png).unwrap().rgb());
+
+    // Transparent pixels come out white, as from a PNG.
+    let mut clear = rgba.clone();
+    clear[3] = 0;
+    let photo = Photo::from_rgba(clear, 40, 30, "photo.avif", &Limits::default()).unwrap();
+    assert_eq!(photo.rgb().get_pixel(0, 0).0, [255, 255, 255]);
+
+    // The buffer must be what the size says, and the size within the limits.
+    let err = Photo::from_rgba(rgba[4..].to_vec(), 40, 30, "photo.avif", &Limits::default()).unwrap_err();
+    assert!(
+        err.to_string().starts_with("photo.avif: the decoded pixels are not 40 x 30 RGBA (4800 bytes)"),
+        "{err}"
+    );
+    let limits = Limits { max_pixels: 1000, ..Limits::default() };
+    let err = Photo::from_rgba(rgba, 40, 30, "photo.avif", &limits).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    let big = vec![255; 3000 * 1000 * 4];
+    let photo = Photo::from_rgba(big, 3000, 1000, "photo.avif", &Limits::default()).unwrap();
+    assert_eq!(
+        (photo.width(), photo.height()),
+        (WORKING_SIDE, (1000.0 * WORKING_SIDE as f32 / 3000.0).round() as u32)
+    );
 }

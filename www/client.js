@@ -53,7 +53,9 @@ export class VitrineClient {
     return ready;
   }
 
-  /** The look of a photo (a Blob or File); `audience` is '', 'women', 'men' or 'unisex'.
+  /** The look of a photo (a Blob or File: JPEG, PNG, WebP, GIF or BMP, or any other format this
+   * browser decodes, e.g. AVIF, or HEIC in Safari: see worker.js); `audience` is '', 'women',
+   * 'men' or 'unisex'.
    * `onPreview(look)` gets the look so far once the garments are located (~2/3 of the way).
    * Looks asked for at once run one after the other: a worker holds one located photo. */
   recommend(photo, audience = '', onPreview = () => {}) {

@@ -6,7 +6,9 @@
 // matches the others. The page never blocks on wasm, and the photo only travels page -> workers.
 // With `onlyIfCached` a load downloads nothing it does not already hold: it fails ("notCached")
 // unless the wasm, the models and the index are all in the cache from an earlier visit.
-import init, { Matcher, VitrineLoader, modelFiles } from '../pkg/vitrine.js';
+// A photo in a format the wasm has no decoder for (AVIF; HEIC in Safari) is decoded by the
+// browser here, and its pixels go to the wasm instead of its bytes.
+import init, { Matcher, VitrineLoader, decodesPhoto, modelFiles, workingSide } from '../pkg/vitrine.js';
 import { fetchResponse, pruneCache, requireCached } from './cache.js';
 import { wasmBuild, wasmFiles } from './wasm.js';
 
@@ -15,7 +17,11 @@ let matcher = null;
 
 const steps = {
   // The look worker.
-  locate: ({ photo, name, audience }) => loaded(vitrine).locate(new Uint8Array(photo), name, audience || ''),
+  locate: ({ photo, name, audience }) => withPhoto(
+    photo,
+    (bytes) => loaded(vitrine).locate(bytes, name, audience || ''),
+    ({ data, width, height }) => loaded(vitrine).locatePixels(data, width, height, name, audience || ''),
+  ),
   finish: ({ matched }) => loaded(vitrine).finish(matched),
   // Either worker: `crops` is [{ i, crop }], the reply [{ i, matched }].
   match: ({ crops, audience }) => crops.map(({ i, crop }) => ({
@@ -23,7 +29,11 @@ const steps = {
     matched: vitrine ? vitrine.matchCrop(crop) : loaded(matcher).matchCrop(crop, audience || ''),
   })),
   // The matcher worker.
-  photo: ({ photo, name }) => loaded(matcher).setPhoto(new Uint8Array(photo), name),
+  photo: ({ photo, name }) => withPhoto(
+    photo,
+    (bytes) => loaded(matcher).setPhoto(bytes, name),
+    ({ data, width, height }) => loaded(matcher).setPixels(data, width, height, name),
+  ),
 };
 
 self.onmessage = async ({ data }) => {
@@ -34,7 +44,7 @@ self.onmessage = async ({ data }) => {
       // What this worker holds: its wasm memory, which only grows (the peak of the load).
       self.postMessage({ type: 'ready', ms: performance.now() - started, wasmMs, wasmBytes: memory.buffer.byteLength, build });
     } else if (steps[data.type]) {
-      self.postMessage({ type: 'result', id: data.id, value: steps[data.type](data) ?? null });
+      self.postMessage({ type: 'result', id: data.id, value: (await steps[data.type](data)) ?? null });
     }
   } catch (error) {
     // A trap (e.g. out of memory on a very large photo) leaves this wasm instance unusable:
@@ -49,6 +59,40 @@ self.onmessage = async ({ data }) => {
 function loaded(it) {
   if (!it) throw new Error('vitrine is not loaded yet: wait for "ready" before sending photos');
   return it;
+}
+
+/** `fromBytes(bytes)` when the wasm decodes the photo's format; else, when the browser decodes
+ * it, `fromPixels` on its pixels. Where the browser cannot either (HEIC outside Safari),
+ * `fromBytes` runs all the same: its error names the format and says how to get a JPEG. */
+async function withPhoto(photo, fromBytes, fromPixels) {
+  const bytes = new Uint8Array(photo);
+  if (decodesPhoto(bytes)) return fromBytes(bytes);
+  const pixels = await browserDecode(photo);
+  return pixels ? fromPixels(pixels) : fromBytes(bytes);
+}
+
+/** The photo decoded by the browser: { data (RGBA), width, height }, upright (EXIF, or HEIF's
+ * rotation, applied) and scaled to the wasm's working size, or null where the browser cannot. */
+async function browserDecode(photo) {
+  if (typeof createImageBitmap !== 'function' || typeof OffscreenCanvas !== 'function') return null;
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([photo]), { imageOrientation: 'from-image' });
+  } catch {
+    return null; // not a format this browser decodes (or not an image at all)
+  }
+  try {
+    // Scaled here, not in the wasm: its memory only grows, and a 48 MP photo's RGBA is 192 MB.
+    const scale = Math.min(1, workingSide() / Math.max(bitmap.width, bitmap.height));
+    const width = Math.max(1, Math.round(bitmap.width * scale));
+    const height = Math.max(1, Math.round(bitmap.height * scale));
+    const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(bitmap, 0, 0, width, height);
+    return { data: context.getImageData(0, 0, width, height).data, width, height };
+  } finally {
+    bitmap.close();
+  }
 }
 
 async function load({ modelsUrl, indexUrl, lite, role, wasm, onlyIfCached }) {

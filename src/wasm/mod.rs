@@ -8,7 +8,7 @@ pub mod bench;
 
 use crate::catalog::Audience;
 use crate::models::{expected_sha256, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
-use crate::photo::Photo;
+use crate::photo::{Photo, WORKING_SIDE};
 use crate::{Crop, Located, Matched, ModelBytes, Options, Pipeline, PipelineLoader};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -58,6 +58,22 @@ pub fn model_files(lite: bool) -> Result<JsValue, JsError> {
     to_js(&files)
 }
 
+/// Whether vitrine decodes the format of these photo bytes itself (by their signature). The
+/// worker decodes the others with the browser (HEIC in Safari, AVIF) and passes the pixels to
+/// `locatePixels` / `setPixels`; where the browser cannot either, `locate`'s error names the
+/// format and says what to do.
+#[wasm_bindgen(js_name = decodesPhoto)]
+pub fn decodes_photo(photo: &[u8]) -> bool {
+    crate::photo::decodes(photo)
+}
+
+/// The long side, in pixels, that photos are scaled down to (a photo the browser decodes is
+/// scaled to it there, so the wasm memory never holds the full-size pixels).
+#[wasm_bindgen(js_name = workingSide)]
+pub fn working_side() -> u32 {
+    WORKING_SIDE
+}
+
 /// One vitrine: the models and a catalog index, ready to make looks: whole (`recommend`) or in
 /// three steps (`locate`, `matchCrop` per crop, `finish`) so that a [`Matcher`] in another
 /// worker can take some of the crops.
@@ -101,14 +117,22 @@ impl Vitrine {
     #[wasm_bindgen(unchecked_return_type = "Located")]
     pub fn locate(&mut self, photo: &[u8], name: &str, audience: &str) -> Result<JsValue, JsError> {
         let located = self.pipeline.locate(photo, name, &options(audience)?)?;
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            crops: &'a [Crop],
-            preview: crate::Look,
-        }
-        let out = to_js(&Out { crops: located.crops(), preview: located.preview() })?;
-        self.located = Some(located);
-        Ok(out)
+        self.keep(located)
+    }
+
+    /// `locate` for a photo the browser decoded: `rgba` is `width` x `height` pixels, row by
+    /// row, not premultiplied, already upright (EXIF orientation applied).
+    #[wasm_bindgen(js_name = locatePixels, unchecked_return_type = "Located")]
+    pub fn locate_pixels(
+        &mut self,
+        rgba: Vec<u8>,
+        width: u32,
+        height: u32,
+        name: &str,
+        audience: &str,
+    ) -> Result<JsValue, JsError> {
+        let located = self.pipeline.locate_rgba(rgba, width, height, name, &options(audience)?)?;
+        self.keep(located)
     }
 
     /// Matches one crop of the located photo here.
@@ -135,6 +159,20 @@ impl Vitrine {
             self.located.take().ok_or_else(|| JsError::new("finish before locate: locate a photo first"))?;
         let matched: Vec<Matched> = serde_wasm_bindgen::from_value(matched)?;
         to_js(&self.pipeline.finish(located, matched)?)
+    }
+}
+
+impl Vitrine {
+    /// Keeps `located` for `finish`; its crops and the look so far, for JS.
+    fn keep(&mut self, located: Located) -> Result<JsValue, JsError> {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            crops: &'a [Crop],
+            preview: crate::Look,
+        }
+        let out = to_js(&Out { crops: located.crops(), preview: located.preview() })?;
+        self.located = Some(located);
+        Ok(out)
     }
 }
 
@@ -195,6 +233,14 @@ impl Matcher {
     pub fn set_photo(&mut self, photo: &[u8], name: &str) -> Result<(), JsError> {
         self.photo = None; // the previous photo's memory goes before the next one is decoded
         self.photo = Some(Photo::decode(photo, name, &Options::default().limits)?);
+        Ok(())
+    }
+
+    /// `setPhoto` for a photo the browser decoded (as `Vitrine.locatePixels` gets it).
+    #[wasm_bindgen(js_name = setPixels)]
+    pub fn set_pixels(&mut self, rgba: Vec<u8>, width: u32, height: u32, name: &str) -> Result<(), JsError> {
+        self.photo = None;
+        self.photo = Some(Photo::from_rgba(rgba, width, height, name, &Options::default().limits)?);
         Ok(())
     }
 

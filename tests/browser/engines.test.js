@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { By } from 'selenium-webdriver';
 import { launchChromium, launchFirefox, NEEDS, startWebKit } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
-import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS, validatedBuild } from './shared.js';
+import { artifacts, assertThreeRowsOfFive, dist, fixture, photo, requireFiles, ROWS, validatedBuild } from './shared.js';
 
 const TIMEOUT = 180_000;
 
@@ -177,6 +177,55 @@ for (const engine of ['Firefox', 'WebKit']) {
       const found = { verdict: await text(session, 'verdict'), rows: await session.run(ROWS, false) };
       assert.deepEqual(session.errors(), []);
       assert.deepEqual(found, (await chromiumLooks())[name], `${engine} (simd128 build) and Chromium differ on ${name}`);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test(`${engine}: an AVIF photo, which the wasm cannot decode, makes the look of its pixels where the browser decodes AVIF; a HEIC gives its message`, async () => {
+    // Issue 21, item 6: the worker decodes what the wasm cannot with the browser.
+    const session = await open(engine, '/');
+    try {
+      await ready(session);
+      // The AVIF's pixels as this engine decodes them, as a PNG (the wasm decodes PNG itself);
+      // null where the engine has no AVIF decoder.
+      const png = await session.run(async (bytes) => {
+        let img;
+        try {
+          img = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+        } catch {
+          return null;
+        }
+        const canvas = new OffscreenCanvas(img.width, img.height);
+        canvas.getContext('2d').drawImage(img, 0, 0);
+        const data = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+        let binary = '';
+        for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
+        return btoa(binary);
+      }, [...readFileSync(fixture('messi5.avif'))]);
+      const look = async () => ({
+        verdict: await text(session, 'verdict'),
+        rows: await session.run(ROWS, false),
+        boxes: await session.run(() => [...document.querySelectorAll('.vitrine-box')].map((b) => b.getAttribute('style'))),
+      });
+      await pick(session, fixture('messi5.avif'));
+      if (png) {
+        assert.equal(await session.run(() => document.getElementById('error').hidden), true, await text(session, 'error'));
+        const avif = await look();
+        assertThreeRowsOfFive(avif.rows);
+        const file = path.join(artifacts, `messi5-avif-${engine.toLowerCase()}.png`);
+        writeFileSync(file, Buffer.from(png, 'base64'));
+        await pick(session, file);
+        assert.deepEqual(avif, await look());
+      } else {
+        assert.equal(await text(session, 'error'),
+          'messi5.avif is an AVIF image, which vitrine cannot decode: save it as JPEG, PNG or WebP and try again');
+      }
+      // Neither Gecko nor WebKitGTK decodes HEIC (Safari's WebKit does, through the OS).
+      await pick(session, fixture('gradient.heic'));
+      assert.match(await text(session, 'error'), /^gradient\.heic is a HEIC\/HEIF photo \(the iPhone's default\), which vitrine cannot decode: export it as JPEG/);
+      assert.deepEqual(session.errors(), []);
+      console.log(`${engine}: ${png ? 'decodes AVIF: the look of its pixels' : 'has no AVIF decoder: the message'}`);
     } finally {
       await session.close();
     }

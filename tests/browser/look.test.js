@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium, NEEDS } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
-import { artifacts, assertThreeRowsOfFive, dist, photo, requireFiles, ROWS, validatedBuild, WASM_FILES } from './shared.js';
+import { artifacts, assertThreeRowsOfFive, dist, fixture, photo, requireFiles, ROWS, validatedBuild, WASM_FILES } from './shared.js';
 
 const LOOK_TIMEOUT = 120_000;
 
@@ -122,6 +122,49 @@ test('demo: a full shot gives 3 rows of 5 products; other photos give their verd
   assert.deepEqual(errors, []);
   assertPrivate(requests, ['messi5.jpg', 'zidane.jpg', 'bus.jpg'].map(photo));
   assert.ok(!requests.some((r) => r.method() !== 'GET'), 'the page only ever GETs');
+  await context.close();
+});
+
+test('demo: a photo only the browser decodes (AVIF) makes the look of its pixels; a HEIC this browser cannot decode says how to get a JPEG', async () => {
+  // Issue 21, item 6: HEIC was "not an image" everywhere, and the browser's own decoders unused.
+  const { context, page, errors } = await open('/');
+  await demoReady(page);
+  const avif = readFileSync(fixture('messi5.avif'));
+  // The AVIF's pixels as this browser decodes them, as a PNG (which the wasm decodes itself).
+  const png = await page.evaluate(async (bytes) => {
+    const img = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+    const canvas = new OffscreenCanvas(img.width, img.height);
+    canvas.getContext('2d').drawImage(img, 0, 0);
+    const data = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return btoa(binary);
+  }, [...avif]);
+  const look = async () => ({
+    verdict: await page.locator('#verdict').textContent(),
+    rows: await rows(page),
+    boxes: await page.locator('.vitrine-box').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('style'))),
+  });
+  await pick(page, { name: 'messi5.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+  const expected = await look();
+  assert.equal(expected.verdict, 'Full shot.');
+
+  await pick(page, { name: 'messi5.avif', mimeType: 'image/avif', buffer: avif });
+  assert.equal(await page.locator('#error').isHidden(), true, await page.locator('#error').textContent());
+  const got = await look();
+  assertThreeRowsOfFive(got.rows);
+  assert.equal(got.boxes.length, 3);
+  assert.deepEqual(got, expected);
+
+  // Chromium has no HEIC decoder: the wasm's message reaches the shopper.
+  await pick(page, { name: 'IMG_0001.heic', mimeType: 'image/heic', buffer: readFileSync(fixture('gradient.heic')) });
+  assert.equal(await page.locator('#error').isVisible(), true);
+  assert.equal(
+    await page.locator('#error').textContent(),
+    "IMG_0001.heic is a HEIC/HEIF photo (the iPhone's default), which vitrine cannot decode: export it as JPEG "
+      + '(on iPhone: Settings > Camera > Formats > Most Compatible) and try again',
+  );
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

@@ -9,6 +9,8 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const dist = path.join(root, 'dist');
 export const artifacts = path.join(root, 'target', 'browser-test');
 export const photo = (name) => path.join(root, 'tests', 'photos', name);
+/** A small file committed under tests/fixtures/ (its README says how each was made). */
+export const fixture = (name) => path.join(root, 'tests', 'fixtures', name);
 
 /** Throws for the first missing [file, what to do] pair. */
 export function requireFiles(pairs) {
