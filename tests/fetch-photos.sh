@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the real test photos from package registries (never committed; see ../shared/README.md):
 # bus.jpg and zidane.jpg from the ultralytics wheel, messi5.jpg and basketball1.png from Debian's
-# opencv-doc, astronaut.png from the scikit-image wheel. Idempotent: skips what is already there.
+# opencv-doc, astronaut.png from the scikit-image wheel; messi5.avif is messi5.jpg saved as AVIF by
+# Pillow's wheel (the browser tests' photo only the browser decodes). Idempotent: skips what is
+# already there.
 set -euo pipefail
 dest=${1:-"$(dirname "$0")/photos"}
 mkdir -p "$dest"
@@ -29,5 +31,12 @@ if [ ! -s astronaut.png ]; then
   python3 -m pip download -q --no-deps --only-binary=:all: scikit-image==0.26.0 -d "$tmp/s"
   unzip -q -o -j "$tmp"/s/scikit_image-*.whl 'skimage/data/astronaut.png' -d "$tmp/s/x"
   mv "$tmp"/s/x/astronaut.png .
+fi
+if [ ! -s messi5.avif ]; then
+  # Pillow's wheels carry libavif; unzipped and put on PYTHONPATH, nothing is installed.
+  python3 -m pip download -q --no-deps --only-binary=:all: pillow==12.0.0 -d "$tmp/p"
+  unzip -q -o "$tmp"/p/pillow-*.whl -d "$tmp/p/x"
+  PYTHONPATH="$tmp/p/x" python3 -c 'from PIL import Image; Image.open("messi5.jpg").save("messi5.avif.part", "AVIF", quality=60)'
+  mv messi5.avif.part messi5.avif
 fi
 ls -la "$dest"

@@ -202,13 +202,13 @@ for (const engine of ['Firefox', 'WebKit']) {
         let binary = '';
         for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
         return btoa(binary);
-      }, [...readFileSync(fixture('messi5.avif'))]);
+      }, [...readFileSync(photo('messi5.avif'))]);
       const look = async () => ({
         verdict: await text(session, 'verdict'),
         rows: await session.run(ROWS, false),
         boxes: await session.run(() => [...document.querySelectorAll('.vitrine-box')].map((b) => b.getAttribute('style'))),
       });
-      await pick(session, fixture('messi5.avif'));
+      await pick(session, photo('messi5.avif'));
       if (png) {
         assert.equal(await session.run(() => document.getElementById('error').hidden), true, await text(session, 'error'));
         const avif = await look();

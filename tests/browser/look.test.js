@@ -129,7 +129,7 @@ test('demo: a photo only the browser decodes (AVIF) makes the look of its pixels
   // Issue 21, item 6: HEIC was "not an image" everywhere, and the browser's own decoders unused.
   const { context, page, errors } = await open('/');
   await demoReady(page);
-  const avif = readFileSync(fixture('messi5.avif'));
+  const avif = readFileSync(photo('messi5.avif'));
   // The AVIF's pixels as this browser decodes them, as a PNG (which the wasm decodes itself).
   const png = await page.evaluate(async (bytes) => {
     const img = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
