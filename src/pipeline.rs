@@ -19,7 +19,7 @@ use crate::geometry::Rect;
 use crate::loader::{ModelBytes, PipelineLoader};
 use crate::look::{Garment, Look, Options, Person, Recommendation, Verdict};
 use crate::matcher::{Crop, CropMatcher, Matched};
-use crate::models::{Embedder, Label, ObjectDetector, Pose, PoseDetector, PoseLandmarker};
+use crate::models::{Embedder, Label, ObjectDetector, PersonDetection, Pose, PoseDetector, PoseLandmarker};
 use crate::person::{
     distinct_faces, main_person, merge_people, people_count, person, person_rect, tiles, Seen,
 };
@@ -155,7 +155,7 @@ impl Pipeline {
         let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
         let pose = chosen.and_then(|i| people[i].pose.as_ref());
         let verdict = full_shot::verdict(pose.map(|p| &p.landmarks[..]), w, h, count, who);
-        let Some(Candidate { rect, pose: Some(pose), score }) = chosen.map(|i| &people[i]) else {
+        let Some(Candidate { rect, pose: Some(pose), score, .. }) = chosen.map(|i| &people[i]) else {
             return Ok(Located {
                 photo,
                 options: options.clone(),
@@ -177,10 +177,9 @@ impl Pipeline {
         Ok(Located { photo, options: options.clone(), verdict, person: Some(person), boxes, crops, timer })
     }
 
-    /// Whose look it is among the people `seen`: everyone the pose detector found gets their
-    /// landmarks (and, without an SSD box, the box those give); the largest, most central of all
-    /// is chosen, and when the pose detector missed them (turned away) it looks again in their
-    /// box. When that fails too, the look is the largest, most central person with a pose ("the
+    /// Whose look it is among the people `seen`: those the pose detector found without an SSD box
+    /// get their landmarks and the box those give; the largest, most central of all is chosen and
+    /// gets their landmarks from the detector's look at their box (or their face found before). When that fails too, the look is the largest, most central person with a pose ("the
     /// one facing the camera"). Returns the people, the index of the chosen one (with a pose, or
     /// `None`) and how they were chosen.
     fn choose(
@@ -191,19 +190,21 @@ impl Pipeline {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
         let mut people = Vec::with_capacity(seen.len());
         for s in seen {
-            let pose = match &s.detection {
-                Some(d) => Some(self.landmarker.landmarks(photo, &d.roi())?),
-                None => None,
+            // With an SSD box the person's landmarks wait until they are chosen (below); without
+            // one, the landmarks say where the person is, trusted or not.
+            let (rect, pose, score) = match (s.ssd, &s.detection) {
+                (Some(r), d) => (r, None, d.as_ref().map_or(0.0, |d| d.score)),
+                (None, Some(d)) => {
+                    let pose = self.landmarker.landmarks(photo, &d.roi())?;
+                    (
+                        person_rect(None, &pose, d.rect, w, h),
+                        Some(pose).filter(|p| trusted(p, d.score)),
+                        d.score,
+                    )
+                }
+                (None, None) => continue,
             };
-            // Without an SSD box the landmarks say where the person is, trusted or not.
-            let rect = match (s.ssd, &pose, &s.detection) {
-                (Some(r), _, _) => r,
-                (None, Some(p), Some(d)) => person_rect(None, p, d.rect, w, h),
-                _ => continue,
-            };
-            let score = s.detection.as_ref().map_or(0.0, |d| d.score);
-            let pose = pose.filter(|p| trusted(p, score));
-            people.push(Candidate { rect, pose, score });
+            people.push(Candidate { rect, pose, score, face: s.detection });
         }
         let rects: Vec<&Rect> = people.iter().map(|p| &p.rect).collect();
         let Some(main) =
@@ -212,15 +213,27 @@ impl Pipeline {
             return Ok((people, None, "the largest, most central one"));
         };
         if people[main].pose.is_none() {
+            // The detector looks at the chosen person's box first, where they are largest; it
+            // finds people by their face, so a face seen elsewhere is the fallback.
             let region = people[main].rect.pad(0.25, 0.15, 0.25, 0.15);
-            if let Some(d) = self.detector.detect_in(photo, &region)?.into_iter().next() {
+            let near = self.detector.detect_in(photo, &region)?.into_iter().next();
+            for d in near.into_iter().chain(people[main].face.clone()) {
                 let pose = self.landmarker.landmarks(photo, &d.roi())?;
-                people[main].score = d.score;
-                people[main].pose = Some(pose).filter(|p| trusted(p, d.score));
+                if trusted(&pose, d.score) {
+                    people[main].score = d.score;
+                    people[main].pose = Some(pose);
+                    break;
+                }
             }
         }
         if people[main].pose.is_some() {
             return Ok((people, Some(main), "the largest, most central one"));
+        }
+        for (i, p) in people.iter_mut().enumerate() {
+            if let (true, None, Some(d)) = (i != main, &p.pose, &p.face) {
+                p.pose =
+                    Some(self.landmarker.landmarks(photo, &d.roi())?).filter(|pose| trusted(pose, d.score));
+            }
         }
         let posed: Vec<&Rect> = people.iter().filter(|p| p.pose.is_some()).map(|p| &p.rect).collect();
         let facing =
@@ -261,6 +274,8 @@ struct Candidate {
     rect: Rect,
     pose: Option<Pose>,
     score: f32,
+    /// The face the pose detector found on the whole photo or a tile, if it did.
+    face: Option<PersonDetection>,
 }
 
 /// Whether a pose can be used: the landmark model says a person is in its crop, or doubts it
