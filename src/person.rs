@@ -88,6 +88,18 @@ pub fn merge_people(ssd: &[&Rect], detections: Vec<PersonDetection>) -> Vec<Seen
     out
 }
 
+/// Whether two person boxes are one person's: they share at least half of the smaller one.
+pub fn same_person(a: &Rect, b: &Rect) -> bool {
+    a.intersection(b).is_some_and(|i| i.area() >= 0.5 * a.area().min(b.area()))
+}
+
+/// Whether box `r` lies mostly (half its area or more) inside `body`, the chosen person's
+/// landmarks' box: a part of them, not someone else (on a small person the SSD splits one body
+/// into several person boxes: messi5.jpg at 1/4 gets three, the kicking leg and arm apart).
+pub fn part_of(r: &Rect, body: &Rect) -> bool {
+    r.intersection(body).is_some_and(|i| i.area() >= 0.5 * r.area())
+}
+
 /// The largest, most central person among `people` (boxes in a `w` x `h` photo): area weighted
 /// by closeness to the photo's centre (1 at the centre, 0.5 half a diagonal away).
 pub fn main_person<'a>(people: &[&'a Rect], w: f32, h: f32) -> Option<&'a Rect> {

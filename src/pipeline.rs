@@ -21,7 +21,8 @@ use crate::look::{Garment, Look, Options, Person, Recommendation, Verdict};
 use crate::matcher::{Crop, CropMatcher, Matched};
 use crate::models::{Embedder, Label, ObjectDetector, PersonDetection, Pose, PoseDetector, PoseLandmarker};
 use crate::person::{
-    distinct_faces, main_person, merge_people, people_count, person, person_rect, tiles, Seen,
+    distinct_faces, main_person, merge_people, part_of, people_count, person, person_rect, same_person,
+    tiles, Seen,
 };
 use crate::photo::Photo;
 use crate::timing::{default_clock, stage, Clock, Timer};
@@ -151,7 +152,13 @@ impl Pipeline {
         let (people, chosen, who) = self.choose(&photo, seen)?;
         timer.lap("landmarks");
 
-        let rects: Vec<&Rect> = people.iter().map(|p| &p.rect).collect();
+        // Boxes that are mostly the chosen person's body are their parts, not other people.
+        let body =
+            chosen.and_then(|i| Some(person_rect(None, people[i].pose.as_ref()?, people[i].rect, w, h)));
+        let rects: Vec<&Rect> = (people.iter().enumerate())
+            .filter(|&(i, p)| Some(i) == chosen || !body.is_some_and(|b| part_of(&p.rect, &b)))
+            .map(|(_, p)| &p.rect)
+            .collect();
         let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
         let pose = chosen.and_then(|i| people[i].pose.as_ref());
         let verdict = full_shot::verdict(pose.map(|p| &p.landmarks[..]), w, h, count, who);
@@ -167,6 +174,19 @@ impl Pipeline {
             });
         };
         let person = person(*rect, *score, pose, w, h);
+        if full_shot::too_small(&verdict) {
+            // Boxes on a person this small land on the wrong body parts ([`full_shot::MIN_PERSON_HEIGHT`]).
+            let (boxes, crops) = (Vec::new(), Vec::new());
+            return Ok(Located {
+                photo,
+                options: options.clone(),
+                verdict,
+                person: Some(person),
+                boxes,
+                crops,
+                timer,
+            });
+        }
         let others: Vec<&Rect> = rects.iter().copied().filter(|r| !std::ptr::eq(*r, rect)).collect();
 
         let boxes = within_person(garment_boxes(pose, &objects, w, h), rect, &others);
@@ -188,23 +208,29 @@ impl Pipeline {
         seen: Vec<Seen>,
     ) -> Result<(Vec<Candidate>, Option<usize>, &'static str)> {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
-        let mut people = Vec::with_capacity(seen.len());
-        for s in seen {
-            // With an SSD box the person's landmarks wait until they are chosen (below); without
-            // one, the landmarks say where the person is, trusted or not.
-            let (rect, pose, score) = match (s.ssd, &s.detection) {
-                (Some(r), d) => (r, None, d.as_ref().map_or(0.0, |d| d.score)),
-                (None, Some(d)) => {
-                    let pose = self.landmarker.landmarks(photo, &d.roi())?;
-                    (
-                        person_rect(None, &pose, d.rect, w, h),
-                        Some(pose).filter(|p| trusted(p, d.score)),
-                        d.score,
-                    )
+        // SSD boxes first: a face found outside every SSD box may still be one of theirs.
+        let (boxed, faces): (Vec<Seen>, Vec<Seen>) = seen.into_iter().partition(|s| s.ssd.is_some());
+        let mut people: Vec<Candidate> = boxed
+            .into_iter()
+            .filter_map(|s| {
+                let score = s.detection.as_ref().map_or(0.0, |d| d.score);
+                Some(Candidate { rect: s.ssd?, pose: None, score, face: s.detection })
+            })
+            .collect();
+        // With an SSD box the person's landmarks wait until they are chosen (below); without
+        // one, the landmarks say where the person is, and whether they are an SSD box's person
+        // whose face lay outside it (a small person's loose box).
+        for d in faces.into_iter().filter_map(|s| s.detection) {
+            let pose = self.landmarker.landmarks(photo, &d.roi())?;
+            let rect = person_rect(None, &pose, d.rect, w, h);
+            match people.iter_mut().find(|p| p.face.is_none() && same_person(&p.rect, &rect)) {
+                Some(p) => (p.score, p.face) = (d.score, Some(d)),
+                // A face without an SSD box is a person when the landmark model finds one behind it.
+                None if trusted(&pose, d.score) => {
+                    people.push(Candidate { rect, pose: Some(pose), score: d.score, face: Some(d) })
                 }
-                (None, None) => continue,
-            };
-            people.push(Candidate { rect, pose, score, face: s.detection });
+                None => {}
+            }
         }
         let rects: Vec<&Rect> = people.iter().map(|p| &p.rect).collect();
         let Some(main) =
