@@ -14,7 +14,7 @@ use crate::models::Landmark;
 /// landmark height) and boxes (IoU; the full-size foot box is the SSD's shoes and ball, the
 /// small ones the pose's feet, so foot IoU stays low at every size):
 ///
-/// | scale | height px | grey fill: torso, knees, ankles, feet error; top, bottom, foot IoU | white fill: same |
+/// | scale | height px | grey: torso knees ankles feet error; top bottom foot IoU | white: same |
 /// |-------|-----------|-----------------------------------|-----------------------------------|
 /// | 1     | 229       | .06 .13 .15 .17; .75 .37 .33       | .03 .07 .08 .09; .87 .45 .43       |
 /// | 3/4   | 172       | .03 .05 .09 .08; .89 .48 .04       | .02 .06 .03 .04; .91 .90 .57       |

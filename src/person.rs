@@ -18,9 +18,10 @@ const SAME_FACE_IOU: f32 = 0.3;
 
 /// Where the pose detector looks besides the whole photo: in a photo more than 4:3 wide (or
 /// tall), as few squares of the short side as cover the long side, spread evenly from end to end
-/// (each run of the detector costs as much as the whole photo's). Letterboxed whole, a 16:9 photo shrinks people to 56% of what a square of its
-/// height shows them at, and zidane.jpg's bending man is found only in such a square (face
-/// score 0.77 there, under 0.5 whole). Empty for squarer photos.
+/// (each run of the detector costs as much as the whole photo's). Letterboxed whole, a 16:9
+/// photo shrinks people to 56% of what a square of its height shows them at, and zidane.jpg's
+/// bending man is found only in such a square (face score 0.77 there, under 0.5 whole). Empty
+/// for squarer photos.
 pub fn tiles(w: f32, h: f32) -> Vec<Rect> {
     let (long, short) = (w.max(h), w.min(h));
     if long <= short * 4.0 / 3.0 || short < 1.0 {

@@ -1,8 +1,8 @@
 //! The whole look, in the order the data flows: photo bytes -> decode -> people (SSD boxes and
-//! pose detector faces) -> pose of the largest, most central person -> full-shot verdict -> garment boxes -> crops ->
-//! embeddings -> per-category search -> top products per garment. Each step is a call into the
-//! module that owns it; this file only says their order. Built from bytes only (no file system),
-//! so the browser uses it unchanged.
+//! pose detector faces) -> pose of the largest, most central person -> full-shot verdict ->
+//! garment boxes -> crops -> embeddings -> per-category search -> top products per garment. Each
+//! step is a call into the module that owns it; this file only says their order. Built from
+//! bytes only (no file system), so the browser uses it unchanged.
 //!
 //! A look comes in three steps so that a page can spread it over two workers: [`Pipeline::locate`]
 //! (decode to garment crops), [`CropMatcher::match_crop`] per crop (embedding and search; a
@@ -199,8 +199,9 @@ impl Pipeline {
 
     /// Whose look it is among the people `seen`: those the pose detector found without an SSD box
     /// get their landmarks and the box those give; the largest, most central of all is chosen and
-    /// gets their landmarks from the detector's look at their box (or their face found before). When that fails too, the look is the largest, most central person with a pose ("the
-    /// one facing the camera"). Returns the people, the index of the chosen one (with a pose, or
+    /// gets their landmarks from the detector's look at their box (or their face found before).
+    /// When that fails too, the look is the largest, most central person with a pose ("the one
+    /// facing the camera"). Returns the people, the index of the chosen one (with a pose, or
     /// `None`) and how they were chosen.
     fn choose(
         &self,
