@@ -177,3 +177,30 @@ fn foot_box(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Opt
     let crop = crop.clip(width, height)?;
     Some(GarmentBox { wear: Wear::Foot, rect, crop, score, source })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn garment(wear: Wear, rect: Rect) -> GarmentBox {
+        GarmentBox { wear, rect, crop: rect, score: 1.0, source: "pose" }
+    }
+
+    #[test]
+    fn boxes_are_pulled_back_only_towards_other_people() {
+        // The chosen person at x 200..600, a neighbour to the right; the top reaches both ways
+        // past the person's box (a sleeve into the neighbour, a jacket tail into the background)
+        // and the foot box below it.
+        let person = Rect::new(200.0, 100.0, 600.0, 700.0);
+        let neighbour = Rect::new(650.0, 50.0, 1000.0, 700.0);
+        let top = garment(Wear::Top, Rect::new(150.0, 250.0, 760.0, 500.0));
+        let foot = garment(Wear::Foot, Rect::new(300.0, 650.0, 450.0, 720.0));
+        let kept = within_person(vec![top.clone(), foot.clone()], &person, &[&neighbour]);
+        assert_eq!(kept[0].rect, Rect::new(150.0, 250.0, 600.0, 500.0), "cut on the neighbour's side only");
+        assert_eq!(kept[1].rect, foot.rect, "no one below: the shoe stays whole");
+        // Alone, nothing is cut; a box wholly in the neighbour's direction is dropped.
+        assert_eq!(within_person(vec![top.clone()], &person, &[])[0].rect, top.rect);
+        let beyond = garment(Wear::Top, Rect::new(620.0, 250.0, 700.0, 500.0));
+        assert!(within_person(vec![beyond], &person, &[&neighbour]).is_empty());
+    }
+}

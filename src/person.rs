@@ -211,6 +211,17 @@ mod tests {
     }
 
     #[test]
+    fn boxes_sharing_half_are_one_person_and_parts_inside_a_body_are_its_own() {
+        let body = Rect::new(0.0, 0.0, 100.0, 200.0);
+        // A loose SSD box around a small person and their landmarks' box.
+        assert!(same_person(&Rect::new(10.0, 20.0, 150.0, 220.0), &body));
+        assert!(!same_person(&Rect::new(80.0, 0.0, 180.0, 200.0), &body), "a fifth shared: a neighbour");
+        // A leg split off by the SSD lies mostly inside the body; a neighbour does not.
+        assert!(part_of(&Rect::new(60.0, 120.0, 120.0, 200.0), &body));
+        assert!(!part_of(&Rect::new(70.0, 0.0, 170.0, 200.0), &body));
+    }
+
+    #[test]
     fn people_smaller_than_a_quarter_of_the_chosen_one_are_not_counted() {
         let main = Rect::new(0.0, 0.0, 100.0, 400.0);
         let near = Rect::new(200.0, 0.0, 260.0, 200.0); // 0.3 of main
