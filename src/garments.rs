@@ -4,7 +4,7 @@
 //! Footwear / Boot / High heels boxes where they agree. Each box is then tightened to the
 //! person mask, so the crop holds garment rather than background.
 
-use crate::body::{visible, ANKLES, ELBOWS, FOOT_SIDES, HIPS, KNEES, SHOULDERS, WRISTS};
+use crate::body::{visible, ANKLES, ELBOWS, FOOT_SIDES, HIPS, KNEES, MIN_VISIBILITY, SHOULDERS, WRISTS};
 use crate::catalog::Wear;
 use crate::geometry::{Point, Rect};
 use crate::models::{Detection, Pose};
@@ -32,7 +32,8 @@ pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f3
     let mut out = Vec::new();
 
     let torso = Rect::around(SHOULDERS.iter().chain(&HIPS).map(|&i| point(i)));
-    if let (Some(torso), true, true) = (torso, any_seen(&SHOULDERS), any_seen(&HIPS)) {
+    let hips = any_seen(&HIPS) || hips_below(pose, height);
+    if let (Some(torso), true, true) = (torso, any_seen(&SHOULDERS), hips) {
         // Elbows always; wrists only when they stay near the torso (arms down or crossed): an
         // outstretched arm would fill the crop with background.
         let near = torso.pad(0.5, 0.2, 0.5, 0.2);
@@ -72,6 +73,37 @@ pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f3
         out.push(g);
     }
     out
+}
+
+/// `boxes` kept off the other people: a box side past the chosen `person`'s box (photo pixels)
+/// is pulled back to it when one of the `others` stands on that side (their box's centre beyond
+/// that edge). With people side by side, a box made from the pose or the mask (which may cover
+/// an overlapping neighbour) would otherwise hold part of the next person: zidane.jpg's bending
+/// man's top reached into the man beside him. Sides facing no one (a shoe below a tight SSD
+/// box) stay. Boxes left empty are dropped.
+pub fn within_person(boxes: Vec<GarmentBox>, person: &Rect, others: &[&Rect]) -> Vec<GarmentBox> {
+    let beyond = |side: fn(Point, &Rect) -> bool| others.iter().any(|o| side(o.center(), person));
+    let (left, right) = (beyond(|c, p| c.x < p.x0), beyond(|c, p| c.x > p.x1));
+    let (above, below) = (beyond(|c, p| c.y < p.y0), beyond(|c, p| c.y > p.y1));
+    let keep_off = |r: Rect| -> Option<Rect> {
+        let x0 = if left { r.x0.max(person.x0) } else { r.x0 };
+        let x1 = if right { r.x1.min(person.x1) } else { r.x1 };
+        let y0 = if above { r.y0.max(person.y0) } else { r.y0 };
+        let y1 = if below { r.y1.min(person.y1) } else { r.y1 };
+        (x0 < x1 && y0 < y1).then_some(Rect { x0, y0, x1, y1 })
+    };
+    boxes
+        .into_iter()
+        .filter_map(|b| Some(GarmentBox { rect: keep_off(b.rect)?, crop: keep_off(b.crop)?, ..b }))
+        .collect()
+}
+
+/// Whether the model places a hip, sure of it, below the photo's bottom edge (a person cut off
+/// at the waist): the top then runs to the edge, as much of it as the photo shows.
+fn hips_below(pose: &Pose, height: f32) -> bool {
+    HIPS.iter()
+        .map(|&i| &pose.landmarks[i])
+        .any(|l| l.visibility >= MIN_VISIBILITY && l.presence >= MIN_VISIBILITY && l.y > height)
 }
 
 /// Clips to the photo and tightens to the mask; `None` when nothing is left.
@@ -144,4 +176,31 @@ fn foot_box(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Opt
     let rect = rect.clip(width, height)?;
     let crop = crop.clip(width, height)?;
     Some(GarmentBox { wear: Wear::Foot, rect, crop, score, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn garment(wear: Wear, rect: Rect) -> GarmentBox {
+        GarmentBox { wear, rect, crop: rect, score: 1.0, source: "pose" }
+    }
+
+    #[test]
+    fn boxes_are_pulled_back_only_towards_other_people() {
+        // The chosen person at x 200..600, a neighbour to the right; the top reaches both ways
+        // past the person's box (a sleeve into the neighbour, a jacket tail into the background)
+        // and the foot box below it.
+        let person = Rect::new(200.0, 100.0, 600.0, 700.0);
+        let neighbour = Rect::new(650.0, 50.0, 1000.0, 700.0);
+        let top = garment(Wear::Top, Rect::new(150.0, 250.0, 760.0, 500.0));
+        let foot = garment(Wear::Foot, Rect::new(300.0, 650.0, 450.0, 720.0));
+        let kept = within_person(vec![top.clone(), foot.clone()], &person, &[&neighbour]);
+        assert_eq!(kept[0].rect, Rect::new(150.0, 250.0, 600.0, 500.0), "cut on the neighbour's side only");
+        assert_eq!(kept[1].rect, foot.rect, "no one below: the shoe stays whole");
+        // Alone, nothing is cut; a box wholly in the neighbour's direction is dropped.
+        assert_eq!(within_person(vec![top.clone()], &person, &[])[0].rect, top.rect);
+        let beyond = garment(Wear::Top, Rect::new(620.0, 250.0, 700.0, 500.0));
+        assert!(within_person(vec![beyond], &person, &[&neighbour]).is_empty());
+    }
 }

@@ -1,14 +1,105 @@
-//! Whose look it is: among the people the SSD finds, the largest, most central one; how many
-//! people the verdict counts; and where that person is when only the pose found them.
+//! Whose look it is: the people both detectors see (the SSD's person boxes and the pose
+//! detector's faces, merged when they are the same person), the largest, most central one of
+//! them, how many people the verdict counts, and where that person is when only the pose found
+//! them.
 
 use crate::body::MIN_VISIBILITY;
 use crate::geometry::{Point, Rect};
 use crate::look::{LandmarkOut, Person};
-use crate::models::{Pose, LANDMARK_NAMES};
+use crate::models::{PersonDetection, Pose, LANDMARK_NAMES};
 
 /// Other people count when their box is at least this fraction of the chosen one's (smaller
 /// ones are passers-by in the background).
 const PEOPLE_MIN_AREA: f32 = 0.25;
+
+/// Two pose detections are one person when their face boxes overlap by more than this (the
+/// pose detector's own suppression threshold, MediaPipe's 0.3).
+const SAME_FACE_IOU: f32 = 0.3;
+
+/// Where the pose detector looks besides the whole photo: in a photo more than 4:3 wide (or
+/// tall), as few squares of the short side as cover the long side, spread evenly from end to end
+/// (each run of the detector costs as much as the whole photo's). Letterboxed whole, a 16:9
+/// photo shrinks people to 56% of what a square of its height shows them at, and zidane.jpg's
+/// bending man is found only in such a square (face score 0.77 there, under 0.5 whole). Empty
+/// for squarer photos.
+pub fn tiles(w: f32, h: f32) -> Vec<Rect> {
+    let (long, short) = (w.max(h), w.min(h));
+    if long <= short * 4.0 / 3.0 || short < 1.0 {
+        return Vec::new();
+    }
+    let n = (long / short).ceil() as usize;
+    (0..n)
+        .map(|i| {
+            let at = (long - short) * i as f32 / (n - 1) as f32;
+            if w >= h {
+                Rect::new(at, 0.0, at + short, h)
+            } else {
+                Rect::new(0.0, at, w, at + short)
+            }
+        })
+        .collect()
+}
+
+/// One detection per person from the pose detector's passes (whole photo and [`tiles`]): a
+/// detection whose face box overlaps a better one's by more than [`SAME_FACE_IOU`], or whose
+/// face centre lies in it, is that person again. Best score first.
+pub fn distinct_faces(mut found: Vec<PersonDetection>) -> Vec<PersonDetection> {
+    found.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<PersonDetection> = Vec::new();
+    for d in found {
+        let same = |k: &PersonDetection| {
+            k.rect.iou(&d.rect) > SAME_FACE_IOU
+                || k.rect.contains(d.rect.center())
+                || d.rect.contains(k.rect.center())
+        };
+        if !kept.iter().any(same) {
+            kept.push(d);
+        }
+    }
+    kept
+}
+
+/// A person seen by either detector: the SSD's box, the pose detector's detection, or both.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub ssd: Option<Rect>,
+    pub detection: Option<PersonDetection>,
+}
+
+/// The people `ssd` boxes and pose `detections` show together: each detection (best first) is
+/// the person of the smallest SSD box, not yet taken, that holds its face centre (the smallest:
+/// SSD boxes of two people standing close also hold both faces); detections without such a box
+/// and SSD boxes without a detection are people of their own.
+pub fn merge_people(ssd: &[&Rect], detections: Vec<PersonDetection>) -> Vec<Seen> {
+    let mut taken = vec![false; ssd.len()];
+    let mut out = Vec::new();
+    for d in detections {
+        let face = d.rect.center();
+        let own = (0..ssd.len())
+            .filter(|&i| !taken[i] && ssd[i].contains(face))
+            .min_by(|&a, &b| ssd[a].area().total_cmp(&ssd[b].area()));
+        if let Some(i) = own {
+            taken[i] = true;
+        }
+        out.push(Seen { ssd: own.map(|i| *ssd[i]), detection: Some(d) });
+    }
+    out.extend(
+        ssd.iter().zip(taken).filter(|(_, t)| !t).map(|(r, _)| Seen { ssd: Some(**r), detection: None }),
+    );
+    out
+}
+
+/// Whether two person boxes are one person's: they share at least half of the smaller one.
+pub fn same_person(a: &Rect, b: &Rect) -> bool {
+    a.intersection(b).is_some_and(|i| i.area() >= 0.5 * a.area().min(b.area()))
+}
+
+/// Whether box `r` lies mostly (half its area or more) inside `body`, the chosen person's
+/// landmarks' box: a part of them, not someone else (on a small person the SSD splits one body
+/// into several person boxes: messi5.jpg at 1/4 gets three, the kicking leg and arm apart).
+pub fn part_of(r: &Rect, body: &Rect) -> bool {
+    r.intersection(body).is_some_and(|i| i.area() >= 0.5 * r.area())
+}
 
 /// The largest, most central person among `people` (boxes in a `w` x `h` photo): area weighted
 /// by closeness to the photo's centre (1 at the centre, 0.5 half a diagonal away).
@@ -23,7 +114,7 @@ pub fn main_person<'a>(people: &[&'a Rect], w: f32, h: f32) -> Option<&'a Rect> 
 }
 
 /// How many people the verdict names: none without a pose; else at least the one posed, and
-/// with an SSD box for them (`main`), every person box at least [`PEOPLE_MIN_AREA`] of it.
+/// with a box for them (`main`), every person box at least [`PEOPLE_MIN_AREA`] of it.
 pub fn people_count(people: &[&Rect], main: Option<&Rect>, posed: bool) -> usize {
     match (main, posed) {
         (_, false) => 0,
@@ -76,6 +167,58 @@ mod tests {
         let large = Rect::new(0.0, 0.0, 500.0, 600.0);
         assert_eq!(main_person(&[&large, &centre], 1000.0, 600.0), Some(&large));
         assert_eq!(main_person(&[], 1000.0, 600.0), None);
+    }
+
+    fn face(x: f32, y: f32, side: f32, score: f32) -> PersonDetection {
+        let p = Point::new(x, y + 3.0 * side);
+        PersonDetection { score, rect: Rect::from_center(x, y, side, side), keypoints: [p; 4] }
+    }
+
+    #[test]
+    fn wide_photos_get_overlapping_square_tiles() {
+        // 16:9: two squares of the height, at both ends.
+        let t = tiles(1280.0, 720.0);
+        assert_eq!(t.iter().map(|r| r.x0).collect::<Vec<_>>(), [0.0, 560.0]);
+        assert!(t.iter().all(|r| r.width() == 720.0 && r.height() == 720.0));
+        // 2.5:1 needs three; tall photos tile downwards; 4:3 and squarer photos are looked at whole only.
+        assert_eq!(tiles(600.0, 1200.0).iter().map(|r| r.y0).collect::<Vec<_>>(), [0.0, 600.0]);
+        assert_eq!(tiles(1000.0, 400.0).iter().map(|r| r.x0).collect::<Vec<_>>(), [0.0, 300.0, 600.0]);
+        assert!(tiles(800.0, 600.0).is_empty() && tiles(500.0, 500.0).is_empty());
+    }
+
+    #[test]
+    fn one_person_found_twice_is_one_and_faces_join_their_ssd_box() {
+        // The same face from the whole photo (large box, lower score) and from a tile.
+        let whole = face(940.0, 250.0, 250.0, 0.51);
+        let tile = face(938.0, 247.0, 144.0, 0.73);
+        let other = face(500.0, 387.0, 144.0, 0.77);
+        let faces = distinct_faces(vec![whole, tile.clone(), other.clone()]);
+        assert_eq!(faces, [other.clone(), tile.clone()]);
+
+        // Two SSD boxes hold the right man's face; the smaller one is his. The left man has
+        // none; a third SSD box has no face (a person turned away).
+        let both = Rect::new(90.0, 150.0, 1120.0, 720.0);
+        let right = Rect::new(740.0, 40.0, 1150.0, 720.0);
+        let away = Rect::new(0.0, 400.0, 170.0, 720.0);
+        let seen = merge_people(&[&both, &right, &away], faces);
+        let summary: Vec<(Option<Rect>, Option<f32>)> =
+            seen.iter().map(|s| (s.ssd, s.detection.as_ref().map(|d| d.score))).collect();
+        assert_eq!(
+            summary,
+            [(Some(both), Some(0.77)), (Some(right), Some(0.73)), (Some(away), None)],
+            "each face joins the smallest free box holding it; the faceless box is a person too"
+        );
+    }
+
+    #[test]
+    fn boxes_sharing_half_are_one_person_and_parts_inside_a_body_are_its_own() {
+        let body = Rect::new(0.0, 0.0, 100.0, 200.0);
+        // A loose SSD box around a small person and their landmarks' box.
+        assert!(same_person(&Rect::new(10.0, 20.0, 150.0, 220.0), &body));
+        assert!(!same_person(&Rect::new(80.0, 0.0, 180.0, 200.0), &body), "a fifth shared: a neighbour");
+        // A leg split off by the SSD lies mostly inside the body; a neighbour does not.
+        assert!(part_of(&Rect::new(60.0, 120.0, 120.0, 200.0), &body));
+        assert!(!part_of(&Rect::new(70.0, 0.0, 170.0, 200.0), &body));
     }
 
     #[test]

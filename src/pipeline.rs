@@ -1,8 +1,8 @@
-//! The whole look, in the order the data flows: photo bytes -> decode -> people (SSD) -> pose of
-//! the largest, most central person -> full-shot verdict -> garment boxes -> crops ->
-//! embeddings -> per-category search -> top products per garment. Each step is a call into the
-//! module that owns it; this file only says their order. Built from bytes only (no file system),
-//! so the browser uses it unchanged.
+//! The whole look, in the order the data flows: photo bytes -> decode -> people (SSD boxes and
+//! pose detector faces) -> pose of the largest, most central person -> full-shot verdict ->
+//! garment boxes -> crops -> embeddings -> per-category search -> top products per garment. Each
+//! step is a call into the module that owns it; this file only says their order. Built from
+//! bytes only (no file system), so the browser uses it unchanged.
 //!
 //! A look comes in three steps so that a page can spread it over two workers: [`Pipeline::locate`]
 //! (decode to garment crops), [`CropMatcher::match_crop`] per crop (embedding and search; a
@@ -14,13 +14,16 @@ use crate::catalog::Wear;
 use crate::dress::{dress_crop, dress_rule};
 use crate::error::{Error, Result};
 use crate::full_shot;
-use crate::garments::{garment_boxes, GarmentBox};
+use crate::garments::{garment_boxes, within_person, GarmentBox};
 use crate::geometry::Rect;
 use crate::loader::{ModelBytes, PipelineLoader};
 use crate::look::{Garment, Look, Options, Person, Recommendation, Verdict};
 use crate::matcher::{Crop, CropMatcher, Matched};
-use crate::models::{Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker};
-use crate::person::{main_person, people_count, person, person_rect};
+use crate::models::{Embedder, Label, ObjectDetector, PersonDetection, Pose, PoseDetector, PoseLandmarker};
+use crate::person::{
+    distinct_faces, main_person, merge_people, part_of, people_count, person, person_rect, same_person,
+    tiles, Seen,
+};
 use crate::photo::Photo;
 use crate::timing::{default_clock, stage, Clock, Timer};
 
@@ -28,6 +31,10 @@ use crate::timing::{default_clock, stage, Clock, Timer};
 const MIN_SSD_SCORE: f32 = 0.3;
 /// Below this pose presence there is no person in the crop.
 const MIN_PRESENCE: f32 = 0.5;
+/// A pose detector score that leaves no doubt about a face (MediaPipe's own threshold is 0.5)...
+const CLEAR_FACE: f32 = 0.7;
+/// ...and the presence that is then enough: a person cut off at the hips scores low.
+const MIN_PRESENCE_CLEAR_FACE: f32 = 0.3;
 
 /// The four networks and the catalog index: photo bytes in, a [`Look`] out.
 pub struct Pipeline {
@@ -152,38 +159,28 @@ impl Pipeline {
 
         let objects = self.ssd.detect(&photo, MIN_SSD_SCORE)?;
         timer.lap("ssd");
-        let people: Vec<&Rect> =
+        let boxes: Vec<&Rect> =
             objects.iter().filter(|d| d.label == Label::Person).map(|d| &d.rect).collect();
-        let main = main_person(&people, w, h);
-
-        // The pose detector looks at the chosen person first: with several people it would
-        // otherwise pick whoever its face detector likes. It finds people by their face, so when
-        // the chosen one turns away it looks at the whole photo and the person is whoever it
-        // finds there.
-        let mut detection = match main {
-            Some(r) => self.detector.detect_in(&photo, &r.pad(0.25, 0.15, 0.25, 0.15))?.into_iter().next(),
-            None => None,
-        };
-        let mut main = main;
-        let mut who = "the largest, most central one";
-        if detection.is_none() {
-            who = "the one facing the camera";
-            detection = self.detector.detect(&photo)?.into_iter().next();
-            main =
-                detection.as_ref().and_then(|d| people.iter().copied().find(|r| r.contains(d.keypoints[0])));
+        let mut faces = self.detector.detect(&photo)?;
+        for tile in tiles(w, h) {
+            faces.extend(self.detector.detect_in(&photo, &tile)?);
         }
+        let seen = merge_people(&boxes, distinct_faces(faces));
         timer.lap("pose_detector");
-        let pose = match &detection {
-            Some(d) => {
-                Some(self.landmarker.landmarks(&photo, &d.roi())?).filter(|p| p.presence >= MIN_PRESENCE)
-            }
-            None => None,
-        };
+        let (people, chosen, who) = self.choose(&photo, seen)?;
         timer.lap("landmarks");
 
-        let count = people_count(&people, main, pose.is_some());
-        let verdict = full_shot::verdict(pose.as_ref().map(|p| &p.landmarks[..]), w, h, count, who);
-        let (Some(pose), Some(detection)) = (pose, detection) else {
+        // Boxes that are mostly the chosen person's body are their parts, not other people.
+        let body =
+            chosen.and_then(|i| Some(person_rect(None, people[i].pose.as_ref()?, people[i].rect, w, h)));
+        let rects: Vec<&Rect> = (people.iter().enumerate())
+            .filter(|&(i, p)| Some(i) == chosen || !body.is_some_and(|b| part_of(&p.rect, &b)))
+            .map(|(_, p)| &p.rect)
+            .collect();
+        let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
+        let pose = chosen.and_then(|i| people[i].pose.as_ref());
+        let verdict = full_shot::verdict(pose.map(|p| &p.landmarks[..]), w, h, count, who);
+        let Some(Candidate { rect, pose: Some(pose), score, .. }) = chosen.map(|i| &people[i]) else {
             return Ok(Located {
                 photo,
                 options: options.clone(),
@@ -194,14 +191,99 @@ impl Pipeline {
                 timer,
             });
         };
-        let person = person(person_rect(main, &pose, detection.rect, w, h), detection.score, &pose, w, h);
+        let person = person(*rect, *score, pose, w, h);
+        if full_shot::too_small(&verdict) {
+            // Boxes on a person this small land on the wrong body parts ([`full_shot::MIN_PERSON_HEIGHT`]).
+            let (boxes, crops) = (Vec::new(), Vec::new());
+            return Ok(Located {
+                photo,
+                options: options.clone(),
+                verdict,
+                person: Some(person),
+                boxes,
+                crops,
+                timer,
+            });
+        }
+        let others: Vec<&Rect> = rects.iter().copied().filter(|r| !std::ptr::eq(*r, rect)).collect();
 
-        let boxes = garment_boxes(&pose, &objects, w, h);
+        let boxes = within_person(garment_boxes(pose, &objects, w, h), rect, &others);
         let mut crops: Vec<Crop> = boxes.iter().map(|b| Crop { wear: b.wear, rect: b.crop }).collect();
         if self.matcher.has_dresses() {
             crops.extend(dress_crop(&boxes));
         }
         Ok(Located { photo, options: options.clone(), verdict, person: Some(person), boxes, crops, timer })
+    }
+
+    /// Whose look it is among the people `seen`: those the pose detector found without an SSD box
+    /// get their landmarks and the box those give; the largest, most central of all is chosen and
+    /// gets their landmarks from the detector's look at their box (or their face found before).
+    /// When that fails too, the look is the largest, most central person with a pose ("the one
+    /// facing the camera"). Returns the people, the index of the chosen one (with a pose, or
+    /// `None`) and how they were chosen.
+    fn choose(
+        &self,
+        photo: &Photo,
+        seen: Vec<Seen>,
+    ) -> Result<(Vec<Candidate>, Option<usize>, &'static str)> {
+        let (w, h) = (photo.width() as f32, photo.height() as f32);
+        // SSD boxes first: a face found outside every SSD box may still be one of theirs.
+        let (boxed, faces): (Vec<Seen>, Vec<Seen>) = seen.into_iter().partition(|s| s.ssd.is_some());
+        let mut people: Vec<Candidate> = boxed
+            .into_iter()
+            .filter_map(|s| {
+                let score = s.detection.as_ref().map_or(0.0, |d| d.score);
+                Some(Candidate { rect: s.ssd?, pose: None, score, face: s.detection })
+            })
+            .collect();
+        // With an SSD box the person's landmarks wait until they are chosen (below); without
+        // one, the landmarks say where the person is, and whether they are an SSD box's person
+        // whose face lay outside it (a small person's loose box).
+        for d in faces.into_iter().filter_map(|s| s.detection) {
+            let pose = self.landmarker.landmarks(photo, &d.roi())?;
+            let rect = person_rect(None, &pose, d.rect, w, h);
+            match people.iter_mut().find(|p| p.face.is_none() && same_person(&p.rect, &rect)) {
+                Some(p) => (p.score, p.face) = (d.score, Some(d)),
+                // A face without an SSD box is a person when the landmark model finds one behind it.
+                None if trusted(&pose, d.score) => {
+                    people.push(Candidate { rect, pose: Some(pose), score: d.score, face: Some(d) })
+                }
+                None => {}
+            }
+        }
+        let rects: Vec<&Rect> = people.iter().map(|p| &p.rect).collect();
+        let Some(main) =
+            main_person(&rects, w, h).and_then(|m| rects.iter().position(|r| std::ptr::eq(*r, m)))
+        else {
+            return Ok((people, None, "the largest, most central one"));
+        };
+        if people[main].pose.is_none() {
+            // The detector looks at the chosen person's box first, where they are largest; it
+            // finds people by their face, so a face seen elsewhere is the fallback.
+            let region = people[main].rect.pad(0.25, 0.15, 0.25, 0.15);
+            let near = self.detector.detect_in(photo, &region)?.into_iter().next();
+            for d in near.into_iter().chain(people[main].face.clone()) {
+                let pose = self.landmarker.landmarks(photo, &d.roi())?;
+                if trusted(&pose, d.score) {
+                    people[main].score = d.score;
+                    people[main].pose = Some(pose);
+                    break;
+                }
+            }
+        }
+        if people[main].pose.is_some() {
+            return Ok((people, Some(main), "the largest, most central one"));
+        }
+        for (i, p) in people.iter_mut().enumerate() {
+            if let (true, None, Some(d)) = (i != main, &p.pose, &p.face) {
+                p.pose =
+                    Some(self.landmarker.landmarks(photo, &d.roi())?).filter(|pose| trusted(pose, d.score));
+            }
+        }
+        let posed: Vec<&Rect> = people.iter().filter(|p| p.pose.is_some()).map(|p| &p.rect).collect();
+        let facing =
+            main_person(&posed, w, h).and_then(|m| people.iter().position(|p| std::ptr::eq(&p.rect, m)));
+        Ok((people, facing, "the one facing the camera"))
     }
 
     /// The look from `located` and what its crops matched (`matched[i]` for `crops()[i]`, from
@@ -229,6 +311,23 @@ impl Pipeline {
         let garments = garments.into_iter().map(|(b, hits)| garment(&b, hits, w, h)).collect();
         Ok(Look { verdict, person, garments, timings: timer.finish() })
     }
+}
+
+/// A person the pipeline may choose: their box in photo pixels (the SSD's, else the landmarks'),
+/// their pose when it is [`trusted`], and the pose detector's score (0 without one).
+struct Candidate {
+    rect: Rect,
+    pose: Option<Pose>,
+    score: f32,
+    /// The face the pose detector found on the whole photo or a tile, if it did.
+    face: Option<PersonDetection>,
+}
+
+/// Whether a pose can be used: the landmark model says a person is in its crop, or doubts it
+/// only a little while the pose detector saw their face clearly (zidane.jpg's man bending out
+/// of the photo at the hips: face 0.77, presence 0.35).
+fn trusted(pose: &Pose, face_score: f32) -> bool {
+    pose.presence >= MIN_PRESENCE || (face_score >= CLEAR_FACE && pose.presence >= MIN_PRESENCE_CLEAR_FACE)
 }
 
 /// A garment of the look: `b`'s box as fractions of the `w` x `h` photo, with its products.
