@@ -16,31 +16,27 @@ const PEOPLE_MIN_AREA: f32 = 0.25;
 /// pose detector's own suppression threshold, MediaPipe's 0.3).
 const SAME_FACE_IOU: f32 = 0.3;
 
-/// Where the pose detector looks besides the whole photo: in a photo more than 4:3 wide (or
-/// tall), as few squares of the short side as cover the long side, spread evenly from end to end
-/// (each run of the detector costs as much as the whole photo's). Letterboxed whole, a 16:9
-/// photo shrinks people to 56% of what a square of its height shows them at, and zidane.jpg's
-/// bending man is found only in such a square (face score 0.77 there, under 0.5 whole). Empty
-/// for squarer photos.
+/// Where the pose detector looks in a photo more than 4:3 wide: as few squares of the height as
+/// cover the width, spread evenly from end to end, instead of the whole photo (the squares cover
+/// it, and each run costs as much as the whole photo's). Letterboxed whole, a 16:9 photo shrinks
+/// people to 56% of what a square of its height shows them at, and zidane.jpg's bending man is
+/// found only in such a square (face score 0.77 there, under 0.5 whole). Empty (the detector
+/// looks at the whole photo) for squarer and for tall photos: people stand side by side, so a
+/// group photo is wide, and a tall photo's squares would cut a standing person in two.
 pub fn tiles(w: f32, h: f32) -> Vec<Rect> {
-    let (long, short) = (w.max(h), w.min(h));
-    if long <= short * 4.0 / 3.0 || short < 1.0 {
+    if w <= h * 4.0 / 3.0 || h < 1.0 {
         return Vec::new();
     }
-    let n = (long / short).ceil() as usize;
+    let n = (w / h).ceil() as usize;
     (0..n)
         .map(|i| {
-            let at = (long - short) * i as f32 / (n - 1) as f32;
-            if w >= h {
-                Rect::new(at, 0.0, at + short, h)
-            } else {
-                Rect::new(0.0, at, w, at + short)
-            }
+            let at = (w - h) * i as f32 / (n - 1) as f32;
+            Rect::new(at, 0.0, at + h, h)
         })
         .collect()
 }
 
-/// One detection per person from the pose detector's passes (whole photo and [`tiles`]): a
+/// One detection per person from the pose detector's passes (the whole photo or its [`tiles`]): a
 /// detection whose face box overlaps a better one's by more than [`SAME_FACE_IOU`], or whose
 /// face centre lies in it, is that person again. Best score first.
 pub fn distinct_faces(mut found: Vec<PersonDetection>) -> Vec<PersonDetection> {
@@ -180,8 +176,8 @@ mod tests {
         let t = tiles(1280.0, 720.0);
         assert_eq!(t.iter().map(|r| r.x0).collect::<Vec<_>>(), [0.0, 560.0]);
         assert!(t.iter().all(|r| r.width() == 720.0 && r.height() == 720.0));
-        // 2.5:1 needs three; tall photos tile downwards; 4:3 and squarer photos are looked at whole only.
-        assert_eq!(tiles(600.0, 1200.0).iter().map(|r| r.y0).collect::<Vec<_>>(), [0.0, 600.0]);
+        // 2.5:1 needs three; 4:3, squarer and tall photos are looked at whole.
+        assert!(tiles(600.0, 1200.0).is_empty());
         assert_eq!(tiles(1000.0, 400.0).iter().map(|r| r.x0).collect::<Vec<_>>(), [0.0, 300.0, 600.0]);
         assert!(tiles(800.0, 600.0).is_empty() && tiles(500.0, 500.0).is_empty());
     }

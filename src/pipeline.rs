@@ -161,8 +161,9 @@ impl Pipeline {
         timer.lap("ssd");
         let boxes: Vec<&Rect> =
             objects.iter().filter(|d| d.label == Label::Person).map(|d| &d.rect).collect();
-        let mut faces = self.detector.detect(&photo)?;
-        for tile in tiles(w, h) {
+        let views = tiles(w, h);
+        let mut faces = if views.is_empty() { self.detector.detect(&photo)? } else { Vec::new() };
+        for tile in views {
             faces.extend(self.detector.detect_in(&photo, &tile)?);
         }
         let seen = merge_people(&boxes, distinct_faces(faces));
