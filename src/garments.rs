@@ -8,6 +8,7 @@ use crate::body::{visible, ANKLES, ELBOWS, FOOT_SIDES, HIPS, KNEES, SHOULDERS, W
 use crate::catalog::Wear;
 use crate::geometry::{Point, Rect};
 use crate::models::{Detection, Pose};
+use crate::upright::Turn;
 
 /// One garment's box in photo pixels and the region to embed.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,8 +23,29 @@ pub struct GarmentBox {
     pub source: &'static str,
 }
 
-/// The garment boxes of `pose` whose landmarks are visible, in the order top, bottom, foot.
+/// The garment boxes of `pose` whose landmarks are visible, in the order top, bottom, foot;
+/// none for a pose that is not [`upright_in_order`].
 pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Vec<GarmentBox> {
+    let boxes = pose_boxes(pose, footwear, width, height);
+    if upright_in_order(pose, &boxes) {
+        boxes
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether `boxes` can be trusted for `pose`: the boxes are built for a person standing in the
+/// photo (collar above the shoulders, hem below the hips, the legs under the torso), so the body
+/// axis must point down the photo within 45 degrees ([`Turn::of_body`]) and the boxes' centres
+/// must go top, bottom, foot down the photo. A turned person is looked at upright by the
+/// pipeline ([`crate::upright`]); this stops swapped boxes from ever reaching the shopper.
+pub fn upright_in_order(pose: &Pose, boxes: &[GarmentBox]) -> bool {
+    let mid = |[a, b]: [usize; 2]| pose.landmarks[a].point().midpoint(pose.landmarks[b].point());
+    let centres: Vec<f32> = boxes.iter().map(|b| b.rect.center().y).collect();
+    Turn::of_body(mid(HIPS), mid(SHOULDERS)) == Turn::UPRIGHT && centres.windows(2).all(|c| c[0] < c[1])
+}
+
+fn pose_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Vec<GarmentBox> {
     let seen = |i: usize| visible(&pose.landmarks, i, width, height);
     let point = |i: usize| pose.landmarks[i].point();
     let vis =

@@ -23,6 +23,7 @@ use crate::models::{Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarke
 use crate::person::{main_person, people_count, person, person_rect};
 use crate::photo::Photo;
 use crate::timing::{default_clock, stage, Clock, Timer};
+use crate::upright::Turn;
 
 /// SSD scores run low on this model: a clear person scores about 0.5.
 const MIN_SSD_SCORE: f32 = 0.3;
@@ -125,11 +126,66 @@ impl Pipeline {
     }
 
     /// The first part of a look: decode, people, pose, verdict, garment boxes and the crops to
-    /// match (none when there is no person).
+    /// match (none when there is no person). A person turned more than 45 degrees is looked at
+    /// [`upright`](crate::upright).
     pub fn locate(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Located> {
         let mut timer = Timer::new(self.clock);
         let photo = Photo::decode(bytes, name, &options.limits)?;
         timer.lap("decode");
+        let located = self.locate_in(photo, options, timer)?;
+        self.upright(located)
+    }
+
+    /// When the person `located` found is turned (upside down, lying sideways), the look made
+    /// on the photo turned upright, with its person, boxes and crops mapped back onto the photo;
+    /// else `located`. A person the upright copy does not show upright gets a verdict saying how
+    /// they are turned, and no garment: boxes from a turned pose would be swapped.
+    fn upright(&self, located: Located) -> Result<Located> {
+        let (w, h) = (located.photo.width() as f32, located.photo.height() as f32);
+        let Some(turn) = located.person.as_ref().map(|p| Turn::of_person(p, w, h)) else {
+            return Ok(located);
+        };
+        if turn == Turn::UPRIGHT {
+            return Ok(located);
+        }
+        let Located { photo, options, verdict, person, timer, .. } = located;
+        let upright = self.locate_in(turn.upright(&photo)?, &options, timer)?;
+        let (uw, uh) = (upright.photo.width() as f32, upright.photo.height() as f32);
+        let turned_back = upright.person.as_ref().map(|p| Turn::of_person(p, uw, uh));
+        if turned_back != Some(Turn::UPRIGHT) {
+            return Ok(Located {
+                photo,
+                options,
+                verdict: Verdict {
+                    full_shot: false,
+                    message: format!("not a full shot: the person is {}", turn.words()),
+                    reasons: vec![if turn.quarters() == 2 { "upside_down" } else { "lying_sideways" }],
+                    people: verdict.people,
+                },
+                person,
+                boxes: Vec::new(),
+                crops: Vec::new(),
+                timer: upright.timer,
+            });
+        }
+        let rect = |r: &Rect| turn.rect_to_photo(r, uw, uh);
+        Ok(Located {
+            photo,
+            options,
+            verdict: upright.verdict,
+            person: upright.person.map(|p| turn.person_to_photo(p)),
+            boxes: upright
+                .boxes
+                .iter()
+                .map(|b| GarmentBox { rect: rect(&b.rect), crop: rect(&b.crop), ..b.clone() })
+                .collect(),
+            crops: upright.crops.iter().map(|c| Crop { wear: c.wear, rect: rect(&c.rect), turn }).collect(),
+            timer: upright.timer,
+        })
+    }
+
+    /// [`Pipeline::locate`] after the decode, reading `photo` as it is.
+    fn locate_in(&self, photo: Photo, options: &Options, mut timer: Timer) -> Result<Located> {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
 
         let objects = self.ssd.detect(&photo, MIN_SSD_SCORE)?;
@@ -179,7 +235,8 @@ impl Pipeline {
         let person = person(person_rect(main, &pose, detection.rect, w, h), detection.score, &pose, w, h);
 
         let boxes = garment_boxes(&pose, &objects, w, h);
-        let mut crops: Vec<Crop> = boxes.iter().map(|b| Crop { wear: b.wear, rect: b.crop }).collect();
+        let mut crops: Vec<Crop> =
+            boxes.iter().map(|b| Crop { wear: b.wear, rect: b.crop, turn: Turn::UPRIGHT }).collect();
         if self.matcher.has_dresses() {
             crops.extend(dress_crop(&boxes));
         }

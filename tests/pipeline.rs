@@ -13,6 +13,7 @@ use vitrine::geometry::Rect;
 use vitrine::look::Look;
 use vitrine::models::{Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::Photo;
+use vitrine::upright::Turn;
 use vitrine::{Crop, CropMatcher, Error, ModelBytes, Options, Pipeline, PipelineLoader};
 
 const FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
@@ -335,7 +336,11 @@ fn a_look_in_steps_across_two_matchers_is_the_same_look() {
         msg.contains("needs matches for [top, bottom, foot, dress]") && msg.contains("got [dress"),
         "{msg}"
     );
-    let outside = Crop { wear: Wear::Top, rect: Rect { x0: f32::NAN, y0: 0.0, x1: 10.0, y1: 10.0 } };
+    let outside = Crop {
+        wear: Wear::Top,
+        rect: Rect { x0: f32::NAN, y0: 0.0, x1: 10.0, y1: 10.0 },
+        turn: Turn::UPRIGHT,
+    };
     let msg = second.match_crop(&own_decode, &outside, &options).unwrap_err().to_string();
     assert!(msg.contains("is not a region of this") && msg.contains("pass the crops `locate` gave"), "{msg}");
 }
@@ -374,4 +379,53 @@ fn models_loaded_one_at_a_time_in_any_order_make_the_same_look() {
         panic!("made without the SSD")
     };
     assert_eq!(error.to_string(), "model ssd_oidv4.onnx: was not loaded; add it before making the pipeline");
+}
+
+/// `image` as PNG bytes, as a shopper would upload a turned or greyscale copy.
+fn png(image: &image::DynamicImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    out
+}
+
+/// Issue 21 item 7: messi5.jpg upside down was called a full shot and got a "dress" row whose
+/// box was a strip across the thighs (the top box under the bottom box). Turned any quarter
+/// turn, the photo now gets the look of the person turned upright: the same verdict and
+/// products as the upright photo, and the upright boxes turned onto the photo the shopper sees.
+#[test]
+fn a_turned_person_gets_the_upright_look_drawn_on_the_photo() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("messi5.jpg")) else { return };
+    let pipeline = pipeline(dir);
+    let options = Options::default();
+    let upright = pipeline.recommend(&bytes, "messi5.jpg", &options).unwrap();
+    let image = image::load_from_memory(&bytes).unwrap();
+    // Where a point (fractions) of the upright photo lands in each turned copy.
+    type Map = fn(f32, f32) -> (f32, f32);
+    let turns: [(u8, image::DynamicImage, Map); 3] = [
+        (1, image.rotate90(), |x, y| (1.0 - y, x)),
+        (2, image.rotate180(), |x, y| (1.0 - x, 1.0 - y)),
+        (3, image.rotate270(), |x, y| (y, 1.0 - x)),
+    ];
+    for (quarters, turned, map) in turns {
+        let name = format!("messi5.jpg turned {} degrees", 90 * quarters as u32);
+        let turned = png(&turned);
+        let look = pipeline.recommend(&turned, &name, &options).unwrap();
+        assert_eq!(look.verdict, upright.verdict, "{name}");
+        let wears: Vec<Wear> = look.garments.iter().map(|g| g.wear).collect();
+        assert_eq!(wears, [Wear::Top, Wear::Bottom, Wear::Foot], "{name}: no dress row");
+        for (g, u) in look.garments.iter().zip(&upright.garments) {
+            let (a, b) = (map(u.rect.x0, u.rect.y0), map(u.rect.x1, u.rect.y1));
+            let expected = Rect::new(a.0, a.1, b.0, b.1);
+            assert!(g.rect.iou(&expected) >= 0.7, "{name}: {:?} {:?} is not {expected:?}", g.wear, g.rect);
+            // The crops are embedded upright: the same best products as the upright photo's.
+            assert_eq!(g.products[0].id, u.products[0].id, "{name}: {:?}", g.wear);
+        }
+        // Upside down, top, bottom and foot run up the photo.
+        if quarters == 2 {
+            let y: Vec<f32> = look.garments.iter().map(|g| g.rect.center().y).collect();
+            assert!(y[0] > y[1] && y[1] > y[2], "{name}: {:?}", look.garments);
+        }
+        let located = pipeline.locate(&turned, &name, &options).unwrap();
+        assert!(located.crops().iter().all(|c| c.turn.quarters() == quarters), "{name}");
+    }
 }
