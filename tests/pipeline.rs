@@ -429,3 +429,24 @@ fn a_turned_person_gets_the_upright_look_drawn_on_the_photo() {
         assert!(located.crops().iter().all(|c| c.turn.quarters() == quarters), "{name}");
     }
 }
+
+/// Issue 21 item 10: messi5.jpg lying sideways (turned 90 degrees) got a foot box holding one of
+/// his two shoes. The foot box holds every foot landmark of both feet.
+#[test]
+fn a_person_lying_sideways_gets_a_foot_box_over_both_feet() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("messi5.jpg")) else { return };
+    let turned = png(&image::load_from_memory(&bytes).unwrap().rotate90());
+    let look = pipeline(dir).recommend(&turned, "messi5.jpg turned 90 degrees", &Options::default()).unwrap();
+    assert!(look.verdict.full_shot, "{:?}", look.verdict);
+    let foot = look.garments.iter().find(|g| g.wear == Wear::Foot).expect("no foot row");
+    for side in ["left", "right"] {
+        for part in ["ankle", "heel", "foot_index"] {
+            let (x, y) = landmark(&look, &format!("{side}_{part}"));
+            assert!(
+                foot.rect.contains(vitrine::geometry::Point::new(x, y)),
+                "{side}_{part} ({x}, {y}) outside {:?}",
+                foot.rect
+            );
+        }
+    }
+}

@@ -87,6 +87,17 @@ impl PersonMask {
     }
 }
 
+#[cfg(test)]
+impl PersonMask {
+    /// A mask that holds no person, for poses made by hand in tests.
+    pub(crate) fn empty() -> PersonMask {
+        PersonMask {
+            photo_to_mask: Affine { m: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0] },
+            probabilities: vec![0.0; SIZE * SIZE],
+        }
+    }
+}
+
 /// One person's pose.
 #[derive(Debug, Clone)]
 pub struct Pose {
