@@ -185,7 +185,8 @@ mod tests {
 
     fn pose(landmarks: Vec<crate::models::Landmark>) -> Pose {
         let roi = Roi { center: Point::new(400.0, 400.0), side: 900.0, rotation: 0.0 };
-        Pose { presence: 1.0, landmarks, mask: PersonMask::empty(), roi }
+        let alignment = [Point::new(400.0, 400.0), Point::new(400.0, 50.0)];
+        Pose { presence: 1.0, landmarks, mask: PersonMask::empty(), roi, alignment }
     }
 
     fn shoe(rect: Rect, score: f32) -> Detection {

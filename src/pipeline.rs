@@ -19,7 +19,9 @@ use crate::geometry::Rect;
 use crate::loader::{ModelBytes, PipelineLoader};
 use crate::look::{Garment, Look, Options, Person, Recommendation, Verdict};
 use crate::matcher::{Crop, CropMatcher, Matched};
-use crate::models::{Embedder, Label, ObjectDetector, PoseDetector, PoseLandmarker};
+use crate::models::{
+    Detection, Embedder, Label, ObjectDetector, PersonDetection, Pose, PoseDetector, PoseLandmarker,
+};
 use crate::person::{main_person, people_count, person, person_rect};
 use crate::photo::Photo;
 use crate::timing::{default_clock, stage, Clock, Timer};
@@ -202,6 +204,7 @@ impl Pipeline {
             Some(r) => self.detector.detect_in(&photo, &r.pad(0.25, 0.15, 0.25, 0.15))?.into_iter().next(),
             None => None,
         };
+        let ssd_main = main;
         let mut main = main;
         let mut who = "the largest, most central one";
         if detection.is_none() {
@@ -210,11 +213,14 @@ impl Pipeline {
             main =
                 detection.as_ref().and_then(|d| people.iter().copied().find(|r| r.contains(d.keypoints[0])));
         }
+        let seeded = detection.is_none() && ssd_main.is_some();
+        if seeded {
+            (detection, main, who) =
+                (ssd_seed(&objects, ssd_main), ssd_main, "the largest, most central one");
+        }
         timer.lap("pose_detector");
         let pose = match &detection {
-            Some(d) => {
-                Some(self.landmarker.landmarks(&photo, &d.roi())?).filter(|p| p.presence >= MIN_PRESENCE)
-            }
+            Some(d) => self.pose(&photo, d, seeded)?,
             None => None,
         };
         timer.lap("landmarks");
@@ -243,6 +249,17 @@ impl Pipeline {
         Ok(Located { photo, options: options.clone(), verdict, person: Some(person), boxes, crops, timer })
     }
 
+    /// The pose in `detection`'s crop, `None` below [`MIN_PRESENCE`]. A crop `seeded` from an
+    /// SSD box only roughly holds the person, so the landmarks are found again in the crop their
+    /// own alignment points give (as MediaPipe tracks a person from frame to frame).
+    fn pose(&self, photo: &Photo, detection: &PersonDetection, seeded: bool) -> Result<Option<Pose>> {
+        let mut pose = self.landmarker.landmarks(photo, &detection.roi())?;
+        if seeded && pose.presence >= MIN_PRESENCE {
+            pose = self.landmarker.landmarks(photo, &pose.aligned_roi())?;
+        }
+        Ok(Some(pose).filter(|p| p.presence >= MIN_PRESENCE))
+    }
+
     /// The look from `located` and what its crops matched (`matched[i]` for `crops()[i]`, from
     /// this pipeline or any [`CropMatcher`] on the same photo and index).
     pub fn finish(&self, located: Located, matched: Vec<Matched>) -> Result<Look> {
@@ -268,6 +285,17 @@ impl Pipeline {
         let garments = garments.into_iter().map(|(b, hits)| garment(&b, hits, w, h)).collect();
         Ok(Look { verdict, person, garments, timings: timer.finish() })
     }
+}
+
+/// The detection that stands in for the pose detector's when it finds nobody but the SSD boxed
+/// the chosen person `main` (one of `objects`): the detector finds people by the face, mostly by
+/// its colour, and loses grey photos (issue 21, item 11: messi5.jpg in grey scored 0.19 inside
+/// his SSD box, 0.70 at 20% saturation, 0.97 in colour), while the SSD and the landmark model
+/// see grey people as well as coloured ones.
+fn ssd_seed(objects: &[Detection], main: Option<&Rect>) -> Option<PersonDetection> {
+    let main = main?;
+    let score = objects.iter().find(|d| d.label == Label::Person && d.rect == *main).map_or(0.0, |d| d.score);
+    Some(PersonDetection::around_person(main, score))
 }
 
 /// A garment of the look: `b`'s box as fractions of the `w` x `h` photo, with its products.
