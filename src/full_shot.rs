@@ -6,6 +6,7 @@
 use crate::body::{any_visible, ANKLES, FEET, HEAD, HIPS, KNEES, SHOULDERS};
 use crate::look::Verdict;
 use crate::models::Landmark;
+use crate::upright::Turn;
 
 /// The verdict for the chosen person's 33 `landmarks` in photo pixels (`None`: nobody found) in
 /// a `width` x `height` photo of `people`; `who` says how that person was chosen among several
@@ -53,6 +54,18 @@ pub fn verdict(landmarks: Option<&[Landmark]>, width: f32, height: f32, people: 
         }
     };
     Verdict { full_shot, message, reasons, people }
+}
+
+/// The verdict for a person turned by `turn` (not upright) in a photo of `people`, when the
+/// photo turned upright does not show them upright either: the rule reads a standing body, so
+/// it cannot say more, and no garment box is made.
+pub fn turned(turn: Turn, people: usize) -> Verdict {
+    Verdict {
+        full_shot: false,
+        message: format!("not a full shot: the person is {}", turn.words()),
+        reasons: vec![if turn.quarters() == 2 { "upside_down" } else { "lying_sideways" }],
+        people,
+    }
 }
 
 #[cfg(test)]
@@ -118,6 +131,16 @@ mod tests {
             pose[i].y = H - 1.0;
         }
         assert_eq!(verdict(Some(&pose), W, H, 1, "").reasons, ["feet_not_visible"]);
+    }
+
+    #[test]
+    fn a_person_who_stays_turned_is_named_so() {
+        let v = turned(Turn::new(2), 1);
+        assert_eq!(
+            (v.full_shot, v.message.as_str(), v.reasons),
+            (false, "not a full shot: the person is upside down", vec!["upside_down"])
+        );
+        assert_eq!(turned(Turn::new(3), 2).message, "not a full shot: the person is lying sideways");
     }
 
     #[test]

@@ -158,12 +158,7 @@ impl Pipeline {
             return Ok(Located {
                 photo,
                 options,
-                verdict: Verdict {
-                    full_shot: false,
-                    message: format!("not a full shot: the person is {}", turn.words()),
-                    reasons: vec![if turn.quarters() == 2 { "upside_down" } else { "lying_sideways" }],
-                    people: verdict.people,
-                },
+                verdict: full_shot::turned(turn, verdict.people),
                 person,
                 boxes: Vec::new(),
                 crops: Vec::new(),
