@@ -492,3 +492,18 @@ fn a_grey_photo_gets_the_look_of_its_colour_version() {
         }
     }
 }
+
+/// The grey fix must not find people where there are none: in a grey copy of a flat-lay tank
+/// top (../shared's clothing dataset), the pose detector's best guess scores 0.07 and the landmark
+/// model calls it a person (presence 0.99), so trusting low detector scores on grey photos would
+/// make up a person. Without an SSD person box, a grey photo the detector sees no one in has
+/// no person.
+#[test]
+fn a_grey_flat_lay_has_no_person() {
+    let (Some(dir), Some(dataset)) = (index_dir(), common::clothing_dataset()) else { return };
+    let bytes = common::read(&dataset.join("images").join("92ef260e-59a7-4f7f-80f0-680d9cc4d527.jpg"));
+    let grey = png(&image::DynamicImage::ImageLuma8(image::load_from_memory(&bytes).unwrap().to_luma8()));
+    let look = pipeline(dir).recommend(&grey, "a grey flat-lay", &Options::default()).unwrap();
+    assert_eq!(look.verdict.reasons, ["no_person"], "{:?}", look.verdict);
+    assert!(look.person.is_none() && look.garments.is_empty());
+}
