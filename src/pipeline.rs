@@ -31,6 +31,14 @@ use crate::upright::Turn;
 const MIN_SSD_SCORE: f32 = 0.3;
 /// Below this pose presence there is no person in the crop.
 const MIN_PRESENCE: f32 = 0.5;
+/// The same for a crop seeded from an SSD box, where the pose detector saw no one: the SSD calls
+/// some flat-lays of trousers a person, and in grey copies of ../shared's clothing-dataset photos
+/// the landmark model gave such crops up to 0.86 (a8a1f779..., jeans), where grey people scored
+/// 0.99 to 1.00 (messi5.jpg, bus.jpg, astronaut.png).
+const SEEDED_MIN_PRESENCE: f32 = 0.95;
+/// Mean spread between a pixel's largest and smallest channel (levels of 255) under which a
+/// photo counts as grey (see `is_grey`).
+const GREY_SPREAD: f64 = 3.0;
 
 /// The four networks and the catalog index: photo bytes in, a [`Look`] out.
 pub struct Pipeline {
@@ -208,7 +216,7 @@ impl Pipeline {
             main =
                 detection.as_ref().and_then(|d| people.iter().copied().find(|r| r.contains(d.keypoints[0])));
         }
-        let seeded = detection.is_none() && ssd_main.is_some();
+        let seeded = detection.is_none() && ssd_main.is_some() && is_grey(&photo);
         if seeded {
             (detection, main, who) =
                 (ssd_seed(&objects, ssd_main), ssd_main, "the largest, most central one");
@@ -246,13 +254,18 @@ impl Pipeline {
 
     /// The pose in `detection`'s crop, `None` below [`MIN_PRESENCE`]. A crop `seeded` from an
     /// SSD box only roughly holds the person, so the landmarks are found again in the crop their
-    /// own alignment points give (as MediaPipe tracks a person from frame to frame).
+    /// own alignment points give (as MediaPipe tracks a person from frame to frame), and must
+    /// then reach [`SEEDED_MIN_PRESENCE`].
     fn pose(&self, photo: &Photo, detection: &PersonDetection, seeded: bool) -> Result<Option<Pose>> {
-        let mut pose = self.landmarker.landmarks(photo, &detection.roi())?;
-        if seeded && pose.presence >= MIN_PRESENCE {
-            pose = self.landmarker.landmarks(photo, &pose.aligned_roi())?;
+        let pose = self.landmarker.landmarks(photo, &detection.roi())?;
+        if !seeded {
+            return Ok(Some(pose).filter(|p| p.presence >= MIN_PRESENCE));
         }
-        Ok(Some(pose).filter(|p| p.presence >= MIN_PRESENCE))
+        if pose.presence < MIN_PRESENCE {
+            return Ok(None);
+        }
+        let pose = self.landmarker.landmarks(photo, &pose.aligned_roi())?;
+        Ok(Some(pose).filter(|p| p.presence >= SEEDED_MIN_PRESENCE))
     }
 
     /// The look from `located` and what its crops matched (`matched[i]` for `crops()[i]`, from
@@ -282,11 +295,22 @@ impl Pipeline {
     }
 }
 
-/// The detection that stands in for the pose detector's when it finds nobody but the SSD boxed
-/// the chosen person `main` (one of `objects`): the detector finds people by the face, mostly by
-/// its colour, and loses grey photos (issue 21, item 11: messi5.jpg in grey scored 0.19 inside
-/// his SSD box, 0.70 at 20% saturation, 0.97 in colour), while the SSD and the landmark model
-/// see grey people as well as coloured ones.
+/// Whether `photo` has no colour: its channels differ by under [`GREY_SPREAD`] levels on
+/// average (a grey JPEG saved as RGB keeps a level or two of chroma noise).
+fn is_grey(photo: &Photo) -> bool {
+    let pixels = photo.rgb().pixels();
+    let n = pixels.len().max(1) as f64;
+    let spread: u64 = pixels.map(|p| u64::from(p.0.iter().max().unwrap() - p.0.iter().min().unwrap())).sum();
+    (spread as f64 / n) < GREY_SPREAD
+}
+
+/// The detection that stands in for the pose detector's when it finds nobody in a grey photo
+/// but the SSD boxed the chosen person `main` (one of `objects`): the detector finds people by
+/// the face, mostly by its colour, and loses grey photos (issue 21, item 11: messi5.jpg in grey
+/// scored 0.19 inside his SSD box, 0.70 at 20% saturation, 0.97 in colour), while the SSD and the
+/// landmark model see grey people as well as coloured ones. Only grey photos: in colour the
+/// detector's silence means no real person (a figure printed on a T-shirt gave a pose with
+/// presence 0.95 from its SSD box).
 fn ssd_seed(objects: &[Detection], main: Option<&Rect>) -> Option<PersonDetection> {
     let main = main?;
     let score = objects.iter().find(|d| d.label == Label::Person && d.rect == *main).map_or(0.0, |d| d.score);
