@@ -11,7 +11,7 @@ use std::f32::consts::FRAC_PI_2;
 use image::{imageops, DynamicImage};
 use serde::{Deserialize, Serialize};
 
-use crate::body::{HIPS, SHOULDERS};
+use crate::body::{HIPS, MIN_VISIBILITY, SHOULDERS};
 use crate::error::Result;
 use crate::geometry::{Point, Rect};
 use crate::look::{LandmarkOut, Person};
@@ -44,9 +44,14 @@ impl Turn {
     }
 
     /// The turn of `person` (fractions of a `width` x `height` photo), from where the model
-    /// puts the shoulders and hips. Hidden joints are placed too, and one side is often hidden
-    /// in a side view, so all four count.
+    /// puts the shoulders and hips: all four count, since one side is often hidden in a side
+    /// view, but at least one shoulder and one hip must be seen (a portrait's guessed hips
+    /// must not turn the photo); upright otherwise.
     pub fn of_person(person: &Person, width: f32, height: f32) -> Turn {
+        let seen = |ids: [usize; 2]| ids.iter().any(|&i| person.landmarks[i].visibility >= MIN_VISIBILITY);
+        if !seen(SHOULDERS) || !seen(HIPS) {
+            return Turn::UPRIGHT;
+        }
         let at = |ids: [usize; 2]| {
             let [a, b] = ids.map(|i| person.landmarks[i].point);
             Point::new((a.x + b.x) / 2.0 * width, (a.y + b.y) / 2.0 * height)
