@@ -9,14 +9,19 @@ use crate::garments::GarmentBox;
 use crate::geometry::Rect;
 use crate::look::Recommendation;
 use crate::matcher::{Crop, Matched};
+use crate::upright::Turn;
 
 /// The dress crop of `boxes`: the top's top to the bottom's bottom, as wide as either; `None`
-/// without both a top and a bottom.
+/// without both a top and a bottom, or when the top is not above the bottom (a turned person's
+/// swapped boxes would make a strip across the thighs).
 pub fn dress_crop(boxes: &[GarmentBox]) -> Option<Crop> {
     let find = |wear| boxes.iter().find(|b| b.wear == wear);
     let (t, b) = (find(Wear::Top)?, find(Wear::Bottom)?);
+    if t.rect.center().y >= b.rect.center().y || t.rect.y0 >= b.rect.y1 {
+        return None;
+    }
     let rect = Rect::new(t.rect.x0.min(b.rect.x0), t.rect.y0, t.rect.x1.max(b.rect.x1), b.rect.y1);
-    Some(Crop { wear: Wear::Dress, rect })
+    Some(Crop { wear: Wear::Dress, rect, turn: Turn::UPRIGHT })
 }
 
 /// The garments with their products after the rule: the dress crop and its matches replace the
@@ -92,6 +97,12 @@ mod tests {
         let boxes: Vec<GarmentBox> = garments.into_iter().map(|(b, _)| b).collect();
         assert_eq!(dress.unwrap().0.rect, Rect::new(100.0, 100.0, 320.0, 600.0));
         assert_eq!(dress_crop(&boxes[1..]), None, "no top, no dress");
+        // Issue 21 item 7: an upside-down person's top box lay under the bottom box, and the
+        // crop from the top's top to the bottom's bottom was a strip across the thighs.
+        let mut swapped = boxes.clone();
+        swapped[0].rect = Rect::new(100.0, 500.0, 300.0, 700.0);
+        swapped[1].rect = Rect::new(120.0, 200.0, 320.0, 520.0);
+        assert_eq!(dress_crop(&swapped), None, "top under the bottom");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::body::{any_visible, visible, ANKLES, FEET, HEAD, HIPS, KNEES, SHOULDERS};
 use crate::look::Verdict;
 use crate::models::Landmark;
+use crate::upright::Turn;
 
 /// Below this height (photo pixels from the highest to the lowest visible landmark, about 80%
 /// of the person's box) the landmark model cannot place knees and feet and the boxes are not
@@ -102,6 +103,18 @@ pub fn too_small(verdict: &Verdict) -> bool {
     verdict.reasons.contains(&"person_too_small")
 }
 
+/// The verdict for a person turned by `turn` (not upright) in a photo of `people`, when the
+/// photo turned upright does not show them upright either: the rule reads a standing body, so
+/// it cannot say more, and no garment box is made.
+pub fn turned(turn: Turn, people: usize) -> Verdict {
+    Verdict {
+        full_shot: false,
+        message: format!("not a full shot: the person is {}", turn.words()),
+        reasons: vec![if turn.quarters() == 2 { "upside_down" } else { "lying_sideways" }],
+        people,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +199,16 @@ mod tests {
             standing().into_iter().map(|l| Landmark { x: l.x * 0.16, y: l.y * 0.16, ..l }).collect();
         assert!(verdict(Some(&larger), W, H, 1, "").full_shot);
         assert_eq!(person_height(&standing(), W, H), Some(600.0));
+    }
+
+    #[test]
+    fn a_person_who_stays_turned_is_named_so() {
+        let v = turned(Turn::new(2), 1);
+        assert_eq!(
+            (v.full_shot, v.message.as_str(), v.reasons),
+            (false, "not a full shot: the person is upside down", vec!["upside_down"])
+        );
+        assert_eq!(turned(Turn::new(3), 2).message, "not a full shot: the person is lying sideways");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::body::{visible, ANKLES, ELBOWS, FOOT_SIDES, HIPS, KNEES, MIN_VISIBILI
 use crate::catalog::Wear;
 use crate::geometry::{Point, Rect};
 use crate::models::{Detection, Pose};
+use crate::upright::Turn;
 
 /// One garment's box in photo pixels and the region to embed.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,8 +23,29 @@ pub struct GarmentBox {
     pub source: &'static str,
 }
 
-/// The garment boxes of `pose` whose landmarks are visible, in the order top, bottom, foot.
+/// The garment boxes of `pose` whose landmarks are visible, in the order top, bottom, foot;
+/// none for a pose that is not [`upright_in_order`].
 pub fn garment_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Vec<GarmentBox> {
+    let boxes = pose_boxes(pose, footwear, width, height);
+    if upright_in_order(pose, &boxes) {
+        boxes
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether `boxes` can be trusted for `pose`: the boxes are built for a person standing in the
+/// photo (collar above the shoulders, hem below the hips, the legs under the torso), so the body
+/// axis must point down the photo within 45 degrees ([`Turn::of_body`]) and the boxes' centres
+/// must go top, bottom, foot down the photo. A turned person is looked at upright by the
+/// pipeline ([`crate::upright`]); this stops swapped boxes from ever reaching the shopper.
+pub fn upright_in_order(pose: &Pose, boxes: &[GarmentBox]) -> bool {
+    let mid = |[a, b]: [usize; 2]| pose.landmarks[a].point().midpoint(pose.landmarks[b].point());
+    let centres: Vec<f32> = boxes.iter().map(|b| b.rect.center().y).collect();
+    Turn::of_body(mid(HIPS), mid(SHOULDERS)) == Turn::UPRIGHT && centres.windows(2).all(|c| c[0] < c[1])
+}
+
+fn pose_boxes(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Vec<GarmentBox> {
     let seen = |i: usize| visible(&pose.landmarks, i, width, height);
     let point = |i: usize| pose.landmarks[i].point();
     let vis =
@@ -135,43 +157,48 @@ fn tighten(rect: &Rect, pose: &Pose) -> Option<Rect> {
     Rect::new(tight.x0 - sx, tight.y0 - sy, tight.x1 + sx, tight.y1 + sy).intersection(rect)
 }
 
+/// The foot box: every visible foot (two of ankle, heel and toe tip seen), each covered by the
+/// best SSD shoe whose centre lies on it, else by its padded landmarks; the shopper sees the
+/// union over the feet, so one shoe box never stands for both feet (issue 21, item 10: messi5.jpg
+/// lying sideways got one shoe of two). The crop is the clearest single shoe, else the
+/// clearest foot.
 fn foot_box(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Option<GarmentBox> {
     let seen = |i: usize| visible(&pose.landmarks, i, width, height);
-    // Each visible foot: its box (padded: the landmarks sit on the ankle, heel and toe tip).
-    let feet: Vec<(Rect, f32)> = FOOT_SIDES
+    let union = |a: Rect, b: Rect| Rect::new(a.x0.min(b.x0), a.y0.min(b.y0), a.x1.max(b.x1), a.y1.max(b.y1));
+    // Per visible foot: what covers it, its score, and whether the SSD gave it.
+    let covers: Vec<(Rect, f32, bool)> = FOOT_SIDES
         .iter()
         .filter(|foot| foot.iter().filter(|&&i| seen(i)).count() >= 2)
         .map(|foot| {
-            let r = Rect::around(foot.iter().map(|&i| pose.landmarks[i].point())).unwrap();
-            let size = r.width().max(r.height()).max(4.0);
-            let c = r.center();
-            let pad = Rect::from_center(c.x, c.y, r.width() + 0.6 * size, r.height() + 0.6 * size);
-            (pad, foot.iter().map(|&i| pose.landmarks[i].visibility).sum::<f32>() / 3.0)
+            let points = Rect::around(foot.iter().map(|&i| pose.landmarks[i].point())).unwrap();
+            // Padded: the landmarks sit on the ankle, heel and toe tip, not the shoe's outline.
+            let size = points.width().max(points.height()).max(4.0);
+            let c = points.center();
+            let pad = Rect::from_center(c.x, c.y, points.width() + 0.6 * size, points.height() + 0.6 * size);
+            let shoe = footwear
+                .iter()
+                .filter(|d| d.label.is_footwear() && pad.pad(0.3, 0.3, 0.3, 0.3).contains(d.rect.center()))
+                .max_by(|a, b| a.score.total_cmp(&b.score));
+            match shoe {
+                Some(d) => (union(d.rect, points), d.score, true),
+                None => (pad, foot.iter().map(|&i| pose.landmarks[i].visibility).sum::<f32>() / 3.0, false),
+            }
         })
         .collect();
-    if feet.is_empty() {
-        return None;
+    let rect = covers.iter().map(|c| c.0).reduce(union)?;
+    let by_score = |a: &&(Rect, f32, bool), b: &&(Rect, f32, bool)| a.1.total_cmp(&b.1);
+    let shoes = covers.iter().filter(|c| c.2).count();
+    let crop = match shoes {
+        0 => covers.iter().max_by(by_score),
+        _ => covers.iter().filter(|c| c.2).max_by(by_score),
     }
-    let union = |rs: &mut dyn Iterator<Item = Rect>| {
-        rs.reduce(|a, b| Rect::new(a.x0.min(b.x0), a.y0.min(b.y0), a.x1.max(b.x1), a.y1.max(b.y1)))
-    };
-    // SSD shoes whose centre lies on one of this person's feet replace the pose boxes.
-    let shoes: Vec<&Detection> = footwear
-        .iter()
-        .filter(|d| {
-            d.label.is_footwear()
-                && feet.iter().any(|(f, _)| f.pad(0.3, 0.3, 0.3, 0.3).contains(d.rect.center()))
-        })
-        .collect();
-    let (rect, crop, score, source) = if shoes.is_empty() {
-        let best = feet.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
-        let rect = union(&mut feet.iter().map(|f| f.0)).unwrap();
-        (rect, best.0, best.1, "pose")
-    } else {
-        let best = shoes.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
-        let rect = union(&mut shoes.iter().map(|d| d.rect)).unwrap();
-        let pose_score = feet.iter().map(|f| f.1).fold(0.0, f32::max);
-        (rect, best.rect, best.score.max(pose_score), "ssd")
+    .unwrap()
+    .0;
+    let score = covers.iter().map(|c| c.1).fold(0.0, f32::max);
+    let source = match (shoes, covers.len() - shoes) {
+        (0, _) => "pose",
+        (_, 0) => "ssd",
+        _ => "ssd+pose",
     };
     let rect = rect.clip(width, height)?;
     let crop = crop.clip(width, height)?;
@@ -181,6 +208,59 @@ fn foot_box(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::body::tests::standing;
+    use crate::body::{FEET, FOOT_SIDES};
+    use crate::models::{Label, PersonMask, Roi};
+
+    const W: f32 = 800.0;
+    const H: f32 = 1000.0;
+
+    fn pose(landmarks: Vec<crate::models::Landmark>) -> Pose {
+        let roi = Roi { center: Point::new(400.0, 400.0), side: 900.0, rotation: 0.0 };
+        let alignment = [Point::new(400.0, 400.0), Point::new(400.0, 50.0)];
+        Pose { presence: 1.0, landmarks, mask: PersonMask::empty(), roi, alignment }
+    }
+
+    fn shoe(rect: Rect, score: f32) -> Detection {
+        Detection { label: Label::Footwear, score, rect }
+    }
+
+    /// Issue 21 item 10: one SSD shoe box on the left foot stood for both feet.
+    #[test]
+    fn the_foot_box_covers_every_visible_foot_when_the_ssd_sees_one_shoe() {
+        let pose = pose(standing());
+        let left_shoe = Rect::new(340.0, 670.0, 385.0, 712.0);
+        let boxes = garment_boxes(&pose, &[shoe(left_shoe, 0.6)], W, H);
+        let foot = boxes.iter().find(|b| b.wear == Wear::Foot).unwrap();
+        for i in FOOT_SIDES.concat() {
+            assert!(foot.rect.contains(pose.landmarks[i].point()), "landmark {i} outside {:?}", foot.rect);
+        }
+        assert_eq!((foot.crop, foot.source), (left_shoe, "ssd+pose"), "the crop is the one shoe");
+        // Both shoes seen: the union of the two shoes; none: the padded feet.
+        let right_shoe = Rect::new(418.0, 668.0, 462.0, 710.0);
+        let both = garment_boxes(&pose, &[shoe(left_shoe, 0.6), shoe(right_shoe, 0.7)], W, H);
+        let foot = both.iter().find(|b| b.wear == Wear::Foot).unwrap();
+        assert_eq!(
+            (foot.rect, foot.crop, foot.source),
+            (Rect::new(340.0, 668.0, 462.0, 712.0), right_shoe, "ssd")
+        );
+        let none = garment_boxes(&pose, &[], W, H);
+        let foot = none.iter().find(|b| b.wear == Wear::Foot).unwrap();
+        assert_eq!(foot.source, "pose");
+        assert!(FEET.iter().all(|&i| foot.rect.contains(pose.landmarks[i].point())));
+    }
+
+    /// Issue 21 item 7: an upside-down pose made a top box under the bottom box.
+    #[test]
+    fn a_pose_that_is_not_upright_gets_no_boxes() {
+        let upright = garment_boxes(&pose(standing()), &[], W, H);
+        assert_eq!(upright.iter().map(|b| b.wear).collect::<Vec<_>>(), [Wear::Top, Wear::Bottom, Wear::Foot]);
+        let mut turned = standing();
+        for l in &mut turned {
+            l.y = H - l.y;
+        }
+        assert_eq!(garment_boxes(&pose(turned), &[], W, H), []);
+    }
 
     fn garment(wear: Wear, rect: Rect) -> GarmentBox {
         GarmentBox { wear, rect, crop: rect, score: 1.0, source: "pose" }

@@ -3,7 +3,7 @@
 //!
 //! The pipeline, in the order the modules read: [`photo`] (decode, limits, EXIF orientation) ->
 //! [`models`] (BlazePose detector and landmarks, the OpenImages SSD, the EfficientNet-Lite0
-//! embedder) -> [`person`] (whose look it is) -> [`full_shot`] (the verdict, in the words of
+//! embedder) -> [`person`] (whose look it is, turned [`upright`]) -> [`full_shot`] (the verdict, in the words of
 //! [`body`]) -> [`garments`] (boxes) and [`dress`] (the dress rule) -> [`matcher`] (crops to
 //! embeddings to products, searching the [`index`] of a [`catalog`] per category) -> the
 //! [`look`]. [`pipeline`] runs them in that order, [`loader`] loads its models, [`timing`] times
@@ -24,6 +24,7 @@ pub mod person;
 pub mod photo;
 pub mod pipeline;
 pub mod timing;
+pub mod upright;
 
 #[cfg(feature = "train")]
 pub mod head;

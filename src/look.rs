@@ -42,7 +42,9 @@ pub struct Verdict {
     pub full_shot: bool,
     /// Human-readable, e.g. "full shot", "not a full shot: feet not visible".
     pub message: String,
-    /// Machine-readable reasons, e.g. ["feet_not_visible"]; empty for a full shot.
+    /// Machine-readable reasons, e.g. ["feet_not_visible"], or ["upside_down"] /
+    /// ["lying_sideways"] for a turned person the photo turned upright does not show upright;
+    /// empty for a full shot.
     pub reasons: Vec<&'static str>,
     /// How many people the photo shows.
     pub people: usize,

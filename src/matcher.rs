@@ -13,12 +13,17 @@ use crate::look::{Options, Recommendation};
 use crate::models::{expected_sha256, Embedder};
 use crate::photo::Photo;
 use crate::timing::{default_clock, Clock};
+use crate::upright::Turn;
 
 /// A garment region to embed and search, in pixels of the decoded photo.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Crop {
     pub wear: Wear,
     pub rect: Rect,
+    /// How the person is turned in the photo: the region is embedded turned back upright, as
+    /// catalog photos show garments. Upright when absent.
+    #[serde(default)]
+    pub turn: Turn,
 }
 
 /// The products one crop matched, and what its embedding and its search took (ms).
@@ -97,7 +102,7 @@ impl CropMatcher {
             )));
         }
         let start = (self.clock)();
-        let embedding = self.embedder.embed(photo, r)?;
+        let embedding = self.embedder.embed_turned(photo, r, crop.turn)?;
         let embedded = (self.clock)();
         let products = self.search(crop.wear, &embedding, options);
         Ok(Matched {

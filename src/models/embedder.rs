@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::geometry::Affine;
 use crate::geometry::Rect;
 use crate::photo::Photo;
+use crate::upright::Turn;
 use crate::vector::normalize;
 
 /// Input side (NCHW, RGB as (x - 127) / 128).
@@ -26,10 +27,18 @@ impl RegionNet {
         Ok(RegionNet { net: signature.load(file, bytes)? })
     }
 
-    /// The region is widened to a square around its centre so the garment keeps its shape;
-    /// what falls outside the photo is mid-grey, which the network sees as zero.
-    fn embed(&self, photo: &Photo, region: &Rect) -> Result<Vec<f32>> {
-        let map = Affine::square_around(SIZE, region);
+    /// The region is widened to a square around its centre so the garment keeps its shape, and
+    /// sampled turned back by `turn` so the garment stands upright; what falls outside the photo
+    /// is mid-grey, which the network sees as zero.
+    fn embed(&self, photo: &Photo, region: &Rect, turn: Turn) -> Result<Vec<f32>> {
+        let map = match turn {
+            Turn::UPRIGHT => Affine::square_around(SIZE, region),
+            _ => {
+                let c = region.center();
+                let side = region.width().max(region.height()).max(1.0);
+                Affine::rotated_square(SIZE, c.x, c.y, side, turn.radians())
+            }
+        };
         let hwc = photo.sample(SIZE, SIZE, &map, [127.0; 3]);
         let mut chw = vec![0.0; 3 * SIZE * SIZE];
         for (i, px) in hwc.chunks_exact(3).enumerate() {
@@ -62,12 +71,18 @@ impl Embedder {
 
     /// The embedding of `region` (photo pixels).
     pub fn embed(&self, photo: &Photo, region: &Rect) -> Result<Vec<f32>> {
-        self.0.embed(photo, region)
+        self.0.embed(photo, region, Turn::UPRIGHT)
+    }
+
+    /// The embedding of `region` (photo pixels) of a person turned by `turn` in the photo: the
+    /// region as it looks with the person upright.
+    pub fn embed_turned(&self, photo: &Photo, region: &Rect, turn: Turn) -> Result<Vec<f32>> {
+        self.0.embed(photo, region, turn)
     }
 
     /// The embedding of a whole image (a catalog product photo).
     pub fn embed_whole(&self, photo: &Photo) -> Result<Vec<f32>> {
-        self.0.embed(photo, &whole(photo))
+        self.0.embed(photo, &whole(photo), Turn::UPRIGHT)
     }
 }
 
@@ -90,6 +105,6 @@ impl Backbone {
 
     /// The unit-length feature of a whole image.
     pub fn feature(&self, photo: &Photo) -> Result<Vec<f32>> {
-        self.0.embed(photo, &whole(photo))
+        self.0.embed(photo, &whole(photo), Turn::UPRIGHT)
     }
 }

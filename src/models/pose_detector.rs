@@ -48,13 +48,34 @@ pub struct Roi {
     pub rotation: f32,
 }
 
-impl PersonDetection {
-    /// The landmark crop: centred on the hips, 1.25 x the full-body circle's diameter, rotated
-    /// so that the hips-to-circle-point vector points up.
-    pub fn roi(&self) -> Roi {
-        let [hips, top, ..] = self.keypoints;
+impl Roi {
+    /// The landmark crop of a body whose hip centre is `hips` and whose full-body circle (around
+    /// the hips) passes through `top`: centred on the hips, 1.25 x the circle's diameter, rotated
+    /// so that the hips-to-`top` vector points up (MediaPipe's `AlignmentPointsRectsCalculator`
+    /// and its 1.25 scale, for detections and landmarks alike).
+    pub fn aligned(hips: Point, top: Point) -> Roi {
         let angle = FRAC_PI_2 - (-(top.y - hips.y)).atan2(top.x - hips.x);
         Roi { center: hips, side: 2.0 * hips.distance(top) * 1.25, rotation: normalize_angle(angle) }
+    }
+}
+
+impl PersonDetection {
+    /// The landmark crop ([`Roi::aligned`] on the hip centre and the full-body circle point).
+    pub fn roi(&self) -> Roi {
+        let [hips, top, ..] = self.keypoints;
+        Roi::aligned(hips, top)
+    }
+
+    /// A stand-in detection for a person the detector missed but the SSD boxed (`rect`, photo
+    /// pixels, with its `score`): hips at the box's centre and a full-body circle of half the
+    /// box's long side, upright, so [`PersonDetection::roi`] is the box's square grown by 1.25.
+    /// The landmark model's own alignment points then place the crop
+    /// ([`crate::models::Pose::aligned_roi`]).
+    pub fn around_person(rect: &Rect, score: f32) -> PersonDetection {
+        let c = rect.center();
+        let radius = rect.width().max(rect.height()) / 2.0;
+        let top = Point::new(c.x, c.y - radius);
+        PersonDetection { score, rect: *rect, keypoints: [c, top, c, top] }
     }
 }
 

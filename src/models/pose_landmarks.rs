@@ -87,6 +87,17 @@ impl PersonMask {
     }
 }
 
+#[cfg(test)]
+impl PersonMask {
+    /// A mask that holds no person, for poses made by hand in tests.
+    pub(crate) fn empty() -> PersonMask {
+        PersonMask {
+            photo_to_mask: Affine { m: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0] },
+            probabilities: vec![0.0; SIZE * SIZE],
+        }
+    }
+}
+
 /// One person's pose.
 #[derive(Debug, Clone)]
 pub struct Pose {
@@ -96,6 +107,17 @@ pub struct Pose {
     pub landmarks: Vec<Landmark>,
     pub mask: PersonMask,
     pub roi: Roi,
+    /// The model's two alignment points (its auxiliary landmarks 33 and 34, photo pixels): the
+    /// hip centre and a point of the full-body circle, as the detector's first two keypoints.
+    /// MediaPipe makes the next frame's crop from them; [`Pose::aligned_roi`] does.
+    pub alignment: [Point; 2],
+}
+
+impl Pose {
+    /// The crop this pose says its person fills ([`Roi::aligned`] on [`Pose::alignment`]).
+    pub fn aligned_roi(&self) -> Roi {
+        Roi::aligned(self.alignment[0], self.alignment[1])
+    }
 }
 
 #[derive(Debug)]
@@ -133,6 +155,11 @@ impl PoseLandmarker {
         let (raw, presence, mask) = (&outputs[0].data, outputs[1].data[0], &outputs[2].data);
         debug_assert_eq!(raw.len(), POINTS * VALUES);
         let scale = roi.side / SIZE as f32;
+        let point = |i: usize| {
+            let (x, y) = map.apply(raw[i * VALUES], raw[i * VALUES + 1]);
+            Point::new(x, y)
+        };
+        let alignment = [point(LANDMARK_NAMES.len()), point(LANDMARK_NAMES.len() + 1)];
         let landmarks = raw
             .chunks_exact(VALUES)
             .take(LANDMARK_NAMES.len())
@@ -145,6 +172,6 @@ impl PoseLandmarker {
             photo_to_mask: map.invert(),
             probabilities: mask.iter().map(|&l| sigmoid(l)).collect(),
         };
-        Ok(Pose { presence, landmarks, mask, roi: *roi })
+        Ok(Pose { presence, landmarks, mask, roi: *roi, alignment })
     }
 }

@@ -28,8 +28,9 @@ export interface Garment {
   source: string;
   products: { id: string; title: string; link: string; image: string; price: string; category: string; similarity: number }[];
 }
-/** A garment region to match, in pixels of the decoded photo (from `Vitrine.locate`). */
-export interface Crop { wear: "top" | "bottom" | "foot" | "dress"; rect: Rect }
+/** A garment region to match, in pixels of the decoded photo (from `Vitrine.locate`); `turn`: the
+ * person's quarter turns clockwise in the photo, undone when the crop is embedded (0 if absent). */
+export interface Crop { wear: "top" | "bottom" | "foot" | "dress"; rect: Rect; turn?: number }
 /** `Vitrine.locate`: the crops to match, and the look so far (garments without products). */
 export interface Located { crops: Crop[]; preview: Look }
 /** What one crop matched; `embed_ms` and `search_ms` become the look's timings. */
