@@ -75,8 +75,11 @@ mod tests {
         }]
     }
 
+    /// The garment rows and the matched dress crop, as `dress_rule` takes them.
+    type Rows = (Vec<(GarmentBox, Vec<Recommendation>)>, Option<(Crop, Matched)>);
+
     /// Top 0.8, bottom 0.7, a foot row; the dress crop matched with `dress` similarity.
-    fn look(dress: f32) -> (Vec<(GarmentBox, Vec<Recommendation>)>, Option<(Crop, Matched)>) {
+    fn look(dress: f32) -> Rows {
         let top = garment(Wear::Top, Rect::new(100.0, 100.0, 300.0, 300.0), 0.9);
         let bottom = garment(Wear::Bottom, Rect::new(120.0, 280.0, 320.0, 600.0), 0.6);
         let foot = garment(Wear::Foot, Rect::new(130.0, 600.0, 310.0, 650.0), 0.8);
