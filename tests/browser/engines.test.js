@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { By } from 'selenium-webdriver';
 import { launchChromium, launchFirefox, NEEDS, startWebKit } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
-import { artifacts, assertThreeRowsOfFive, dist, fixture, photo, requireFiles, ROWS, validatedBuild } from './shared.js';
+import { artifacts, assertThreeRowsOfFive, BROWSER_PNG, dist, fixture, photo, requireFiles, ROWS, validatedBuild } from './shared.js';
 
 const TIMEOUT = 180_000;
 
@@ -189,20 +189,7 @@ for (const engine of ['Firefox', 'WebKit']) {
       await ready(session);
       // The AVIF's pixels as this engine decodes them, as a PNG (the wasm decodes PNG itself);
       // null where the engine has no AVIF decoder.
-      const png = await session.run(async (bytes) => {
-        let img;
-        try {
-          img = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
-        } catch {
-          return null;
-        }
-        const canvas = new OffscreenCanvas(img.width, img.height);
-        canvas.getContext('2d').drawImage(img, 0, 0);
-        const data = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-        let binary = '';
-        for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
-        return btoa(binary);
-      }, [...readFileSync(photo('messi5.avif'))]);
+      const png = await session.run(BROWSER_PNG, [...readFileSync(photo('messi5.avif'))]);
       const look = async () => ({
         verdict: await text(session, 'verdict'),
         rows: await session.run(ROWS, false),

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium, NEEDS } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
-import { artifacts, assertThreeRowsOfFive, dist, fixture, photo, requireFiles, ROWS, validatedBuild, WASM_FILES } from './shared.js';
+import { artifacts, assertThreeRowsOfFive, BROWSER_PNG, dist, fixture, photo, requireFiles, ROWS, validatedBuild, WASM_FILES } from './shared.js';
 
 const LOOK_TIMEOUT = 120_000;
 
@@ -131,15 +131,8 @@ test('demo: a photo only the browser decodes (AVIF) makes the look of its pixels
   await demoReady(page);
   const avif = readFileSync(photo('messi5.avif'));
   // The AVIF's pixels as this browser decodes them, as a PNG (which the wasm decodes itself).
-  const png = await page.evaluate(async (bytes) => {
-    const img = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
-    const canvas = new OffscreenCanvas(img.width, img.height);
-    canvas.getContext('2d').drawImage(img, 0, 0);
-    const data = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-    let binary = '';
-    for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
-    return btoa(binary);
-  }, [...avif]);
+  const png = await page.evaluate(BROWSER_PNG, [...avif]);
+  assert.notEqual(png, null, 'Chromium decodes AVIF');
   const look = async () => ({
     verdict: await page.locator('#verdict').textContent(),
     rows: await rows(page),

@@ -35,6 +35,26 @@ export async function validatedBuild(run) {
 
 /** The rows of a look as the shopper sees them (the demo's, or the widget's in its shadow root):
  * wear, product links and titles. Run in the page. */
+/**
+ * Runs in the page (self-contained, for page.evaluate / session.run): the photo `bytes` (an
+ * array of byte values) as this engine decodes them, re-encoded as a base64 PNG (which the wasm
+ * decodes itself); null where the engine has no decoder for them.
+ */
+export const BROWSER_PNG = async (bytes) => {
+  let img;
+  try {
+    img = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+  } catch {
+    return null;
+  }
+  const canvas = new OffscreenCanvas(img.width, img.height);
+  canvas.getContext('2d').drawImage(img, 0, 0);
+  const data = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  return btoa(binary);
+};
+
 export const ROWS = (inWidget) => {
   const scope = inWidget ? document.querySelector('vitrine-look').shadowRoot : document;
   return [...scope.querySelectorAll('.vitrine-row')].map((s) => ({
