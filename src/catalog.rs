@@ -278,6 +278,10 @@ pub struct Product {
     pub image: String,
     pub price: String,
     pub category: Category,
+    /// The part of the photo that was embedded and why (written by `vitrine index build`;
+    /// absent before the build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<crate::regions::Embedded>,
 }
 
 /// An http(s) URL, or a relative path (no scheme before the first '/').
@@ -468,6 +472,7 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
             image: product_image,
             price: field(price)?,
             category: Category { audience, wear },
+            region: None,
         });
         feed.lines.push(line);
     }

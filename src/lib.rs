@@ -7,7 +7,8 @@
 //! [`body`]) -> [`garments`] (boxes) and [`dress`] (the dress rule) -> [`matcher`] (crops to
 //! embeddings to products, searching the [`index`] of a [`catalog`] per category) -> the
 //! [`look`]. [`pipeline`] runs them in that order, [`loader`] loads its models, [`timing`] times
-//! the stages. Only [`engine`] names tract types. Natively, with the `train` feature, `train`
+//! the stages. The catalog side runs the same locate step on each product photo and embeds the
+//! garment's [`regions`]. Only [`engine`] names tract types. Natively, with the `train` feature, `train`
 //! fits the embedding `head` with the weighted triplet loss and `retrieval` scores it.
 
 pub mod body;
@@ -23,6 +24,7 @@ pub mod models;
 pub mod person;
 pub mod photo;
 pub mod pipeline;
+pub mod regions;
 pub mod timing;
 pub mod upright;
 
@@ -45,4 +47,4 @@ pub use error::{Error, Result};
 pub use loader::{ModelBytes, PipelineLoader};
 pub use look::{Look, Options};
 pub use matcher::{Crop, CropMatcher, Matched};
-pub use pipeline::{Located, Pipeline};
+pub use pipeline::{Located, Locator, Pipeline};

@@ -49,10 +49,17 @@ const GREY_SPREAD: f64 = 3.0;
 
 /// The four networks and the catalog index: photo bytes in, a [`Look`] out.
 pub struct Pipeline {
+    locator: Locator,
+    matcher: CropMatcher,
+}
+
+/// The three networks that find the person and their garments (SSD, pose detector, pose
+/// landmarks): a photo in, its [`Located`] garment boxes out. The look's first half, and what
+/// `vitrine index build` runs on each catalog photo ([`crate::regions`]).
+pub struct Locator {
     detector: PoseDetector,
     landmarker: PoseLandmarker,
     ssd: ObjectDetector,
-    matcher: CropMatcher,
     clock: Clock,
 }
 
@@ -91,6 +98,21 @@ impl Located {
         &self.photo
     }
 
+    /// The decoded photo, for what comes after the look's first half (a catalog region's
+    /// embedding and thumbnail).
+    pub fn into_photo(self) -> Photo {
+        self.photo
+    }
+
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+
+    /// The person the look is about, when one was found with a pose.
+    pub fn person(&self) -> Option<&Person> {
+        self.person.as_ref()
+    }
+
     pub fn options(&self) -> &Options {
         &self.options
     }
@@ -115,12 +137,12 @@ impl Pipeline {
         ssd: ObjectDetector,
         matcher: CropMatcher,
     ) -> Pipeline {
-        Pipeline { detector, landmarker, ssd, matcher, clock: default_clock }
+        Pipeline { locator: Locator { detector, landmarker, ssd, clock: default_clock }, matcher }
     }
 
     /// Replaces the clock used for the stage timings.
     pub fn with_clock(mut self, clock: Clock) -> Pipeline {
-        self.clock = clock;
+        self.locator.clock = clock;
         self.matcher = self.matcher.with_clock(clock);
         self
     }
@@ -145,7 +167,8 @@ impl Pipeline {
     /// The first part of a look: decode, people, pose, verdict, garment boxes and the crops to
     /// match (none when there is no person).
     pub fn locate(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Located> {
-        self.locate_decoded(|| Photo::decode(bytes, name, &options.limits), options)
+        let dresses = self.matcher.has_dresses();
+        self.locator.locate_decoded(|| Photo::decode(bytes, name, &options.limits), options, dresses)
     }
 
     /// [`Pipeline::locate`] for RGBA pixels the shell decoded itself (see [`Photo::from_rgba`]):
@@ -158,23 +181,80 @@ impl Pipeline {
         name: &str,
         options: &Options,
     ) -> Result<Located> {
-        self.locate_decoded(|| Photo::from_rgba(rgba, width, height, name, &options.limits), options)
+        let dresses = self.matcher.has_dresses();
+        self.locator.locate_decoded(
+            || Photo::from_rgba(rgba, width, height, name, &options.limits),
+            options,
+            dresses,
+        )
+    }
+
+    /// The look from `located` and what its crops matched (`matched[i]` for `crops()[i]`, from
+    /// this pipeline or any [`CropMatcher`] on the same photo and index).
+    pub fn finish(&self, located: Located, matched: Vec<Matched>) -> Result<Look> {
+        let Located { photo, verdict, person, boxes, crops, mut timer, .. } = located;
+        if matched.len() != crops.len() || crops.iter().zip(&matched).any(|(c, m)| c.wear != m.wear) {
+            let wears = |w: Vec<Wear>| w.iter().map(|w| w.name()).collect::<Vec<_>>().join(", ");
+            return Err(Error::Call(format!(
+                "the look needs matches for [{}] in that order, got [{}]",
+                wears(crops.iter().map(|c| c.wear).collect()),
+                wears(matched.iter().map(|m| m.wear).collect())
+            )));
+        }
+        for m in &matched {
+            timer.add(stage("embed", m.wear), m.embed_ms);
+            timer.add(stage("search", m.wear), m.search_ms);
+        }
+        let (w, h) = (photo.width() as f32, photo.height() as f32);
+        let mut matched = matched.into_iter();
+        let garments: Vec<(GarmentBox, Vec<Recommendation>)> =
+            boxes.into_iter().zip(matched.by_ref()).map(|(b, m)| (b, m.products)).collect();
+        let dress = crops.last().filter(|c| c.wear == Wear::Dress).copied().zip(matched.next());
+        let garments = dress_rule(garments, dress);
+        let garments = garments.into_iter().map(|(b, hits)| garment(&b, hits, w, h)).collect();
+        Ok(Look { verdict, person, garments, timings: timer.finish() })
+    }
+}
+
+impl Locator {
+    /// Loads the three networks from bytes: the pose detector, the landmark model (file name,
+    /// full or lite, and bytes) and the SSD.
+    ///
+    /// Errors: [`Error::Model`] for a file that does not match models/MANIFEST or cannot load.
+    pub fn new(pose_detector: &[u8], pose_landmarks: (&str, &[u8]), ssd: &[u8]) -> Result<Locator> {
+        Ok(Locator {
+            detector: PoseDetector::new(pose_detector)?,
+            landmarker: PoseLandmarker::new(pose_landmarks.0, pose_landmarks.1)?,
+            ssd: ObjectDetector::new(ssd)?,
+            clock: default_clock,
+        })
+    }
+
+    /// The people, pose, verdict and garment boxes of a decoded `photo`, as a look finds them;
+    /// `dresses` adds the dress region to the crops.
+    pub fn locate(&self, photo: Photo, options: &Options, dresses: bool) -> Result<Located> {
+        self.locate_decoded(|| Ok(photo), options, dresses)
     }
 
     /// `locate` once `decode` has made the photo (timed as the "decode" stage).
-    fn locate_decoded(&self, decode: impl FnOnce() -> Result<Photo>, options: &Options) -> Result<Located> {
+    fn locate_decoded(
+        &self,
+        decode: impl FnOnce() -> Result<Photo>,
+        options: &Options,
+        dresses: bool,
+    ) -> Result<Located> {
         let mut timer = Timer::new(self.clock);
         let photo = decode()?;
         timer.lap("decode");
-        let located = self.locate_in(photo, options, timer)?;
-        self.upright(located)
+        let located = self.locate_in(photo, options, timer, dresses)?;
+        self.upright(located, dresses)
     }
 
     /// When the person `located` found is turned (upside down, lying sideways), the look made
     /// on the photo turned upright, with its person, boxes and crops mapped back onto the photo;
     /// else `located`. A person the upright copy does not show upright gets a verdict saying how
     /// they are turned, and no garment: boxes from a turned pose would be swapped.
-    fn upright(&self, located: Located) -> Result<Located> {
+    fn upright(&self, located: Located, dresses: bool) -> Result<Located> {
         let (w, h) = (located.photo.width() as f32, located.photo.height() as f32);
         let Some(turn) = located.person.as_ref().map(|p| Turn::of_person(p, w, h)) else {
             return Ok(located);
@@ -183,7 +263,7 @@ impl Pipeline {
             return Ok(located);
         }
         let Located { photo, options, verdict, person, timer, .. } = located;
-        let upright = self.locate_in(turn.upright(&photo)?, &options, timer)?;
+        let upright = self.locate_in(turn.upright(&photo)?, &options, timer, dresses)?;
         let (uw, uh) = (upright.photo.width() as f32, upright.photo.height() as f32);
         let turned_back = upright.person.as_ref().map(|p| Turn::of_person(p, uw, uh));
         if turned_back != Some(Turn::UPRIGHT) {
@@ -214,7 +294,7 @@ impl Pipeline {
     }
 
     /// [`Pipeline::locate`] after the decode, reading `photo` as it is.
-    fn locate_in(&self, photo: Photo, options: &Options, mut timer: Timer) -> Result<Located> {
+    fn locate_in(&self, photo: Photo, options: &Options, mut timer: Timer, dresses: bool) -> Result<Located> {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
 
         let objects = self.ssd.detect(&photo, MIN_SSD_SCORE)?;
@@ -271,7 +351,7 @@ impl Pipeline {
         let boxes = within_person(garment_boxes(pose, &objects, w, h), rect, &others);
         let mut crops: Vec<Crop> =
             boxes.iter().map(|b| Crop { wear: b.wear, rect: b.crop, turn: Turn::UPRIGHT }).collect();
-        if self.matcher.has_dresses() {
+        if dresses {
             crops.extend(dress_crop(&boxes));
         }
         Ok(Located { photo, options: options.clone(), verdict, person: Some(person), boxes, crops, timer })
@@ -368,32 +448,6 @@ impl Pipeline {
         }
         let pose = self.landmarker.landmarks(photo, &pose.aligned_roi())?;
         Ok(Some(pose).filter(|p| p.presence >= SEEDED_MIN_PRESENCE))
-    }
-
-    /// The look from `located` and what its crops matched (`matched[i]` for `crops()[i]`, from
-    /// this pipeline or any [`CropMatcher`] on the same photo and index).
-    pub fn finish(&self, located: Located, matched: Vec<Matched>) -> Result<Look> {
-        let Located { photo, verdict, person, boxes, crops, mut timer, .. } = located;
-        if matched.len() != crops.len() || crops.iter().zip(&matched).any(|(c, m)| c.wear != m.wear) {
-            let wears = |w: Vec<Wear>| w.iter().map(|w| w.name()).collect::<Vec<_>>().join(", ");
-            return Err(Error::Call(format!(
-                "the look needs matches for [{}] in that order, got [{}]",
-                wears(crops.iter().map(|c| c.wear).collect()),
-                wears(matched.iter().map(|m| m.wear).collect())
-            )));
-        }
-        for m in &matched {
-            timer.add(stage("embed", m.wear), m.embed_ms);
-            timer.add(stage("search", m.wear), m.search_ms);
-        }
-        let (w, h) = (photo.width() as f32, photo.height() as f32);
-        let mut matched = matched.into_iter();
-        let garments: Vec<(GarmentBox, Vec<Recommendation>)> =
-            boxes.into_iter().zip(matched.by_ref()).map(|(b, m)| (b, m.products)).collect();
-        let dress = crops.last().filter(|c| c.wear == Wear::Dress).copied().zip(matched.next());
-        let garments = dress_rule(garments, dress);
-        let garments = garments.into_iter().map(|(b, hits)| garment(&b, hits, w, h)).collect();
-        Ok(Look { verdict, person, garments, timings: timer.finish() })
     }
 }
 

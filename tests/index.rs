@@ -25,6 +25,7 @@ fn products(n: usize, category: Category) -> Vec<Product> {
             image: format!("images/p{i}.jpg"),
             price: "1".into(),
             category,
+            region: None,
         })
         .collect()
 }

@@ -44,6 +44,7 @@ fn catalog() -> (Vec<u8>, Vec<u8>) {
                 image: format!("images/{i}.jpg"),
                 price: "EUR 1.00".into(),
                 category: Category { audience: Audience::Unisex, wear },
+                region: None,
             });
         }
     }

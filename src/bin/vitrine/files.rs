@@ -81,7 +81,7 @@ pub struct Staging {
 
 /// What an index folder holds; the rest of `out` (e.g. the catalog and its photos, when the
 /// catalog folder is also the index folder) is not the index's and stays.
-const INDEX_ENTRIES: [&str; 3] = ["images", "index.bin", "products.json"];
+const INDEX_ENTRIES: [&str; 4] = ["images", "index.bin", "products.json", crate::embed_cache::FILE];
 
 impl Staging {
     /// Creates the staging folder (with `images/`) beside `out`.
@@ -109,7 +109,7 @@ impl Staging {
     }
 
     /// Puts the new index in place: a fresh `out` is the staging folder renamed; an existing
-    /// one has its index entries (images/, index.bin, products.json) moved aside and the new
+    /// one has its index entries (images/, index.bin, products.json, embeddings.cache) moved aside and the new
     /// ones renamed in, then the old ones deleted. If a rename fails, the old entries moved
     /// so far are put back.
     pub fn commit(mut self) -> Result<()> {

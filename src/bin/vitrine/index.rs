@@ -1,18 +1,29 @@
 //! `vitrine index build`: embeds every product photo of a catalog and writes the index folder
-//! the browser and `vitrine recommend` read (`index.bin`, `products.json`, thumbnails). It is
-//! built here, natively, because embedding a whole catalog is too slow for a page. The folder
-//! is built beside OUT and swapped in at the end, so a failed build leaves the old index whole.
+//! the browser and `vitrine recommend` read (`index.bin`, `products.json`, thumbnails). Each
+//! photo goes through the look's locate step and is embedded from the product's region: the
+//! garment on the model, the trimmed packshot, or the whole photo as a fallback
+//! ([`vitrine::regions`]); the card's thumbnail shows that region. It is built here, natively,
+//! because locating and embedding a whole catalog is too slow for a page. The folder is built
+//! beside OUT and swapped in at the end, so a failed build leaves the old index whole; its
+//! `embeddings.cache` lets the next build embed only new or changed photos.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 use vitrine::catalog::{self, Product, ReadOptions};
-use vitrine::models::{expected_sha256, Embedder};
+use vitrine::geometry::Rect;
+use vitrine::models::{expected_sha256, sha256_hex, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::{Limits, Photo};
+use vitrine::regions::{self, Source};
+use vitrine::Locator;
 
+use crate::embed_cache::{self, Cache, Entry};
 use crate::files::{local_image, par_map, read, thumbnail_path, write_atomic, Staging};
 
 /// `vitrine index`'s subcommands.
@@ -44,6 +55,14 @@ pub struct BuildArgs {
     /// google_product_category decides, instead of refusing the catalog; the summary lists them.
     #[arg(long)]
     skip_undecided: bool,
+    /// Print the build summary as JSON (products per category and region source, fallback
+    /// reasons, photos embedded and reused, timings).
+    #[arg(long)]
+    json: bool,
+    /// Embed every photo whole, without looking for the person and the garment (as vitrine did
+    /// before catalog regions): faster, for catalogs of packshots only, and to compare.
+    #[arg(long)]
+    whole: bool,
 }
 
 /// Runs `vitrine index ...`.
@@ -54,11 +73,18 @@ pub fn run(cmd: IndexCommand) -> Result<ExitCode> {
 }
 
 fn build(args: BuildArgs) -> Result<ExitCode> {
-    let BuildArgs { catalog: catalog_path, images, out, models, seed, skip_undecided } = args;
+    let BuildArgs { catalog: catalog_path, images, out, models, seed, skip_undecided, json, whole } = args;
+    let started = Instant::now();
     let name = catalog_path.display().to_string();
     let feed = catalog::read(&name, &read(&catalog_path)?, ReadOptions { skip_undecided })?;
     let (mut products, lines, skipped) = (feed.products, feed.lines, feed.skipped);
-    let embedder = Embedder::new(&read(&models.join(Embedder::FILE))?)?;
+    let model = |file: &str| read(&models.join(file));
+    let locator = Locator::new(
+        &model(PoseDetector::FILE)?,
+        (PoseLandmarker::FILE, &model(PoseLandmarker::FILE)?),
+        &model(ObjectDetector::FILE)?,
+    )?;
+    let embedder = Embedder::new(&model(Embedder::FILE)?)?;
     // Check every image before the slow part, so a typo fails in a second, not an hour.
     let sources: Vec<PathBuf> =
         products.iter().map(|p| local_image(&name, p, &images)).collect::<Result<_>>()?;
@@ -82,63 +108,207 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
             );
         }
     }
+    let mut model_ids: Vec<&str> =
+        [PoseDetector::FILE, PoseLandmarker::FILE, ObjectDetector::FILE, Embedder::FILE]
+            .iter()
+            .map(|f| expected_sha256(f).with_context(|| format!("{f} is not in models/MANIFEST")))
+            .collect::<Result<_>>()?;
+    if whole {
+        model_ids.push("whole");
+    }
+    let (old, ignored) = Cache::load(&out, &model_ids);
+    if let Some(why) = ignored {
+        eprintln!("{why}");
+    }
     let staging = Staging::new(&out)?;
 
     let bar = ProgressBar::new(products.len() as u64).with_style(
         ProgressStyle::with_template("embedding {bar:40} {pos}/{len} products, {per_sec}, eta {eta}")
             .unwrap(),
     );
+    let context = Builder {
+        locator: (!whole).then_some(&locator),
+        embedder: &embedder,
+        cache: &old,
+        old: &out,
+        new: &staging.dir,
+    };
     let items: Vec<(&Product, &PathBuf)> = products.iter().zip(&sources).collect();
-    let results = par_map(&items, &bar, |(p, src)| embed_product(&embedder, p, src, &staging.dir));
-    bar.finish();
+    let results = par_map(&items, &bar, |(p, src)| embed_product(&context, p, src));
+    bar.finish_and_clear();
+    let mut cache = Cache::new(&model_ids);
     let mut embeddings = Vec::with_capacity(products.len());
+    let mut summary = Summary::default();
     for ((p, line), r) in products.iter_mut().zip(&lines).zip(results) {
-        let (embedding, thumbnail) = r.with_context(|| format!("{name} line {line}: product '{}'", p.id))?;
-        p.image = thumbnail;
-        embeddings.push(embedding);
+        let done = r.with_context(|| format!("{name} line {line}: product '{}'", p.id))?;
+        summary.count(p, &done);
+        p.image = thumbnail_path(&p.id);
+        p.region = Some(done.entry.region.clone());
+        embeddings.push(done.entry.embedding.clone());
+        cache.insert(done.key, done.entry);
     }
     let embedder_id = expected_sha256(Embedder::FILE).context("the embedder is not in models/MANIFEST")?;
     let settings = vitrine::index::Settings { seed, ..Default::default() };
     let (index, products_json) = vitrine::index::build(embedder_id, &products, &embeddings, settings)?;
     write_atomic(&staging.dir.join("index.bin"), &index)?;
     write_atomic(&staging.dir.join("products.json"), &products_json)?;
-    let built = vitrine::index::CatalogIndex::from_bytes("new index", &index, &products_json)?;
+    write_atomic(&staging.dir.join(embed_cache::FILE), &cache.to_bytes()?)?;
+    vitrine::index::CatalogIndex::from_bytes("new index", &index, &products_json)?;
     staging.commit()?;
-    println!("{}: {} products, seed {seed}", out.display(), products.len());
-    for (category, n) in built.categories() {
-        println!("  {category}: {n}");
-    }
-    println!(
-        "  index.bin {} bytes ({:.0} per product)",
-        index.len(),
-        index.len() as f64 / products.len() as f64
-    );
-    if !skipped.is_empty() {
-        let at: Vec<String> = skipped.iter().map(|s| format!("{} ('{}')", s.line, s.id)).collect();
-        println!(
-            "  left out {} rows whose wear is undecided (--skip-undecided), at lines {}",
-            skipped.len(),
-            at.join(", ")
-        );
+    summary.out = out.display().to_string();
+    summary.products = products.len();
+    summary.seed = seed;
+    summary.index_bytes = index.len();
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.skipped = skipped.iter().map(|s| Skipped { line: s.line, id: s.id.clone() }).collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        summary.print();
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Embeds one product photo and writes its thumbnail under `dir`; returns the embedding and
-/// the thumbnail's path relative to the index folder.
-fn embed_product(
-    embedder: &Embedder,
-    product: &Product,
-    src: &Path,
-    dir: &Path,
-) -> Result<(Vec<f32>, String)> {
+/// What every product's embedding needs: the networks, the old folder's cache and the folders.
+struct Builder<'a> {
+    /// `None` with `--whole`.
+    locator: Option<&'a Locator>,
+    embedder: &'a Embedder,
+    cache: &'a Cache,
+    /// The index folder being replaced (its thumbnails are reused with its cache entries).
+    old: &'a Path,
+    /// The staging folder the new index is written to.
+    new: &'a Path,
+}
+
+/// One product's result: its cache key and entry, and whether it was embedded by this build.
+struct Done {
+    key: String,
+    entry: Entry,
+    embedded: bool,
+}
+
+/// Embeds one product photo from its region (or takes it from the cache when the photo and the
+/// models are unchanged) and writes its thumbnail into the staging folder.
+fn embed_product(cx: &Builder, product: &Product, src: &Path) -> Result<Done> {
     let bytes = read(src)?;
-    let photo = Photo::decode(&bytes, &src.display().to_string(), &Limits::default())?;
-    let embedding = embedder.embed_whole(&photo)?;
+    let key = embed_cache::key(&bytes, product.category.wear);
     let rel = thumbnail_path(&product.id);
-    let thumb = image::DynamicImage::ImageRgb8(photo.rgb().clone()).thumbnail(256, 256).to_rgb8();
+    let target = cx.new.join(&rel);
+    if let Some(entry) = cx.cache.get(&key) {
+        // The old thumbnail is this photo's region when its bytes are the ones the entry names.
+        let old = cx.old.join(&rel);
+        if std::fs::read(&old).is_ok_and(|b| sha256_hex(&b) == entry.thumbnail) {
+            std::fs::copy(&old, &target).with_context(|| format!("{}: cannot copy", old.display()))?;
+            return Ok(Done { key, entry: entry.clone(), embedded: false });
+        }
+    }
+    let photo = Photo::decode(&bytes, &src.display().to_string(), &Limits::default())?;
+    let (photo, region) = match cx.locator {
+        Some(locator) => regions::region(locator, photo, product.category.wear)?,
+        None => {
+            let region = regions::whole(&photo);
+            (photo, region)
+        }
+    };
+    let embedding = cx.embedder.embed_turned(&photo, &region.rect, region.turn)?;
+    let (w, h) = (photo.width() as f32, photo.height() as f32);
+    let embedded = region.embedded(w, h);
+    let jpeg = thumbnail(&photo, &embedded.rect)?;
+    write_atomic(&target, &jpeg)?;
+    let entry = Entry { embedding, region: embedded, turn: region.turn, thumbnail: sha256_hex(&jpeg) };
+    Ok(Done { key, entry, embedded: true })
+}
+
+/// The card thumbnail of `rect` (fractions of the photo), as JPEG.
+fn thumbnail(photo: &Photo, rect: &Rect) -> Result<Vec<u8>> {
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&thumb)?;
-    write_atomic(&dir.join(&rel), &jpeg)?;
-    Ok((embedding, rel))
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+        .encode_image(&regions::thumbnail(photo, rect))?;
+    Ok(jpeg)
+}
+
+/// What the build did, printed for a person or as JSON (`--json`).
+#[derive(Default, Serialize)]
+struct Summary {
+    out: String,
+    products: usize,
+    seed: u64,
+    /// Per category: products, and how many were embedded from each source.
+    categories: BTreeMap<String, BTreeMap<&'static str, usize>>,
+    /// Products per region source, all categories.
+    sources: BTreeMap<&'static str, usize>,
+    /// Fallbacks per reason.
+    fallbacks: BTreeMap<String, usize>,
+    /// Photos located and embedded by this build, and taken from the old folder's cache.
+    embedded: usize,
+    reused: usize,
+    index_bytes: usize,
+    seconds: f64,
+    /// Rows left out by --skip-undecided.
+    skipped: Vec<Skipped>,
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    line: u64,
+    id: String,
+}
+
+impl Summary {
+    fn count(&mut self, product: &Product, done: &Done) {
+        let source = done.entry.region.source.name();
+        let category = self.categories.entry(product.category.to_string()).or_default();
+        *category.entry("products").or_default() += 1;
+        *category.entry(source).or_default() += 1;
+        *self.sources.entry(source).or_default() += 1;
+        if let Some(reason) = &done.entry.region.reason {
+            *self.fallbacks.entry(reason.clone()).or_default() += 1;
+        }
+        if done.embedded {
+            self.embedded += 1;
+        } else {
+            self.reused += 1;
+        }
+    }
+
+    fn print(&self) {
+        println!("{}: {} products, seed {}", self.out, self.products, self.seed);
+        let of = |counts: &BTreeMap<&str, usize>| {
+            Source::ALL
+                .iter()
+                .map(|s| format!("{} {}", s.name(), counts.get(s.name()).unwrap_or(&0)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for (category, counts) in &self.categories {
+            println!("  {category}: {} ({})", counts["products"], of(counts));
+        }
+        println!("  embedded from: {}", of(&self.sources));
+        if !self.fallbacks.is_empty() {
+            let why: Vec<String> = self.fallbacks.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            println!("  fallbacks to the whole photo: {}", why.join(", "));
+        }
+        println!(
+            "  {} photos located and embedded ({:.1} per second over the build's {:.1} s), {} reused from {}",
+            self.embedded,
+            self.embedded as f64 / self.seconds.max(1e-9),
+            self.seconds,
+            self.reused,
+            embed_cache::FILE
+        );
+        println!(
+            "  index.bin {} bytes ({:.0} per product)",
+            self.index_bytes,
+            self.index_bytes as f64 / self.products as f64
+        );
+        if !self.skipped.is_empty() {
+            let at: Vec<String> = self.skipped.iter().map(|s| format!("{} ('{}')", s.line, s.id)).collect();
+            println!(
+                "  left out {} rows whose wear is undecided (--skip-undecided), at lines {}",
+                self.skipped.len(),
+                at.join(", ")
+            );
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod bench;
 mod catalog;
 mod datasets;
 mod draw;
+mod embed_cache;
 #[cfg(feature = "train")]
 mod eval;
 #[cfg(feature = "train")]

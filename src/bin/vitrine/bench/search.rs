@@ -202,6 +202,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
                 image: String::new(),
                 price: String::new(),
                 category,
+                region: None,
             })
             .collect();
         let exact = Settings { exact_max: usize::MAX, ..Settings::default() };
