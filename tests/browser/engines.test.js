@@ -76,10 +76,14 @@ async function open(engine, url) {
     until: async (what, fn, arg) => {
       const end = Date.now() + TIMEOUT;
       while (!(await run(fn, arg))) {
-        if (Date.now() > end) throw new Error(`${what}: not within ${TIMEOUT / 1000} s`);
+        if (Date.now() > end) throw new Error(`${what}: not within ${TIMEOUT / 1000} s; the page shows: ${await run(SHOWN)}`);
         await sleep(200);
       }
     },
+    // WebKitGTK under Xvfb once left a fresh session's demo unready for 180 s on CI's 2-core
+    // machine (the two sessions before and after it were ready in seconds); the page is reloaded
+    // once, as a shopper would, and what it showed is printed.
+    reload: () => driver.navigate().refresh(),
     upload: async (file) => driver.findElement(By.css('#file')).sendKeys(file),
     screenshot: async (file) => writeFileSync(file, Buffer.from(await driver.takeScreenshot(), 'base64')),
     // WebDriver classic has no page-error events; the page's #error is checked instead.
@@ -88,7 +92,26 @@ async function open(engine, url) {
   };
 }
 
-const ready = (s) => s.until('the demo ready', () => document.body.dataset.ready === 'true');
+/** What the demo page says (status, progress, error), for a timeout's message. */
+const SHOWN = () => ['status', 'progress', 'error']
+  .map((id) => document.getElementById(id))
+  .filter((e) => e && !e.hidden && e.textContent.trim())
+  .map((e) => `${e.id}: ${e.textContent.trim().replace(/\s+/g, ' ')}`)
+  .join(' | ') || `(nothing; ${document.readyState})`;
+
+const isReady = () => document.body.dataset.ready === 'true';
+async function ready(s) {
+  if (!s.reload) return s.until('the demo ready', isReady);
+  const end = Date.now() + TIMEOUT / 2;
+  while (!(await s.run(isReady))) {
+    if (Date.now() > end) {
+      console.warn(`WebKit: the demo was not ready within ${TIMEOUT / 2000} s (the page shows: ${await s.run(SHOWN)}); reloading it once`);
+      await s.reload();
+      return s.until('the demo ready after a reload', isReady);
+    }
+    await sleep(200);
+  }
+}
 const looks = (s) => s.run(() => Number(document.body.dataset.looks || 0));
 const text = (s, id) => s.run((i) => document.getElementById(i).textContent, id);
 
