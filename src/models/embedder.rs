@@ -107,4 +107,11 @@ impl Backbone {
     pub fn feature(&self, photo: &Photo) -> Result<Vec<f32>> {
         self.0.embed(photo, &whole(photo), Turn::UPRIGHT)
     }
+
+    /// The unit-length feature of `region` (photo pixels) of a person turned by `turn`, sampled
+    /// as [`Embedder::embed_turned`] samples it: a catalog product's region
+    /// ([`crate::regions`]).
+    pub fn feature_of(&self, photo: &Photo, region: &Rect, turn: Turn) -> Result<Vec<f32>> {
+        self.0.embed(photo, region, turn)
+    }
 }

@@ -1,7 +1,9 @@
 //! What `vitrine train` and `vitrine eval` work on: the labelled datasets (public ones and a
 //! retailer's catalog) in their train, validation and test splits, and the frozen backbone's
 //! feature of every item, computed once and cached, since both commands read the same features
-//! run after run.
+//! run after run. A catalog's items are its products' regions, as `vitrine index build` embeds
+//! them (the garment on the model, the trimmed packshot or the whole photo:
+//! [`vitrine::regions`]), so a retailer trains and scores on what the index holds.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,8 +13,10 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use vitrine::models::{expected_sha256, sha256_hex, Backbone};
+use vitrine::catalog::Wear;
+use vitrine::models::{expected_sha256, sha256_hex, Backbone, ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::{Limits, Photo};
+use vitrine::{regions, Locator};
 
 use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
 use crate::files::{create_dir, local_image, par_map, read, write_atomic};
@@ -62,6 +66,8 @@ pub struct DataArgs {
 /// One item of a dataset: where its pixels are and its label.
 enum Source {
     File(PathBuf),
+    /// A catalog product's photo: its region for the product's wear is the item.
+    Product(PathBuf, Wear),
     /// A Fashion-MNIST 28x28 image (white on black, as stored).
     Pixels(Vec<u8>),
 }
@@ -130,7 +136,16 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset
     let Some(column) = headers.iter().position(|h| h.trim().eq_ignore_ascii_case(label_column)) else {
         bail!("{name}: no '{label_column}' column to take labels from; name one with --label-column (columns: {})", headers.iter().collect::<Vec<_>>().join(", "));
     };
-    let tag = format!("catalog-{}", &sha256_hex(&bytes)[..12]);
+    // The regions depend on the catalog and on the networks that find them.
+    let locator_models: Vec<&str> = [PoseDetector::FILE, PoseLandmarker::FILE, ObjectDetector::FILE]
+        .iter()
+        .filter_map(|f| expected_sha256(f))
+        .collect();
+    let tag = format!(
+        "catalog-{}-regions-{}",
+        &sha256_hex(&bytes)[..12],
+        &sha256_hex(locator_models.join(",").as_bytes())[..8]
+    );
     let mut label_names: Vec<String> = Vec::new();
     let mut splits: [Split; 3] = ["train", "validation", "test"].map(|n| Split {
         name: format!("{tag}-{n}"),
@@ -148,7 +163,7 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset
             label_names.len() - 1
         });
         let split = &mut splits[split_of(&product.id)];
-        split.sources.push(Source::File(image));
+        split.sources.push(Source::Product(image, product.category.wear));
         split.labels.push(id as u32);
     }
     let [train, validation, test] = splits;
@@ -208,7 +223,7 @@ fn fashion_mnist(dir: &Path, train_items: usize, test_items: usize) -> Result<Da
 
 fn photo_of(source: &Source) -> Result<Photo> {
     match source {
-        Source::File(path) => {
+        Source::File(path) | Source::Product(path, _) => {
             Ok(Photo::decode(&read(path)?, &path.display().to_string(), &Limits::default())?)
         }
         // As `vitrine catalog fashion-mnist` shows them.
@@ -242,8 +257,26 @@ pub fn features_of(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
         ))
         .unwrap(),
     );
-    let results =
-        par_map(&split.sources, &bar, |source| backbone_net.feature(&photo_of(source)?).map_err(Into::into));
+    let locator = if split.sources.iter().any(|s| matches!(s, Source::Product(..))) {
+        let model = |file: &str| read(&args.models.join(file));
+        Some(Locator::new(
+            &model(PoseDetector::FILE)?,
+            (PoseLandmarker::FILE, &model(PoseLandmarker::FILE)?),
+            &model(ObjectDetector::FILE)?,
+        )?)
+    } else {
+        None
+    };
+    let results = par_map(&split.sources, &bar, |source| -> Result<Vec<f32>> {
+        let photo = photo_of(source)?;
+        match (source, &locator) {
+            (Source::Product(_, wear), Some(locator)) => {
+                let (photo, region) = regions::region(locator, photo, *wear)?;
+                Ok(backbone_net.feature_of(&photo, &region.rect, region.turn)?)
+            }
+            _ => Ok(backbone_net.feature(&photo)?),
+        }
+    });
     bar.finish_and_clear();
     let features = results.into_iter().collect::<Result<Vec<_>>>()?;
     create_dir(&args.cache)?;
