@@ -277,7 +277,7 @@ impl Summary {
         let of = |counts: &BTreeMap<&str, usize>| {
             Source::ALL
                 .iter()
-                .map(|s| format!("{} {}", s.name(), counts.get(s.name()).unwrap_or(&0)))
+                .filter_map(|s| Some(format!("{} {}", s.name(), counts.get(s.name())?)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -290,12 +290,12 @@ impl Summary {
             println!("  fallbacks to the whole photo: {}", why.join(", "));
         }
         println!(
-            "  {} photos located and embedded ({:.1} per second over the build's {:.1} s), {} reused from {}",
+            "  {} photos located and embedded, {} reused from {}; {:.1} s ({:.1} products per second)",
             self.embedded,
-            self.embedded as f64 / self.seconds.max(1e-9),
-            self.seconds,
             self.reused,
-            embed_cache::FILE
+            embed_cache::FILE,
+            self.seconds,
+            self.products as f64 / self.seconds.max(1e-9),
         );
         println!(
             "  index.bin {} bytes ({:.0} per product)",
