@@ -211,12 +211,15 @@ fn thumbnails_are_distinct_and_show_their_own_product() {
     let thumbs: Vec<&str> = products.iter().map(|p| p["image"].as_str().unwrap()).collect();
     let distinct: std::collections::HashSet<String> = thumbs.iter().map(|t| t.to_lowercase()).collect();
     assert_eq!(distinct.len(), thumbs.len(), "thumbnails shared (case-insensitively): {thumbs:?}");
-    // The source photos, in catalog order, thumbnailed as the build does (256 px, RGB).
+    // The source photos, in catalog order, thumbnailed as the build does: each its own
+    // product's region (issue 26), 256 px, RGB.
     let sources: Vec<image::RgbImage> = ["p0.png", "p1.png", "p2.png", "p3.png"]
         .iter()
-        .map(|f| {
+        .zip(&products)
+        .map(|(f, p)| {
             let photo = Photo::decode(&common::read(&images.join(f)), f, &Limits::default()).unwrap();
-            image::DynamicImage::ImageRgb8(photo.rgb().clone()).thumbnail(256, 256).to_rgb8()
+            let rect: vitrine::geometry::Rect = serde_json::from_value(p["region"]["rect"].clone()).unwrap();
+            vitrine::regions::thumbnail(&photo, &rect)
         })
         .collect();
     for (i, thumb) in thumbs.iter().enumerate() {
@@ -295,7 +298,12 @@ fn a_failed_build_leaves_the_old_index_whole_and_no_new_folder() {
     // A file of the user's in the index folder (the demo keeps its catalog there).
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let before = snapshot(&out);
-    assert_eq!(before.len(), 5, "index.bin, products.json, 2 thumbnails, notes.txt: {before:?}");
+    let names: Vec<String> = before.iter().map(|(p, _)| p.display().to_string()).collect();
+    assert_eq!(
+        names.len(),
+        6,
+        "index.bin, products.json, embeddings.cache, 2 thumbnails, notes.txt: {names:?}"
+    );
 
     // The first photo is new (the old build would overwrite its thumbnail before failing),
     // the second is damaged: the first half of its PNG.
@@ -328,7 +336,10 @@ fn a_failed_build_leaves_the_old_index_whole_and_no_new_folder() {
     let files: Vec<PathBuf> = snapshot(&out).into_iter().map(|f| f.0).collect();
     let thumb = products_json(&out)[0]["image"].as_str().unwrap().to_string();
     let mut expected: Vec<PathBuf> =
-        ["index.bin", "notes.txt", "products.json", thumb.as_str()].iter().map(PathBuf::from).collect();
+        ["embeddings.cache", "index.bin", "notes.txt", "products.json", thumb.as_str()]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
     expected.sort();
     assert_eq!(files, expected);
     assert_eq!(common::read(&out.join("notes.txt")), b"mine");
