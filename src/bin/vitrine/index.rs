@@ -10,7 +10,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use vitrine::catalog::{self, Product, ReadOptions};
-use vitrine::models::{expected_sha256, Embedder};
+use vitrine::index::IndexEmbedder;
+use vitrine::models::{expected_sha256, sha256_hex, Embedder};
 use vitrine::photo::{Limits, Photo};
 
 use crate::files::{local_image, par_map, read, thumbnail_path, write_atomic, Staging};
@@ -37,6 +38,11 @@ pub struct BuildArgs {
     out: PathBuf,
     #[arg(long, default_value = "models")]
     models: PathBuf,
+    /// The embedder to embed the products with (default: MODELS/vitrine_embedder.onnx). A
+    /// retailer's own (`vitrine train --out FILE`) is copied into OUT as embedder.onnx and the
+    /// index names it, so that `vitrine recommend` and the page load it from there.
+    #[arg(long)]
+    embedder: Option<PathBuf>,
     /// HNSW seed (the build is deterministic for a given seed).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -54,11 +60,11 @@ pub fn run(cmd: IndexCommand) -> Result<ExitCode> {
 }
 
 fn build(args: BuildArgs) -> Result<ExitCode> {
-    let BuildArgs { catalog: catalog_path, images, out, models, seed, skip_undecided } = args;
+    let BuildArgs { catalog: catalog_path, images, out, models, embedder, seed, skip_undecided } = args;
     let name = catalog_path.display().to_string();
     let feed = catalog::read(&name, &read(&catalog_path)?, ReadOptions { skip_undecided })?;
     let (mut products, lines, skipped) = (feed.products, feed.lines, feed.skipped);
-    let embedder = Embedder::new(&read(&models.join(Embedder::FILE))?)?;
+    let (embedder, embedder_bytes) = load_embedder(&embedder.unwrap_or_else(|| models.join(Embedder::FILE)))?;
     // Check every image before the slow part, so a typo fails in a second, not an hour.
     let sources: Vec<PathBuf> =
         products.iter().map(|p| local_image(&name, p, &images)).collect::<Result<_>>()?;
@@ -97,9 +103,16 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         p.image = thumbnail;
         embeddings.push(embedding);
     }
-    let embedder_id = expected_sha256(Embedder::FILE).context("the embedder is not in models/MANIFEST")?;
+    // A retailer's own embedder travels with its index: the index names it and records its sha256.
+    let built_by = IndexEmbedder {
+        sha256: embedder.sha256().to_string(),
+        file: (!embedder.is_shipped()).then(|| TRAINED_EMBEDDER.to_string()),
+    };
+    if let Some(file) = &built_by.file {
+        write_atomic(&staging.dir.join(file), &embedder_bytes)?;
+    }
     let settings = vitrine::index::Settings { seed, ..Default::default() };
-    let (index, products_json) = vitrine::index::build(embedder_id, &products, &embeddings, settings)?;
+    let (index, products_json) = vitrine::index::build_for(&built_by, &products, &embeddings, settings)?;
     write_atomic(&staging.dir.join("index.bin"), &index)?;
     write_atomic(&staging.dir.join("products.json"), &products_json)?;
     let built = vitrine::index::CatalogIndex::from_bytes("new index", &index, &products_json)?;
@@ -113,6 +126,10 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         index.len(),
         index.len() as f64 / products.len() as f64
     );
+    match &built_by.file {
+        Some(file) => println!("  embedder: {file} (its own, sha256 {})", built_by.sha256),
+        None => println!("  embedder: models/{} (shipped)", Embedder::FILE),
+    }
     if !skipped.is_empty() {
         let at: Vec<String> = skipped.iter().map(|s| format!("{} ('{}')", s.line, s.id)).collect();
         println!(
@@ -122,6 +139,22 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file name a retailer's own embedder gets in the index folder (`Staging` swaps it in).
+const TRAINED_EMBEDDER: &str = "embedder.onnx";
+
+/// The embedder in `path` and its bytes: the shipped one (models/MANIFEST's sha256), checked as
+/// every shipped model is, or a retailer's own, which the index will carry.
+fn load_embedder(path: &Path) -> Result<(Embedder, Vec<u8>)> {
+    let bytes = read(path)?;
+    let sha256 = sha256_hex(&bytes);
+    let embedder = if expected_sha256(Embedder::FILE) == Some(sha256.as_str()) {
+        Embedder::new(&bytes)?
+    } else {
+        Embedder::trained(&path.display().to_string(), &bytes, &sha256)?
+    };
+    Ok((embedder, bytes))
 }
 
 /// Embeds one product photo and writes its thumbnail under `dir`; returns the embedding and
