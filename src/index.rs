@@ -8,9 +8,12 @@
 //! (BENCHMARKS.md).
 //!
 //! File `index.bin`: magic, format version, the embedder's sha256 and dimension, the sha256 of
-//! the product metadata (`products.json`, beside it), the postcard payload, and a sha256 of all
-//! that. Loading a file of another version or embedder, or a damaged one, fails with a message
-//! that says so.
+//! the product metadata (`products.json`, beside it), the embedder's file name when it is not the
+//! shipped one (a retailer's own, `vitrine train`, copied into the index folder by `vitrine index
+//! build --embedder`; empty for the shipped `models/vitrine_embedder.onnx`), the postcard payload,
+//! and a sha256 of all that. Loading a file of another version or embedder, or a damaged one,
+//! fails with a message that says so. [`embedder_of`] reads which embedder an index needs from
+//! its header alone, so a shell can fetch that embedder before it has the whole index.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -24,7 +27,10 @@ use crate::catalog::{Category, Product};
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"VITRIDX\n";
-const VERSION: u32 = 3;
+/// 4: the header names the embedder's file when it is not the shipped one.
+const VERSION: u32 = 4;
+/// The longest embedder file name the header holds (bytes).
+const MAX_FILE_NAME: usize = 255;
 /// The embedding width every index stores: the shipped embedder's (`Embedder::DIM`, which a
 /// compile-time assertion in `models::embedder` keeps equal, so that search needs no model
 /// code). Codes are fixed-size arrays (no length prefixes, no heap pointer per code: 3 bytes less
@@ -55,6 +61,31 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings { seed: 1, exact_max: 5_000, ef_construction: 200, ef_search: 48 }
     }
+}
+
+/// The embedder an index was built with, as its header records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexEmbedder {
+    /// Its sha256, lowercase hex (64 digits).
+    pub sha256: String,
+    /// Its file, a plain name relative to the index folder (`embedder.onnx`), when it is not the
+    /// shipped `models/vitrine_embedder.onnx`; `None` for the shipped one.
+    pub file: Option<String>,
+}
+
+impl IndexEmbedder {
+    /// The shipped embedder of this sha256 (models/MANIFEST's).
+    pub fn shipped(sha256: &str) -> IndexEmbedder {
+        IndexEmbedder { sha256: sha256.to_string(), file: None }
+    }
+}
+
+/// Whether `name` is a plain file name beside the index: 1-255 bytes of ASCII letters, digits,
+/// '.', '-' and '_', not starting with '.' (no folders, no URL, nothing hidden).
+fn plain_file_name(name: &str) -> bool {
+    (1..=MAX_FILE_NAME).contains(&name.len())
+        && !name.starts_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
 }
 
 /// An L2-normalised embedding as int8 with one scale, `v ~= scale * q`, and the remainder in
@@ -149,6 +180,7 @@ pub struct Hit<'a> {
 /// A loaded catalog index, ready to search.
 pub struct CatalogIndex {
     embedder: String,
+    embedder_file: Option<String>,
     categories: Vec<CategoryIndex>,
     products: Vec<Product>,
     /// instant-distance's scratch space, reused across queries as its docs advise.
@@ -159,6 +191,7 @@ impl std::fmt::Debug for CatalogIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogIndex")
             .field("embedder", &self.embedder)
+            .field("embedder_file", &self.embedder_file)
             .field("products", &self.products.len())
             .finish()
     }
@@ -172,15 +205,38 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds the two files of an index from products and their embeddings. Deterministic: the same
-/// inputs and seed give the same bytes.
+/// Builds the two files of an index (`index.bin`, `products.json`) from products and their
+/// embeddings (unit vectors, `DIM` values each), made by the shipped embedder of sha256
+/// `embedder_sha256`. Deterministic: the same inputs and seed give the same bytes.
+///
+/// Errors: [`Error::Index`] when the counts differ, there are no products, an embedding is not
+/// `DIM`-d or the sha256 is not 64 hex digits.
 pub fn build(
     embedder_sha256: &str,
     products: &[Product],
     embeddings: &[Vec<f32>],
     settings: Settings,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
+    build_for(&IndexEmbedder::shipped(embedder_sha256), products, embeddings, settings)
+}
+
+/// [`build`] for any embedder: a retailer's own records its file name (beside the index), which
+/// [`embedder_of`] and [`CatalogIndex::embedder_file`] give back.
+///
+/// Errors: those of [`build`], and [`Error::Index`] when the file is not a plain file name.
+pub fn build_for(
+    embedder: &IndexEmbedder,
+    products: &[Product],
+    embeddings: &[Vec<f32>],
+    settings: Settings,
+) -> Result<(Vec<u8>, Vec<u8>)> {
     let fail = |reason: String| Error::Index { input: "(new index)".into(), reason };
+    let file = embedder.file.as_deref().unwrap_or_default();
+    if embedder.file.is_some() && !plain_file_name(file) {
+        return Err(fail(format!(
+            "embedder file '{file}' is not a plain file name (ASCII letters, digits, '.', '-', '_'); name it like embedder.onnx"
+        )));
+    }
     if products.len() != embeddings.len() || products.is_empty() {
         return Err(fail(format!("{} products but {} embeddings", products.len(), embeddings.len())));
     }
@@ -191,7 +247,8 @@ pub fn build(
             embeddings[bad].len()
         )));
     }
-    let embedder = decode_hex(embedder_sha256).ok_or_else(|| fail("embedder id is not a sha256".into()))?;
+    let embedder_sha256 =
+        decode_hex(&embedder.sha256).ok_or_else(|| fail("embedder id is not a sha256".into()))?;
 
     let mut groups: BTreeMap<Category, Vec<u32>> = BTreeMap::new();
     for (i, p) in products.iter().enumerate() {
@@ -225,9 +282,11 @@ pub fn build(
     let mut out = Vec::with_capacity(payload.len() + 128);
     out.extend(MAGIC);
     out.extend(VERSION.to_le_bytes());
-    out.extend(embedder);
+    out.extend(embedder_sha256);
     out.extend((DIM as u32).to_le_bytes());
     out.extend(sha256(&products_json));
+    out.extend((file.len() as u16).to_le_bytes());
+    out.extend(file.as_bytes());
     out.extend((payload.len() as u64).to_le_bytes());
     out.extend(&payload);
     let checksum = sha256(&out);
@@ -246,46 +305,124 @@ fn decode_hex(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// An index file's header: what [`embedder_of`] and [`CatalogIndex::from_bytes`] read before
+/// the payload.
+struct Header {
+    embedder: IndexEmbedder,
+    dim: usize,
+    products_sha256: [u8; 32],
+    payload_len: usize,
+    /// Where the payload starts.
+    payload_at: usize,
+}
+
+/// Reads the header of `index` (`name` is used in errors): magic, version, then the fields.
+/// Does not check the checksum (the whole file is needed for that).
+fn header(name: &str, index: &[u8]) -> Result<Header> {
+    let fail = |reason: String| Error::Index { input: name.to_string(), reason };
+    let truncated = || fail("is truncated; rebuild or re-download it".into());
+    if index.len() < 12 || &index[..8] != MAGIC {
+        return Err(fail("is not a vitrine index file; build one with `vitrine index build`".into()));
+    }
+    let version = u32::from_le_bytes(index[8..12].try_into().unwrap());
+    if version != VERSION {
+        return Err(fail(format!(
+            "is index format version {version}, this vitrine reads version {VERSION}; rebuild it with `vitrine index build`"
+        )));
+    }
+    let mut at: usize = 12;
+    let mut take = |n: usize| -> Result<&[u8]> {
+        let bytes = index.get(at..at.saturating_add(n)).ok_or_else(truncated)?;
+        at += n;
+        Ok(bytes)
+    };
+    let embedder_sha256 = hex(take(32)?);
+    let dim = u32::from_le_bytes(take(4)?.try_into().unwrap()) as usize;
+    let products_sha256: [u8; 32] = take(32)?.try_into().unwrap();
+    let file_len = u16::from_le_bytes(take(2)?.try_into().unwrap()) as usize;
+    let file = take(file_len)?;
+    let file = match file_len {
+        0 => None,
+        _ => match std::str::from_utf8(file) {
+            Ok(file) if plain_file_name(file) => Some(file.to_string()),
+            _ => {
+                return Err(fail(format!(
+                    "names an embedder file '{}' that is not a plain file name beside the index; rebuild it with `vitrine index build`",
+                    String::from_utf8_lossy(file)
+                )))
+            }
+        },
+    };
+    let payload_len = u64::from_le_bytes(take(8)?.try_into().unwrap()) as usize;
+    Ok(Header {
+        embedder: IndexEmbedder { sha256: embedder_sha256, file },
+        dim,
+        products_sha256,
+        payload_len,
+        payload_at: at,
+    })
+}
+
+/// Which embedder built the index in `index` (`name` is used in errors), read from its header
+/// alone: `index` may be just the file's first 512 bytes. The shells load that embedder: the
+/// shipped one from models/, or `file` from beside the index, checked against `sha256`
+/// ([`crate::models::Embedder::for_index`]).
+///
+/// Errors: [`Error::Index`] for a file that is not an index, of another format version, or whose
+/// header is truncated or names a file that is not a plain file name.
+pub fn embedder_of(name: &str, index: &[u8]) -> Result<IndexEmbedder> {
+    Ok(header(name, index)?.embedder)
+}
+
 impl CatalogIndex {
     /// Reads an index (`name` is used in errors) and its product metadata.
+    ///
+    /// Errors: [`Error::Index`] for a file that is not an index, of another format version or
+    /// width, damaged or truncated, or a `products.json` from another build.
     pub fn from_bytes(name: &str, index: &[u8], products_json: &[u8]) -> Result<CatalogIndex> {
         let fail = |reason: String| Error::Index { input: name.to_string(), reason };
-        const HEADER: usize = 8 + 4 + 32 + 4 + 32 + 8;
-        if index.len() < HEADER + 32 || &index[..8] != MAGIC {
-            return Err(fail("is not a vitrine index file; build one with `vitrine index build`".into()));
-        }
-        let version = u32::from_le_bytes(index[8..12].try_into().unwrap());
-        if version != VERSION {
-            return Err(fail(format!(
-                "is index format version {version}, this vitrine reads version {VERSION}; rebuild it with `vitrine index build`"
-            )));
+        let Header { embedder, dim, products_sha256, payload_len, payload_at } = header(name, index)?;
+        if index.len() < payload_at + 32 {
+            return Err(fail("is truncated; rebuild or re-download it".into()));
         }
         let (body, checksum) = index.split_at(index.len() - 32);
         if sha256(body) != checksum {
             return Err(fail("is damaged (checksum mismatch); rebuild or re-download it".into()));
         }
-        let embedder = hex(&index[12..44]);
-        let dim = u32::from_le_bytes(index[44..48].try_into().unwrap()) as usize;
         if dim != DIM {
             return Err(fail(format!(
                 "holds {dim}-d embeddings, this vitrine's embedder makes {DIM}-d; rebuild it with `vitrine index build`"
             )));
         }
-        if sha256(products_json) != index[48..80] {
+        if sha256(products_json) != products_sha256 {
             return Err(fail("products.json does not belong to this index (checksum mismatch); copy both files from the same build".into()));
         }
-        let len = u64::from_le_bytes(index[80..88].try_into().unwrap()) as usize;
-        let payload = body.get(HEADER..HEADER + len).ok_or_else(|| fail("is truncated".into()))?;
+        let payload = payload_at
+            .checked_add(payload_len)
+            .and_then(|end| body.get(payload_at..end))
+            .ok_or_else(|| fail("is truncated".into()))?;
         let Payload { categories } =
             postcard::from_bytes(payload).map_err(|e| fail(format!("cannot be read ({e}); rebuild it")))?;
         let products: Vec<Product> =
             serde_json::from_slice(products_json).map_err(|e| fail(format!("products.json: {e}")))?;
-        Ok(CatalogIndex { embedder, categories, products, scratch: Mutex::new(Search::default()) })
+        Ok(CatalogIndex {
+            embedder: embedder.sha256,
+            embedder_file: embedder.file,
+            categories,
+            products,
+            scratch: Mutex::new(Search::default()),
+        })
     }
 
     /// The sha256 of the embedder model that built this index.
     pub fn embedder(&self) -> &str {
         &self.embedder
+    }
+
+    /// The file of the embedder that built this index, relative to the index folder, when it is
+    /// a retailer's own; `None` for the shipped embedder.
+    pub fn embedder_file(&self) -> Option<&str> {
+        self.embedder_file.as_deref()
     }
 
     pub fn products(&self) -> &[Product] {

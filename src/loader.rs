@@ -13,6 +13,9 @@ pub struct ModelBytes<'a> {
     /// File name (full or lite variant) and bytes.
     pub pose_landmarks: (&'a str, &'a [u8]),
     pub ssd: &'a [u8],
+    /// The embedder the index names ([`crate::index::embedder_of`]): the shipped
+    /// `vitrine_embedder.onnx` (checked against models/MANIFEST), or the index's own file from
+    /// beside it (checked against the sha256 the index records).
     pub embedder: &'a [u8],
 }
 
@@ -39,6 +42,7 @@ impl PipelineLoader {
             }
             ObjectDetector::FILE => self.ssd = Some(ObjectDetector::new(bytes)?),
             Embedder::FILE => self.embedder = Some(Embedder::new(bytes)?),
+            // A retailer's own embedder is added with `add_trained`: its name is its index's.
             _ => {
                 return Err(Error::Model {
                     file: file.to_string(),
@@ -56,9 +60,21 @@ impl PipelineLoader {
         Ok(())
     }
 
+    /// Loads a retailer's own embedder, the file an index names (`file`, its path or URL, names
+    /// it in errors), checked against the sha256 that index records
+    /// ([`crate::index::embedder_of`]); it replaces the shipped one. `finish` checks that it is
+    /// the index's.
+    ///
+    /// Errors: those of [`Embedder::trained`].
+    pub fn add_trained(&mut self, file: &str, bytes: &[u8], expected_sha256: &str) -> Result<()> {
+        self.embedder = Some(Embedder::trained(file, bytes, expected_sha256)?);
+        Ok(())
+    }
+
     /// The pipeline, once every model is in; `index_name` names the index in errors.
     ///
-    /// Errors: [`Error::Model`] naming a model not added yet, and the index's errors.
+    /// Errors: [`Error::Model`] naming a model not added yet, the index's errors, and
+    /// [`Error::Index`] when the index was built by another embedder than the one added.
     pub fn finish(self, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Pipeline> {
         let missing = |file: &str| Error::Model {
             file: file.to_string(),

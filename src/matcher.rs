@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Audience, Category, Wear};
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
-use crate::index::{CatalogIndex, Hit};
+use crate::index::{embedder_of, CatalogIndex, Hit};
 use crate::look::{Options, Recommendation};
-use crate::models::{expected_sha256, Embedder};
+use crate::models::embedder::beside;
+use crate::models::Embedder;
 use crate::photo::Photo;
 use crate::timing::{default_clock, Clock};
 use crate::upright::Turn;
@@ -43,13 +44,20 @@ pub struct CropMatcher {
 }
 
 impl CropMatcher {
-    /// Loads the embedder and the index (`index_name` names it in errors) and checks that the
-    /// index was built by this embedder.
+    /// Loads the embedder the index names and the index (`index_name` names it in errors):
+    /// `embedder` is the shipped `vitrine_embedder.onnx` for an index built with it, or the
+    /// index's own embedder file (read from beside it) for one built with a retailer's own
+    /// ([`crate::index::embedder_of`] says which); each is checked, against models/MANIFEST or
+    /// against the sha256 the index records.
+    ///
+    /// Errors: the index's ([`Error::Index`]) and the embedder's ([`Error::Model`]).
     pub fn new(embedder: &[u8], index_name: &str, index: &[u8], products_json: &[u8]) -> Result<CropMatcher> {
-        CropMatcher::with_embedder(Embedder::new(embedder)?, index_name, index, products_json)
+        let built_by = embedder_of(index_name, index)?;
+        let embedder = Embedder::for_index(index_name, &built_by, embedder)?;
+        CropMatcher::with_embedder(embedder, index_name, index, products_json)
     }
 
-    /// The same with an embedder already loaded.
+    /// The same with an embedder already loaded; it must be the one that built the index.
     pub(crate) fn with_embedder(
         embedder: Embedder,
         index_name: &str,
@@ -57,16 +65,33 @@ impl CropMatcher {
         products_json: &[u8],
     ) -> Result<CropMatcher> {
         let index = CatalogIndex::from_bytes(index_name, index, products_json)?;
-        let ours = expected_sha256(Embedder::FILE).unwrap_or_default();
-        if index.embedder() != ours {
-            return Err(Error::Index {
-                input: index_name.to_string(),
-                reason: format!(
-                    "was built by embedder {}, but this vitrine embeds with {} ({ours}); rebuild it with `vitrine index build`",
+        if index.embedder() != embedder.sha256() {
+            let reason = match index.embedder_file() {
+                // An index of an earlier shipped embedder.
+                None if embedder.is_shipped() => format!(
+                    "was built by embedder {}, but this vitrine embeds with {} ({}); rebuild it with `vitrine index build`",
                     index.embedder(),
                     Embedder::FILE,
+                    embedder.sha256(),
                 ),
-            });
+                None => format!(
+                    "was built by the shipped embedder {} ({}), but the embedder loaded is {} ({}); load models/{} (or rebuild the index with `vitrine index build --embedder {}`)",
+                    Embedder::FILE,
+                    index.embedder(),
+                    embedder.file(),
+                    embedder.sha256(),
+                    Embedder::FILE,
+                    embedder.file(),
+                ),
+                Some(file) => format!(
+                    "was built by its own embedder {} ({}), but the embedder loaded is {} ({}); load the embedder file beside the index (or rebuild the index with `vitrine index build`)",
+                    beside(index_name, file),
+                    index.embedder(),
+                    embedder.file(),
+                    embedder.sha256(),
+                ),
+            };
+            return Err(Error::Index { input: index_name.to_string(), reason });
         }
         Ok(CropMatcher { embedder, index, clock: default_clock })
     }

@@ -19,6 +19,7 @@ use crate::geometry::Rect;
 use crate::loader::{ModelBytes, PipelineLoader};
 use crate::look::{Garment, Look, Options, Person, Recommendation, Verdict};
 use crate::matcher::{Crop, CropMatcher, Matched};
+use crate::models::embedder::beside;
 use crate::models::{
     Detection, Embedder, Label, ObjectDetector, PersonDetection, Pose, PoseDetector, PoseLandmarker,
 };
@@ -119,14 +120,19 @@ impl Located {
 }
 
 impl Pipeline {
-    /// Loads the models and the index (`index_name` names it in errors) and checks that the
-    /// index was built by this embedder.
+    /// Loads the models and the index (`index_name`, its folder or URL, names it in errors) and
+    /// checks that the index was built by this embedder: `models.embedder` is the embedder the
+    /// index names (the shipped one, or its own file beside it; [`crate::index::embedder_of`]).
     pub fn new(models: ModelBytes, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Pipeline> {
+        let built_by = crate::index::embedder_of(index_name, index)?;
         let mut loader = PipelineLoader::default();
         loader.add(PoseDetector::FILE, models.pose_detector)?;
         loader.add(models.pose_landmarks.0, models.pose_landmarks.1)?;
         loader.add(ObjectDetector::FILE, models.ssd)?;
-        loader.add(Embedder::FILE, models.embedder)?;
+        match &built_by.file {
+            None => loader.add(Embedder::FILE, models.embedder)?,
+            Some(file) => loader.add_trained(&beside(index_name, file), models.embedder, &built_by.sha256)?,
+        }
         loader.finish(index_name, index, products_json)
     }
 

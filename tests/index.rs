@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use vitrine::catalog::{Audience, Category, Product, Wear};
-use vitrine::index::{build, CatalogIndex, Code, Settings};
+use vitrine::index::{build, build_for, embedder_of, CatalogIndex, Code, IndexEmbedder, Settings};
 use vitrine::models::{expected_sha256, Embedder};
 use vitrine::photo::{Limits, Photo};
 
@@ -139,6 +139,41 @@ fn small_categories_are_exact_and_files_are_deterministic() {
     assert!(index
         .search(Category { audience: Audience::Unisex, wear: Wear::Dress }, &vectors[0], 5)
         .is_empty());
+}
+
+/// Issue 26: an index built with a retailer's own embedder names its file (beside the index) in
+/// the header, readable from the first 512 bytes alone; one built with the shipped embedder names
+/// none. A name that could reach outside the index folder is refused when built and when read.
+#[test]
+fn an_index_names_its_own_embedder_file() {
+    let mut rng = Rng(7);
+    let items = products(20, Category { audience: Audience::Unisex, wear: Wear::Top });
+    let vectors: Vec<Vec<f32>> = (0..20).map(|_| rng.unit(Embedder::DIM)).collect();
+    let own = IndexEmbedder { sha256: "ab".repeat(32), file: Some("embedder.onnx".into()) };
+    let (index, json) = build_for(&own, &items, &vectors, Settings::default()).unwrap();
+    assert_eq!(embedder_of("shop", &index[..512]).unwrap(), own);
+    let loaded = CatalogIndex::from_bytes("shop", &index, &json).unwrap();
+    assert_eq!((loaded.embedder(), loaded.embedder_file()), (own.sha256.as_str(), Some("embedder.onnx")));
+    assert_eq!(loaded.search(items[0].category, &vectors[3], 1)[0].product.id, "p3");
+
+    let shipped = expected_sha256(Embedder::FILE).unwrap();
+    let (index, _) = build(shipped, &items, &vectors, Settings::default()).unwrap();
+    assert_eq!(embedder_of("shop", &index).unwrap(), IndexEmbedder::shipped(shipped));
+
+    for bad in ["../embedder.onnx", "https://evil.example/e.onnx", ".hidden.onnx", "a/b.onnx", ""] {
+        let named = IndexEmbedder { file: Some(bad.into()), ..own.clone() };
+        let e = build_for(&named, &items, &vectors, Settings::default()).unwrap_err().to_string();
+        assert!(e.contains("not a plain file name"), "{bad}: {e}");
+    }
+    // The same name edited into a built file (same length: bytes 82.. of the header).
+    let (mut index, _) = build_for(&own, &items, &vectors, Settings::default()).unwrap();
+    index[82..95].copy_from_slice(b"../../x.onnx/");
+    let e = embedder_of("shop", &index).unwrap_err().to_string();
+    assert!(
+        e.starts_with("index shop: names an embedder file '../../x.onnx/'") && e.contains("rebuild"),
+        "{e}"
+    );
+    assert!(embedder_of("shop", &index[..70]).unwrap_err().to_string().contains("truncated"));
 }
 
 /// An index holds the embedder's width only: embeddings of another width (another model's) are

@@ -6,10 +6,10 @@
 
 use image::{DynamicImage, Rgb, RgbImage};
 use vitrine::catalog::{Audience, Category, Product, Wear};
-use vitrine::index::{self, Settings};
-use vitrine::models::{expected_sha256, Embedder};
+use vitrine::index::{self, IndexEmbedder, Settings};
+use vitrine::models::{expected_sha256, sha256_hex, Embedder};
 use vitrine::photo::Photo;
-use vitrine::wasm::{model_files, Vitrine, VitrineLoader};
+use vitrine::wasm::{index_embedder, model_files, Matcher, Vitrine, VitrineLoader};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -28,6 +28,11 @@ fn png(image: RgbImage) -> Vec<u8> {
 
 /// Plain coloured squares as products, embedded by the real embedder.
 fn catalog() -> (Vec<u8>, Vec<u8>) {
+    catalog_for(&IndexEmbedder::shipped(expected_sha256(Embedder::FILE).unwrap()))
+}
+
+/// `catalog()` with the index naming `built_by` as its embedder.
+fn catalog_for(built_by: &IndexEmbedder) -> (Vec<u8>, Vec<u8>) {
     let embedder = Embedder::new(EMBEDDER).unwrap();
     let colours = [[200, 30, 30], [30, 160, 40], [40, 40, 200], [230, 220, 40]];
     let mut products = Vec::new();
@@ -48,8 +53,7 @@ fn catalog() -> (Vec<u8>, Vec<u8>) {
             });
         }
     }
-    let sha = expected_sha256(Embedder::FILE).unwrap();
-    index::build(sha, &products, &embeddings, Settings::default()).unwrap()
+    index::build_for(built_by, &products, &embeddings, Settings::default()).unwrap()
 }
 
 fn vitrine(index: &[u8], products_json: &[u8]) -> Result<Vitrine, JsValue> {
@@ -140,4 +144,33 @@ fn errors_reach_js_as_errors_with_the_core_message() {
     loader.add("vitrine_embedder.onnx", EMBEDDER).map_err(JsValue::from).unwrap();
     let text = message(loader.finish("i", &index, &products).map(|_| ()).map_err(JsValue::from).unwrap_err());
     assert!(text.contains("pose_detector.onnx: was not loaded"), "{text}");
+}
+
+/// Issue 26: an index built with its own embedder names it (`indexEmbedder`), and the façade
+/// checks the bytes it is given against the sha256 the index records. The shipped file stands in
+/// for a retailer's own here (none is committed; tests/browser/trained.test.js trains one): what
+/// counts is that the index names a file beside it.
+#[wasm_bindgen_test]
+fn an_index_with_its_own_embedder_names_it_and_checks_its_bytes() {
+    let sha = sha256_hex(EMBEDDER);
+    let url = "https://shop.example/index/mine/";
+    let (index, products) =
+        catalog_for(&IndexEmbedder { sha256: sha.clone(), file: Some("embedder.onnx".into()) });
+    let named = index_embedder(url, &index[..512]).map_err(JsValue::from).unwrap();
+    assert_eq!(field(&named, &["file"]).as_string().unwrap(), "embedder.onnx");
+    assert_eq!(field(&named, &["sha256"]).as_string().unwrap(), sha);
+    let shipped = index_embedder(url, &catalog().0).map_err(JsValue::from).unwrap();
+    assert!(field(&shipped, &["file"]).is_null());
+
+    assert!(Matcher::new(EMBEDDER, url, &index, &products).is_ok());
+    let text =
+        message(Matcher::new(SSD, url, &index, &products).map(|_| ()).map_err(JsValue::from).unwrap_err());
+    let ssd = sha256_hex(SSD);
+    for needed in ["https://shop.example/index/mine/embedder.onnx", &sha, &ssd, "rebuild the index"] {
+        assert!(text.contains(needed), "'{needed}' is not in: {text}");
+    }
+    let mut loader = VitrineLoader::new();
+    let own = format!("{url}embedder.onnx");
+    let text = message(loader.add_trained(&own, SSD, &sha).map_err(JsValue::from).unwrap_err());
+    assert!(text.starts_with(&format!("model {own}: sha256 {ssd}")), "{text}");
 }

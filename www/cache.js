@@ -24,6 +24,14 @@ export async function requireCached(urls) {
   }
 }
 
+/** The cached bytes of `url`; throws a "notCached" error when it is not in the cache. */
+export async function cachedBytes(url) {
+  const cache = await openCache();
+  const hit = cache && (await cache.match(url));
+  if (!hit) throw Object.assign(new Error(`${url} is not in this browser's cache: load without onlyIfCached`), { notCached: true });
+  return new Uint8Array(await hit.arrayBuffer());
+}
+
 /** Deletes the cached files for which `stale(url)` (a URL object) is true. Failing is harmless:
  * only the space is not reclaimed. */
 export async function pruneCache(stale) {

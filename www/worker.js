@@ -8,8 +8,8 @@
 // unless the wasm, the models and the index are all in the cache from an earlier visit.
 // A photo in a format the wasm has no decoder for (AVIF; HEIC in Safari) is decoded by the
 // browser here, and its pixels go to the wasm instead of its bytes.
-import init, { Matcher, VitrineLoader, decodesPhoto, modelFiles, workingSide } from '../pkg/vitrine.js';
-import { fetchResponse, pruneCache, requireCached } from './cache.js';
+import init, { Matcher, VitrineLoader, decodesPhoto, indexEmbedder, modelFiles, workingSide } from '../pkg/vitrine.js';
+import { cachedBytes, fetchResponse, pruneCache, requireCached } from './cache.js';
 import { wasmBuild, wasmFiles } from './wasm.js';
 
 let vitrine = null;
@@ -102,42 +102,88 @@ async function load({ modelsUrl, indexUrl, lite, role, wasm, onlyIfCached }) {
   const { memory } = await init({ module_or_path: await fetchWasm(url) });
   const wasmMs = performance.now() - started; // fetch (or cache) and compile
   const files = modelFiles(Boolean(lite));
-  const wanted = role === 'matcher' ? files.filter((f) => f.role === 'embedder') : files;
+  // The embedder is the one the index names (embedderOf), known once index.bin is in.
+  const networks = role === 'matcher' ? [] : files.filter((f) => f.role !== 'embedder');
+  const shippedEmbedder = files.find((f) => f.role === 'embedder');
   const modelUrl = (f) => new URL(`${f.file}?sha256=${f.sha256}`, modelsUrl).href;
   const indexFiles = ['index.bin', 'products.json'].map((f) => new URL(f, indexUrl).href);
+  const embedderOf = (index) => embedderFile(index, indexUrl, shippedEmbedder, modelUrl);
   // The index is still fetched afresh below (the HTTP cache revalidates it): only a copy of
-  // the catalog this browser has seen says the shopper has used vitrine here before.
-  if (onlyIfCached) await requireCached([...wanted.map(modelUrl), ...indexFiles]);
+  // the catalog this browser has seen says the shopper has used vitrine here before. The
+  // embedder it needs is the one its cached copy names (a copy of an older index format names
+  // none this release reads: the fresh index is checked below).
+  if (onlyIfCached) {
+    await requireCached([...networks.map(modelUrl), ...indexFiles]);
+    const cachedIndex = await cachedBytes(indexFiles[0]);
+    let named = null;
+    try {
+      named = embedderOf(cachedIndex).url;
+    } catch { /* an older format */ }
+    if (named) await requireCached([named]);
+  }
   // Each model loads into tract (0.2-1 s) as soon as its download ends, while the others still
   // arrive: on 8-20 Mbit/s links the demo is ready 11-19% sooner (BENCHMARKS.md "Loading"),
   // though a download read here pauses while a load holds this thread.
   const loader = role === 'matcher' ? null : new VitrineLoader();
-  // Models are named by content (their sha256 from models/MANIFEST): a cached copy is used as
-  // long as this build expects exactly that file. The index may be rebuilt under the same
-  // name, so it is fetched afresh and the cache is only the offline fallback.
-  const [index, products, ...models] = await Promise.all([
-    fetchBytes(indexFiles[0], 'index.bin', 'network-first'),
+  // Models are named by content (their sha256 from models/MANIFEST, or the one the index
+  // records of its own embedder): a cached copy is used as long as this build (or this index)
+  // expects exactly that file. The index may be rebuilt under the same name, so it is fetched
+  // afresh and the cache is only the offline fallback.
+  const indexBytes = fetchBytes(indexFiles[0], 'index.bin', 'network-first');
+  const embedder = indexBytes.then(async (index) => {
+    const e = embedderOf(index);
+    if (onlyIfCached) await requireCached([e.url]); // a rebuilt index may name another
+    const bytes = await fetchBytes(e.url, e.file, 'cache-first');
+    if (loader) {
+      if (e.trained) loader.addTrained(e.name, bytes, e.sha256);
+      else loader.add(e.file, bytes);
+    }
+    return { ...e, bytes };
+  });
+  const [index, products, ownEmbedder] = await Promise.all([
+    indexBytes,
     fetchBytes(indexFiles[1], 'products.json', 'network-first'),
-    ...wanted.map((f) =>
-      fetchBytes(modelUrl(f), f.file, 'cache-first').then((bytes) => (loader ? loader.add(f.file, bytes) : bytes))),
+    embedder,
+    ...networks.map((f) => fetchBytes(modelUrl(f), f.file, 'cache-first').then((bytes) => loader.add(f.file, bytes))),
   ]);
   if (role === 'matcher') {
-    matcher = new Matcher(models[0], indexUrl, index, products);
+    matcher = new Matcher(ownEmbedder.bytes, indexUrl, index, products);
   } else {
     vitrine = loader.finish(indexUrl, index, products);
-    await pruneStale();
+    await pruneStale(modelsUrl, ownEmbedder.trained ? ownEmbedder.url : null);
   }
   return { memory, build, wasmMs };
 }
 
+/** The embedder the index (its bytes) was built with: `{ url, file, sha256, trained, name }`, the
+ * shipped one from the models folder, or the index's own (a retailer's, `vitrine index build
+ * --embedder`) from beside the index; both URLs carry the sha256, so that a cached copy is this
+ * very file. The wasm checks the bytes against it. */
+function embedderFile(index, indexUrl, shipped, modelUrl) {
+  // Only the header is read: 512 bytes hold it.
+  const { file, sha256 } = indexEmbedder(indexUrl, index.subarray(0, 512));
+  if (file === null) return { url: modelUrl(shipped), file: shipped.file, sha256: shipped.sha256, trained: false };
+  const name = new URL(file, indexUrl).href; // as errors name it
+  return { url: `${name}?sha256=${sha256}`, name, file, sha256, trained: true };
+}
+
 /** Drops what earlier releases left in the cache: wasm modules and models this release no
- * longer names (each is several MB). Either landmark variant and either wasm build is kept. */
-function pruneStale() {
+ * longer names (each is several MB). Either landmark variant and either wasm build is kept. An
+ * index's own embedder (`trained`, its URL) is kept, and an earlier one at its place dropped;
+ * those beside other indexes are theirs. */
+function pruneStale(modelsUrl, trained) {
   const wasms = new Set(wasmFiles());
-  const models = new Set([...modelFiles(false), ...modelFiles(true)].map((f) => `${f.file}?sha256=${f.sha256}`));
+  const shipped = [...modelFiles(false), ...modelFiles(true)];
+  const names = new Set(shipped.map((f) => f.file));
+  const models = new Set(shipped.map((f) => `${f.file}?sha256=${f.sha256}`));
+  const own = trained && new URL(trained);
   return pruneCache((url) => {
     const name = url.pathname.split('/').pop();
-    return (name.endsWith('.wasm') && !wasms.has(name)) || (name.endsWith('.onnx') && !models.has(name + url.search));
+    if (name.endsWith('.wasm')) return !wasms.has(name);
+    if (!name.endsWith('.onnx')) return false;
+    if (own && url.pathname === own.pathname) return url.search !== own.search;
+    if (!names.has(name) && !url.href.startsWith(modelsUrl)) return false;
+    return !models.has(name + url.search);
   });
 }
 

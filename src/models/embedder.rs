@@ -2,12 +2,17 @@
 //! head trained with the weighted triplet loss (`vitrine train`, issue 5), one 128-d embedding per
 //! image region, L2-normalised so that cosine similarity is a dot product. `Backbone` is the same
 //! network without the head: its 1280-d pooled feature is what the head is trained on.
+//!
+//! The shipped embedder is checked against models/MANIFEST like every shipped model. A
+//! retailer's own (`vitrine train --catalog`) is not in it: an index built with one names it and
+//! records its sha256, and [`Embedder::trained`] checks the file against that instead.
 
-use super::{verify, Signature};
+use super::{expected_sha256, sha256_hex, verify, Signature};
 use crate::engine::{Net, Tensor};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::geometry::Affine;
 use crate::geometry::Rect;
+use crate::index::IndexEmbedder;
 use crate::photo::Photo;
 use crate::upright::Turn;
 use crate::vector::normalize;
@@ -55,9 +60,17 @@ fn whole(photo: &Photo) -> Rect {
     Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32)
 }
 
-/// The shipped embedder: backbone + trained head.
+/// An embedder: the backbone + a head trained with `vitrine train`, the shipped one
+/// ([`Embedder::new`]) or a retailer's own that an index names ([`Embedder::trained`]). Either
+/// takes a 224x224 RGB square of a region and gives a unit vector of [`Embedder::DIM`] values.
 #[derive(Debug)]
-pub struct Embedder(RegionNet);
+pub struct Embedder {
+    net: RegionNet,
+    /// The file it was loaded from, as its errors name it.
+    file: String,
+    /// The sha256 of that file, lowercase hex: what an index records of its embedder.
+    sha256: String,
+}
 
 impl Embedder {
     pub const FILE: &'static str = "vitrine_embedder.onnx";
@@ -65,24 +78,93 @@ impl Embedder {
     pub const DIM: usize = 128;
     pub const SIGNATURE: Signature = Signature { input: [1, 3, SIZE, SIZE], outputs: &[Self::OUTPUT] };
 
+    /// The shipped embedder, `models/vitrine_embedder.onnx`.
+    ///
+    /// Errors: [`Error::Model`] when `bytes` are not the file models/MANIFEST lists, or tract
+    /// cannot load it.
     pub fn new(bytes: &[u8]) -> Result<Embedder> {
-        RegionNet::new(Self::FILE, bytes, Self::SIGNATURE).map(Embedder)
+        let net = RegionNet::new(Self::FILE, bytes, Self::SIGNATURE)?;
+        let sha256 = expected_sha256(Self::FILE).unwrap_or_default().to_string();
+        Ok(Embedder { net, file: Self::FILE.to_string(), sha256 })
+    }
+
+    /// A retailer's own embedder (`vitrine train --out FILE`), which models/MANIFEST does not
+    /// know: `bytes` must have the sha256 `expected_sha256` (lowercase hex) that the index built
+    /// with it records ([`crate::index::IndexEmbedder`]). `file` names it in errors (its path or
+    /// URL). It must take the shipped embedder's input (1x3x224x224) and give an output named
+    /// `embedding`, as `vitrine train` writes it.
+    ///
+    /// Errors: [`Error::Model`] naming `file` and both hashes when the bytes are another file
+    /// (replaced, damaged, or the index was rebuilt with another embedder), or when tract cannot
+    /// load it.
+    pub fn trained(file: &str, bytes: &[u8], expected_sha256: &str) -> Result<Embedder> {
+        let actual = sha256_hex(bytes);
+        if actual != expected_sha256 {
+            return Err(Error::Model {
+                file: file.to_string(),
+                reason: format!(
+                    "sha256 {actual} ({} bytes) is not the {expected_sha256} its index records: this is not the embedder \
+                     the index was built with; restore that file, or rebuild the index with this embedder \
+                     (`vitrine index build --embedder FILE`)",
+                    bytes.len()
+                ),
+            });
+        }
+        let net = RegionNet { net: Self::SIGNATURE.load(file, bytes)? };
+        Ok(Embedder { net, file: file.to_string(), sha256: actual })
+    }
+
+    /// The embedder an index needs (`built_by`, from [`crate::index::embedder_of`]): the shipped
+    /// one checked against models/MANIFEST, or the index's own file checked against the sha256
+    /// the index records. `bytes` are that file's (the shell reads `built_by.file` from beside
+    /// the index); `index_name` is the index folder or URL, and names the file in errors.
+    ///
+    /// Errors: those of [`Embedder::new`] or [`Embedder::trained`].
+    pub fn for_index(index_name: &str, built_by: &IndexEmbedder, bytes: &[u8]) -> Result<Embedder> {
+        match &built_by.file {
+            None => Embedder::new(bytes),
+            Some(file) => Embedder::trained(&beside(index_name, file), bytes, &built_by.sha256),
+        }
+    }
+
+    /// The file it was loaded from (models/MANIFEST's name, or the path given to `trained`).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The sha256 of its file, lowercase hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Whether it is the shipped embedder.
+    pub fn is_shipped(&self) -> bool {
+        expected_sha256(Self::FILE) == Some(self.sha256.as_str())
     }
 
     /// The embedding of `region` (photo pixels).
     pub fn embed(&self, photo: &Photo, region: &Rect) -> Result<Vec<f32>> {
-        self.0.embed(photo, region, Turn::UPRIGHT)
+        self.net.embed(photo, region, Turn::UPRIGHT)
     }
 
     /// The embedding of `region` (photo pixels) of a person turned by `turn` in the photo: the
     /// region as it looks with the person upright.
     pub fn embed_turned(&self, photo: &Photo, region: &Rect, turn: Turn) -> Result<Vec<f32>> {
-        self.0.embed(photo, region, turn)
+        self.net.embed(photo, region, turn)
     }
 
     /// The embedding of a whole image (a catalog product photo).
     pub fn embed_whole(&self, photo: &Photo) -> Result<Vec<f32>> {
-        self.0.embed(photo, &whole(photo), Turn::UPRIGHT)
+        self.net.embed(photo, &whole(photo), Turn::UPRIGHT)
+    }
+}
+
+/// `file` beside the index `index_name` (a folder path or a URL), as errors name it.
+pub fn beside(index_name: &str, file: &str) -> String {
+    if index_name.is_empty() || index_name.ends_with('/') {
+        format!("{index_name}{file}")
+    } else {
+        format!("{index_name}/{file}")
     }
 }
 

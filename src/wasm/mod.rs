@@ -37,6 +37,9 @@ export interface Located { crops: Crop[]; preview: Look }
 export interface Matched { wear: string; products: Garment["products"]; embed_ms: number; search_ms: number }
 /** A model file the pipeline needs and its sha256 (models/MANIFEST). */
 export interface ModelFile { role: "poseDetector" | "landmarks" | "ssd" | "embedder"; file: string; sha256: string }
+/** The embedder an index was built with (`indexEmbedder`): `file` is null for the shipped one
+ * (`modelFiles`' embedder), else its file name beside the index (the index URL + `file`). */
+export interface IndexEmbedder { sha256: string; file: string | null }
 "#;
 
 /// The model files a `Vitrine` needs, in constructor order, with their sha256 (so a page can
@@ -57,6 +60,15 @@ pub fn model_files(lite: bool) -> Result<JsValue, JsError> {
     })
     .collect();
     to_js(&files)
+}
+
+/// Which embedder the index in `index` was built with (`name`, its URL, names it in errors), read
+/// from its header alone (its first 512 bytes are enough): the shipped one (`file` null: load it
+/// from the models, as `modelFiles` names it), or the index's own file, to fetch from beside the
+/// index and give `VitrineLoader.addTrained` / `Matcher` with this sha256.
+#[wasm_bindgen(js_name = indexEmbedder, unchecked_return_type = "IndexEmbedder")]
+pub fn index_embedder(name: &str, index: &[u8]) -> Result<JsValue, JsError> {
+    to_js(&crate::index::embedder_of(name, index)?)
 }
 
 /// Whether vitrine decodes the format of these photo bytes itself (by their signature). The
@@ -202,6 +214,14 @@ impl VitrineLoader {
         Ok(self.0.add(file, bytes)?)
     }
 
+    /// Loads the index's own embedder instead of the shipped one: `url` (named in errors) is
+    /// the file `indexEmbedder` names, beside the index, and `sha256` the hash it gives; the
+    /// bytes must have it, and `finish` checks that it is the index's.
+    #[wasm_bindgen(js_name = addTrained)]
+    pub fn add_trained(&mut self, url: &str, bytes: &[u8], sha256: &str) -> Result<(), JsError> {
+        Ok(self.0.add_trained(url, bytes, sha256)?)
+    }
+
     /// The vitrine, once the four models are in (this loader is used up).
     pub fn finish(self, index_name: &str, index: &[u8], products_json: &[u8]) -> Result<Vitrine, JsError> {
         Ok(Vitrine::from(self.0.finish(index_name, index, products_json)?))
@@ -217,6 +237,9 @@ pub struct Matcher {
 
 #[wasm_bindgen]
 impl Matcher {
+    /// `embedder` is the embedder the index names (`indexEmbedder`): the shipped one, or the
+    /// index's own file from beside it (`index_name`, its URL, names both in errors), checked
+    /// against models/MANIFEST or the sha256 the index records.
     #[wasm_bindgen(constructor)]
     pub fn new(
         embedder: &[u8],

@@ -79,9 +79,11 @@ pub struct Staging {
     done: bool,
 }
 
-/// What an index folder holds; the rest of `out` (e.g. the catalog and its photos, when the
-/// catalog folder is also the index folder) is not the index's and stays.
-const INDEX_ENTRIES: [&str; 4] = ["images", "index.bin", "products.json", crate::embed_cache::FILE];
+/// What an index folder holds (`embedder.onnx` only when it was built with a retailer's own
+/// embedder); the rest of `out` (e.g. the catalog and its photos, when the catalog folder is also
+/// the index folder) is not the index's and stays.
+const INDEX_ENTRIES: [&str; 5] =
+    ["images", "index.bin", "products.json", crate::embed_cache::FILE, "embedder.onnx"];
 
 impl Staging {
     /// Creates the staging folder (with `images/`) beside `out`.
@@ -109,9 +111,10 @@ impl Staging {
     }
 
     /// Puts the new index in place: a fresh `out` is the staging folder renamed; an existing
-    /// one has its index entries (images/, index.bin, products.json, embeddings.cache) moved aside and the new
-    /// ones renamed in, then the old ones deleted. If a rename fails, the old entries moved
-    /// so far are put back.
+    /// one has its index entries (images/, index.bin, products.json, embeddings.cache,
+    /// embedder.onnx) moved aside and the new ones renamed in, then the old ones deleted (an old
+    /// embedder.onnx goes even when the new index has none). If a rename fails, the old entries
+    /// moved so far are put back.
     pub fn commit(mut self) -> Result<()> {
         let cannot = |path: &Path| format!("{}: cannot replace", path.display());
         if !self.out.exists() {
@@ -132,8 +135,11 @@ impl Staging {
                     fs::rename(&current, old.join(entry)).with_context(|| cannot(&current))?;
                     aside.push(entry);
                 }
-                fs::rename(self.dir.join(entry), &current).with_context(|| cannot(&current))?;
-                placed.push(entry);
+                let new = self.dir.join(entry);
+                if new.exists() {
+                    fs::rename(new, &current).with_context(|| cannot(&current))?;
+                    placed.push(entry);
+                }
             }
             Ok(())
         };

@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use vitrine::catalog::{self, Product, ReadOptions};
 use vitrine::geometry::Rect;
+use vitrine::index::IndexEmbedder;
 use vitrine::models::{expected_sha256, sha256_hex, Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::{Limits, Photo};
 use vitrine::regions::{self, Source};
@@ -48,6 +49,11 @@ pub struct BuildArgs {
     out: PathBuf,
     #[arg(long, default_value = "models")]
     models: PathBuf,
+    /// The embedder to embed the products with (default: MODELS/vitrine_embedder.onnx). A
+    /// retailer's own (`vitrine train --out FILE`) is copied into OUT as embedder.onnx and the
+    /// index names it, so that `vitrine recommend` and the page load it from there.
+    #[arg(long)]
+    embedder: Option<PathBuf>,
     /// HNSW seed (the build is deterministic for a given seed).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -73,7 +79,8 @@ pub fn run(cmd: IndexCommand) -> Result<ExitCode> {
 }
 
 fn build(args: BuildArgs) -> Result<ExitCode> {
-    let BuildArgs { catalog: catalog_path, images, out, models, seed, skip_undecided, json, whole } = args;
+    let BuildArgs { catalog: catalog_path, images, out, models, embedder, seed, skip_undecided, json, whole } =
+        args;
     let started = Instant::now();
     let name = catalog_path.display().to_string();
     let feed = catalog::read(&name, &read(&catalog_path)?, ReadOptions { skip_undecided })?;
@@ -84,7 +91,7 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         (PoseLandmarker::FILE, &model(PoseLandmarker::FILE)?),
         &model(ObjectDetector::FILE)?,
     )?;
-    let embedder = Embedder::new(&model(Embedder::FILE)?)?;
+    let (embedder, embedder_bytes) = load_embedder(&embedder.unwrap_or_else(|| models.join(Embedder::FILE)))?;
     // Check every image before the slow part, so a typo fails in a second, not an hour.
     let sources: Vec<PathBuf> =
         products.iter().map(|p| local_image(&name, p, &images)).collect::<Result<_>>()?;
@@ -108,11 +115,12 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
             );
         }
     }
-    let mut model_ids: Vec<&str> =
-        [PoseDetector::FILE, PoseLandmarker::FILE, ObjectDetector::FILE, Embedder::FILE]
-            .iter()
-            .map(|f| expected_sha256(f).with_context(|| format!("{f} is not in models/MANIFEST")))
-            .collect::<Result<_>>()?;
+    let mut model_ids: Vec<&str> = [PoseDetector::FILE, PoseLandmarker::FILE, ObjectDetector::FILE]
+        .iter()
+        .map(|f| expected_sha256(f).with_context(|| format!("{f} is not in models/MANIFEST")))
+        .collect::<Result<_>>()?;
+    // The embedder's own sha256: a retailer's own embedder is keyed like the shipped one.
+    model_ids.push(embedder.sha256());
     if whole {
         model_ids.push("whole");
     }
@@ -147,9 +155,16 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         embeddings.push(done.entry.embedding.clone());
         cache.insert(done.key, done.entry);
     }
-    let embedder_id = expected_sha256(Embedder::FILE).context("the embedder is not in models/MANIFEST")?;
+    // A retailer's own embedder travels with its index: the index names it and records its sha256.
+    let built_by = IndexEmbedder {
+        sha256: embedder.sha256().to_string(),
+        file: (!embedder.is_shipped()).then(|| TRAINED_EMBEDDER.to_string()),
+    };
+    if let Some(file) = &built_by.file {
+        write_atomic(&staging.dir.join(file), &embedder_bytes)?;
+    }
     let settings = vitrine::index::Settings { seed, ..Default::default() };
-    let (index, products_json) = vitrine::index::build(embedder_id, &products, &embeddings, settings)?;
+    let (index, products_json) = vitrine::index::build_for(&built_by, &products, &embeddings, settings)?;
     write_atomic(&staging.dir.join("index.bin"), &index)?;
     write_atomic(&staging.dir.join("products.json"), &products_json)?;
     write_atomic(&staging.dir.join(embed_cache::FILE), &cache.to_bytes()?)?;
@@ -159,6 +174,7 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     summary.products = products.len();
     summary.seed = seed;
     summary.index_bytes = index.len();
+    summary.embedder = Some(built_by.clone());
     summary.seconds = started.elapsed().as_secs_f64();
     summary.skipped = skipped.iter().map(|s| Skipped { line: s.line, id: s.id.clone() }).collect();
     if json {
@@ -167,6 +183,22 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         summary.print();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file name a retailer's own embedder gets in the index folder (`Staging` swaps it in).
+const TRAINED_EMBEDDER: &str = "embedder.onnx";
+
+/// The embedder in `path` and its bytes: the shipped one (models/MANIFEST's sha256), checked as
+/// every shipped model is, or a retailer's own, which the index will carry.
+fn load_embedder(path: &Path) -> Result<(Embedder, Vec<u8>)> {
+    let bytes = read(path)?;
+    let sha256 = sha256_hex(&bytes);
+    let embedder = if expected_sha256(Embedder::FILE) == Some(sha256.as_str()) {
+        Embedder::new(&bytes)?
+    } else {
+        Embedder::trained(&path.display().to_string(), &bytes, &sha256)?
+    };
+    Ok((embedder, bytes))
 }
 
 /// What every product's embedding needs: the networks, the old folder's cache and the folders.
@@ -244,6 +276,8 @@ struct Summary {
     embedded: usize,
     reused: usize,
     index_bytes: usize,
+    /// The embedder the index names: the shipped one (no file) or its own, `embedder.onnx`.
+    embedder: Option<IndexEmbedder>,
     seconds: f64,
     /// Rows left out by --skip-undecided.
     skipped: Vec<Skipped>,
@@ -302,6 +336,12 @@ impl Summary {
             self.index_bytes,
             self.index_bytes as f64 / self.products as f64
         );
+        match &self.embedder {
+            Some(IndexEmbedder { file: Some(file), sha256 }) => {
+                println!("  embedder: {file} (its own, sha256 {sha256})")
+            }
+            _ => println!("  embedder: models/{} (shipped)", Embedder::FILE),
+        }
         if !self.skipped.is_empty() {
             let at: Vec<String> = self.skipped.iter().map(|s| format!("{} ('{}')", s.line, s.id)).collect();
             println!(

@@ -21,6 +21,8 @@ pub struct RecommendArgs {
     /// Index folder (made by `vitrine index build`).
     #[arg(long)]
     index: PathBuf,
+    /// Folder of the shipped models. An index built with a retailer's own embedder carries it
+    /// (INDEX/embedder.onnx), and that file is used instead of MODELS/vitrine_embedder.onnx.
     #[arg(long, default_value = "models")]
     models: PathBuf,
     /// Use the lite landmark model (smaller, less accurate).
@@ -52,8 +54,15 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
     let RecommendArgs { photo, index, models, lite, audience, k, json, draw } = args;
     let landmarks = if lite { PoseLandmarker::LITE_FILE } else { PoseLandmarker::FILE };
     let model = |f: &str| read(&models.join(f));
-    let (detector, landmarker, ssd, embedder) =
-        (model("pose_detector.onnx")?, model(landmarks)?, model("ssd_oidv4.onnx")?, model(Embedder::FILE)?);
+    let index_name = index.display().to_string();
+    let index_bin = read(&index.join("index.bin"))?;
+    // The embedder the index names: the shipped one, or its own beside it (the core checks it).
+    let embedder = match vitrine::index::embedder_of(&index_name, &index_bin)?.file {
+        None => model(Embedder::FILE)?,
+        Some(file) => read(&index.join(file))?,
+    };
+    let (detector, landmarker, ssd) =
+        (model("pose_detector.onnx")?, model(landmarks)?, model("ssd_oidv4.onnx")?);
     let pipeline = Pipeline::new(
         ModelBytes {
             pose_detector: &detector,
@@ -61,8 +70,8 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
             ssd: &ssd,
             embedder: &embedder,
         },
-        &index.display().to_string(),
-        &read(&index.join("index.bin"))?,
+        &index_name,
+        &index_bin,
         &read(&index.join("products.json"))?,
     )?;
     let bytes = read(&photo)?;
