@@ -2,8 +2,8 @@
 # Builds the browser side into dist/: the wasm module twice (wasm-pack, offline: simd128, and
 # simd128 + relaxed-simd for the browsers that have it, whose fused multiply-add speeds up the
 # matrix and depthwise kernels of tract; the page picks one, see www/wasm.js), the default
-# demo catalog index when it is missing or older than the models or the index format
-# (src/index.rs), the sample looks, the webpack bundle and its precompressed copies, and the
+# demo catalog index when it is missing or older than the models, the index format
+# (src/index.rs) or the catalog regions (src/regions.rs), the sample looks, the webpack bundle and its precompressed copies, and the
 # benchmark page beside it (bench/webpack.config.js; bench/bench-browser.js runs it).
 # VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
 set -euo pipefail
@@ -31,7 +31,7 @@ if [ "${VITRINE_WASM_NAMES:-}" != 1 ]; then
 fi
 
 index=index/fashion-mnist
-if [ ! -s "$index/index.bin" ] || [ models/MANIFEST -nt "$index/index.bin" ] || [ src/index.rs -nt "$index/index.bin" ]; then
+if [ ! -s "$index/index.bin" ] || [ models/MANIFEST -nt "$index/index.bin" ] || [ src/index.rs -nt "$index/index.bin" ] || [ src/regions.rs -nt "$index/index.bin" ]; then
   echo "[web] building the default demo catalog ($index)"
   cargo build --quiet --profile "$profile" --bin vitrine
   dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
