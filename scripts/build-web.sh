@@ -3,8 +3,9 @@
 # simd128 + relaxed-simd for the browsers that have it, whose fused multiply-add speeds up the
 # matrix and depthwise kernels of tract; the page picks one, see www/wasm.js), the default
 # demo catalog index when it is missing or older than the models, the index format
-# (src/index.rs) or the catalog regions (src/regions.rs), the sample looks, the webpack bundle and its precompressed copies, and the
-# benchmark page beside it (bench/webpack.config.js; bench/bench-browser.js runs it).
+# (src/index.rs) or the catalog regions (src/regions.rs), the sample looks, the webpack bundle
+# and its precompressed copies, and the benchmark page beside it (bench/webpack.config.js;
+# bench/bench-browser.js runs it).
 # VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
