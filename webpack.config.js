@@ -63,7 +63,8 @@ export default {
         {
           from: index,
           to: 'index/fashion-mnist',
-          globOptions: { ignore: ['**/photos/**', '**/catalog.csv'] },
+          // embeddings.cache only speeds up the next `vitrine index build`: no page reads it.
+          globOptions: { ignore: ['**/photos/**', '**/catalog.csv', '**/embeddings.cache'] },
         },
         { from: 'www/samples.json', to: 'samples/samples.json' },
         ...['messi5.jpg', 'bus.jpg', 'zidane.jpg'].map((f) => ({
