@@ -326,7 +326,8 @@ impl Locator {
             .collect();
         let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
         let pose = chosen.and_then(|i| people[i].pose.as_ref());
-        let verdict = full_shot::verdict(pose.map(|p| &p.landmarks[..]), w, h, count, who);
+        let shoes: Vec<Rect> = objects.iter().filter(|d| d.label.is_footwear()).map(|d| d.rect).collect();
+        let verdict = full_shot::verdict(pose.map(|p| &p.landmarks[..]), &shoes, w, h, count, who);
         let Some(Candidate { rect, pose: Some(pose), score, .. }) = chosen.map(|i| &people[i]) else {
             return Ok(Located {
                 photo,

@@ -11,7 +11,7 @@ use std::f32::consts::FRAC_PI_2;
 use image::{imageops, DynamicImage};
 use serde::{Deserialize, Serialize};
 
-use crate::body::{HIPS, MIN_VISIBILITY, SHOULDERS};
+use crate::body::{EYES, FACE_VISIBILITY, HIPS, MIN_VISIBILITY, NOSE, SHOULDERS};
 use crate::error::Result;
 use crate::geometry::{Point, Rect};
 use crate::look::{LandmarkOut, Person};
@@ -46,10 +46,12 @@ impl Turn {
     /// The turn of `person` (fractions of a `width` x `height` photo), from where the model
     /// puts the shoulders and hips: all four count, since one side is often hidden in a side
     /// view, but at least one shoulder and one hip must be seen (a portrait's guessed hips
-    /// must not turn the photo); upright otherwise.
+    /// must not turn the photo), and a face ([`FACE_VISIBILITY`]: a headless chest-down crop of
+    /// messi5.jpg had its hips above its shoulders); upright otherwise.
     pub fn of_person(person: &Person, width: f32, height: f32) -> Turn {
         let seen = |ids: [usize; 2]| ids.iter().any(|&i| person.landmarks[i].visibility >= MIN_VISIBILITY);
-        if !seen(SHOULDERS) || !seen(HIPS) {
+        let face = |ids: [usize; 2]| ids.iter().any(|&i| person.landmarks[i].visibility >= FACE_VISIBILITY);
+        if !seen(SHOULDERS) || !seen(HIPS) || !face([NOSE, NOSE]) || !face(EYES) {
             return Turn::UPRIGHT;
         }
         let at = |ids: [usize; 2]| {
