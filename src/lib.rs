@@ -4,7 +4,7 @@
 //! The pipeline, in the order the modules read: [`photo`] (decode, limits, EXIF orientation) ->
 //! [`models`] (BlazePose detector and landmarks, the OpenImages SSD, the EfficientNet-Lite0
 //! embedder) -> [`person`] (whose look it is, turned [`upright`]) -> [`full_shot`] (the verdict, in the words of
-//! [`body`]) -> [`garments`] (boxes) and [`dress`] (the dress rule) -> [`matcher`] (crops to
+//! [`body`]) -> [`garments`] (boxes, down to the top's [`hem`]) and [`dress`] (the dress rule) -> [`matcher`] (crops to
 //! embeddings to products, searching the [`index`] of a [`catalog`] per category) -> the
 //! [`look`]. [`pipeline`] runs them in that order, [`loader`] loads its models, [`timing`] times
 //! the stages. The catalog side runs the same locate step on each product photo and embeds the
@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod dress;
 pub mod full_shot;
 pub mod garments;
+pub mod hem;
 pub mod index;
 pub mod loader;
 pub mod look;

@@ -355,7 +355,7 @@ impl Locator {
         }
         let others: Vec<&Rect> = rects.iter().copied().filter(|r| !std::ptr::eq(*r, rect)).collect();
 
-        let boxes = within_person(garment_boxes(pose, &objects, w, h), rect, &others);
+        let boxes = within_person(garment_boxes(pose, &objects, photo.rgb()), rect, &others);
         let mut crops: Vec<Crop> =
             boxes.iter().map(|b| Crop { wear: b.wear, rect: b.crop, turn: Turn::UPRIGHT }).collect();
         if dresses {

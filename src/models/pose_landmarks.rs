@@ -96,6 +96,11 @@ impl PersonMask {
             probabilities: vec![0.0; SIZE * SIZE],
         }
     }
+
+    /// A mask that holds the person everywhere.
+    pub(crate) fn everywhere() -> PersonMask {
+        PersonMask { photo_to_mask: Affine { m: [0.0; 6] }, probabilities: vec![1.0; SIZE * SIZE] }
+    }
 }
 
 /// One person's pose.
