@@ -92,7 +92,10 @@ pub fn head_inside(landmarks: &[Landmark], width: f32, height: f32) -> bool {
 
 /// A knee or ankle closer to the joint above it than 40% of the torso's length is the model
 /// guessing (a half-body portrait, a bulky suit: astronaut.png's "knees" sat just under its
-/// hips), and so is anything hanging from such a joint. Other landmarks are always plausible.
+/// hips), and so is a knee above its hip along the body (shoulders to hips: astronaut.png with
+/// its top tenth cropped had both knees 0.4 torso above the hips, seen at 0.87-0.97, and feet
+/// on the bottom edge; a seated person's thighs run level, standing and walking people's down)
+/// and anything hanging from such a joint. Other landmarks are always plausible.
 pub fn plausible(landmarks: &[Landmark], i: usize) -> bool {
     let parent = match i {
         25..=28 => i - 2,
@@ -101,9 +104,16 @@ pub fn plausible(landmarks: &[Landmark], i: usize) -> bool {
         _ => return true,
     };
     let p = |i: usize| landmarks[i].point();
-    let torso = p(11).midpoint(p(12)).distance(p(23).midpoint(p(24)));
+    let (shoulders, hips) = (p(11).midpoint(p(12)), p(23).midpoint(p(24)));
+    let torso = shoulders.distance(hips);
     let long_enough = i > 28 || p(i).distance(p(parent)) >= 0.4 * torso;
-    long_enough && plausible(landmarks, parent)
+    // Along the body (shoulders to hips), a knee is not above its hip.
+    let down = !(25..=26).contains(&i) || {
+        let (axis, thigh) =
+            ((hips.x - shoulders.x, hips.y - shoulders.y), (p(i).x - p(parent).x, p(i).y - p(parent).y));
+        axis.0 * thigh.0 + axis.1 * thigh.1 >= 0.0
+    };
+    long_enough && down && plausible(landmarks, parent)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! understands. What "visible" means is [`crate::body`]'s.
 
 use crate::body::{
-    any_visible, head_inside, torso_length, visible, ANKLES, FEET, FOOT_SIDES, HIPS, KNEES, SHOULDERS,
+    any_visible, head_inside, plausible, torso_length, visible, ANKLES, FEET, FOOT_SIDES, HIPS, KNEES,
+    SHOULDERS,
 };
 use crate::geometry::Rect;
 use crate::look::Verdict;
@@ -119,14 +120,22 @@ pub fn verdict(
 /// toes are ~2.5 torsos down (messi5.jpg, kicking: 2.05), a seated one's ~1.5-2; a guessed foot
 /// tucked under the hips is not.
 const FEET_BELOW_SHOULDERS: f32 = 1.5;
+/// A shoe box reaching this close to the photo's bottom edge (fraction of the height) may be a
+/// foot cut by it: basketball1.png with its bottom tenth cropped (cut at the shins) had one.
+const SHOE_EDGE: f32 = 0.01;
 
 /// Whether the person's feet are in the photo at least [`FEET_BELOW_SHOULDERS`] torso lengths
 /// below the shoulders' midpoint: a foot seen whole (its ankle and its heel or toe [`visible`]),
 /// or a shoe the SSD boxed within a torso length of the landmarks' span. A heel or toe alone is
 /// not enough: the landmark model puts a confident toe on the bottom edge of a photo cut at the
-/// knees (messi5.jpg: 0.72), while a long skirt hides the ankles of real feet.
+/// knees (messi5.jpg: 0.72), while a long skirt hides the ankles of real feet. The shoe must
+/// be clear of the bottom edge ([`SHOE_EDGE`]) and the legs the model places, seen or not, must
+/// run down from the hips ([`plausible`]: a portrait's guessed feet are not feet).
 fn feet_below(landmarks: &[Landmark], shoes: &[Rect], width: f32, height: f32) -> bool {
     let seen = |i: usize| visible(landmarks, i, width, height);
+    if !KNEES.iter().any(|&i| plausible(landmarks, i)) {
+        return false;
+    }
     let shoulders = landmarks[SHOULDERS[0]].point().midpoint(landmarks[SHOULDERS[1]].point());
     let torso = torso_length(landmarks).max(1.0);
     let reach = shoulders.y + FEET_BELOW_SHOULDERS * torso;
@@ -136,7 +145,7 @@ fn feet_below(landmarks: &[Landmark], shoes: &[Rect], width: f32, height: f32) -
     let (x0, x1) = landmarks.iter().fold((f32::MAX, f32::MIN), |(a, b), l| (a.min(l.x), b.max(l.x)));
     let shoe = shoes.iter().any(|r| {
         let c = r.center();
-        c.y >= reach && (x0 - torso..=x1 + torso).contains(&c.x)
+        c.y >= reach && r.y1 <= (1.0 - SHOE_EDGE) * height && (x0 - torso..=x1 + torso).contains(&c.x)
     });
     whole_foot || shoe
 }
@@ -242,6 +251,13 @@ mod tests {
         }
         let shoes = [Rect::new(420.0, 390.0, 470.0, 410.0)];
         assert_eq!(verdict(Some(&tucked), &shoes, W, H, 1, "").reasons, ["only_upper_body"]);
+        // Knees placed above the hips (a half-body portrait's guessed legs, astronaut.png): the
+        // seen feet under them are guesses too, and the hidden knees are a cut.
+        let mut guessed = hiding(standing(), &[&KNEES]);
+        for i in KNEES {
+            guessed[i].y = 300.0;
+        }
+        assert_eq!(verdict(Some(&guessed), &[], W, H, 1, "").reasons, ["cut_at_hips"]);
     }
 
     #[test]

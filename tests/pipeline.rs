@@ -342,6 +342,46 @@ fn the_cli_prints_the_look_and_fails_with_exit_code_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/index/index.bin: cannot read"));
 }
 
+/// Issue 22: a drawn sheet for every test photo in target/framing/ (the garment boxes and the
+/// landmarks, to look at after a change to the verdict or the boxes), and each photo's verdict.
+#[test]
+fn every_test_photo_is_drawn_with_its_verdict() {
+    let Some(dir) = index_dir() else { return };
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../framing");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let cases = [
+        ("messi5.jpg", "full shot"),
+        ("bus.jpg", "full shot (4 people: the look is the largest, most central one's)"),
+        // The player facing the camera is in the photo head to feet; the other is cut.
+        ("basketball1.png", "full shot (2 people: the look is the one facing the camera's)"),
+        (
+            "zidane.jpg",
+            "not a full shot: 2 people; the largest, most central one: only the upper body is visible",
+        ),
+        ("astronaut.png", "not a full shot: cut off at the hips"),
+    ];
+    for (name, verdict) in cases {
+        if photo(name).is_none() {
+            return;
+        }
+        let draw = out_dir.join(name).with_extension("png");
+        let path = format!("tests/photos/{name}");
+        let out = vitrine(&[
+            "recommend",
+            &path,
+            "--index",
+            dir.to_str().unwrap(),
+            "--json",
+            "--draw",
+            draw.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["verdict"]["message"], verdict, "{name}");
+        assert!(image::open(&draw).is_ok(), "{name}: no sheet at {}", draw.display());
+    }
+}
+
 /// The colour catalog from ../shared's clothing dataset (photos under absolute paths, thumbnails
 /// written into the index): messi5.jpg's rows come from the right categories.
 #[test]
