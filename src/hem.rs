@@ -7,6 +7,7 @@
 //! put it.
 
 use image::RgbImage;
+use palette::{IntoColor, Lab, Srgb};
 
 use crate::geometry::Point;
 
@@ -220,21 +221,8 @@ fn distance(a: &[f32; 3], b: &[f32; 3]) -> f32 {
 /// CIELAB (D65) of an sRGB pixel, with the lightness halved: a garment's folds and shade change
 /// its lightness far more than its hue, so distances weigh hue and saturation twice as much.
 pub fn lab(rgb: [u8; 3]) -> [f32; 3] {
-    let linear = |c: u8| {
-        let c = c as f32 / 255.0;
-        if c <= 0.04045 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    let [r, g, b] = rgb.map(linear);
-    let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-    let f = |t: f32| if t > 0.008856 { t.cbrt() } else { 7.787 * t + 16.0 / 116.0 };
-    let (fx, fy, fz) = (f(x), f(y), f(z));
-    [0.5 * (116.0 * fy - 16.0), 500.0 * (fx - fy), 200.0 * (fy - fz)]
+    let lab: Lab = Srgb::new(rgb[0], rgb[1], rgb[2]).into_format::<f32>().into_color();
+    [0.5 * lab.l, lab.a, lab.b]
 }
 
 #[cfg(test)]

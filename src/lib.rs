@@ -13,6 +13,7 @@
 
 pub mod body;
 pub mod catalog;
+pub mod colour;
 pub mod dress;
 pub mod full_shot;
 pub mod garments;

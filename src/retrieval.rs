@@ -80,6 +80,51 @@ pub fn evaluate(
     }
 }
 
+/// Mean share of the 5 items of `test` nearest each item (the others; unit vectors) whose
+/// `value` equals its own: precision@5 for any property of the items, e.g. the garment's
+/// dominant colour ([`crate::colour::dominant`]) as issue 23 measures it.
+pub fn agreement_at_5<T: PartialEq>(test: &[Vec<f32>], values: &[T]) -> f64 {
+    let n = test.len().max(1) as f64;
+    let mut sum = 0.0;
+    for (q, query) in test.iter().enumerate() {
+        let near = nearest(query, test, 5, Some(q));
+        sum += near.iter().filter(|&&i| values[i] == values[q]).count() as f64 / near.len().max(1) as f64;
+    }
+    sum / n
+}
+
+/// What [`agreement_at_5`] would be if the 5 were drawn at random from the others: the mean,
+/// over the items, of the share of the other items with the same value.
+pub fn chance_agreement<T: PartialEq>(values: &[T]) -> f64 {
+    let n = values.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let same = |q: usize| values.iter().enumerate().filter(|&(i, v)| i != q && *v == values[q]).count();
+    (0..n).map(|q| same(q) as f64 / (n - 1) as f64).sum::<f64>() / n as f64
+}
+
+/// Where the 5 nearest of each item land: row `a`, column `b` is the share of the 5 nearest
+/// neighbours (the other items of `test`, unit vectors) of the items labelled `a` that are
+/// labelled `b` (`labels` index `0..label_count`; rows of absent labels are zero). The diagonal
+/// is each label's precision@5.
+pub fn confusion_at_5(test: &[Vec<f32>], labels: &[u32], label_count: usize) -> Vec<Vec<f64>> {
+    let mut table = vec![vec![0.0; label_count]; label_count];
+    let mut seen = vec![0usize; label_count];
+    for (q, query) in test.iter().enumerate() {
+        let near = nearest(query, test, 5, Some(q));
+        let row = labels[q] as usize;
+        seen[row] += 1;
+        for i in &near {
+            table[row][labels[*i] as usize] += 1.0 / near.len() as f64;
+        }
+    }
+    for (row, &n) in table.iter_mut().zip(&seen) {
+        row.iter_mut().for_each(|v| *v /= n.max(1) as f64);
+    }
+    table
+}
+
 /// Principal components fitted on a training set: the baseline a trained head must beat.
 pub struct Pca {
     mean: Vec<f32>,
@@ -137,6 +182,28 @@ mod tests {
         // Label-0 items have 3 relevant others among 5, label-1 items 1 among 5.
         assert!((m.precision_at_5 - (4.0 * 3.0 / 5.0 + 2.0 * 1.0 / 5.0) / 6.0).abs() < 1e-9);
         assert!((m.nn1_accuracy - 4.0 / 6.0).abs() < 1e-9, "the reference only has label 0");
+    }
+
+    #[test]
+    fn agreement_and_confusion_count_the_five_nearest() {
+        // Two clusters of 6 on the axes; the values split each cluster 5 + 1.
+        let v = |x: f32, y: f32| normalize(vec![x, y]);
+        let test: Vec<Vec<f32>> =
+            (0..12).map(|i| if i < 6 { v(1.0, i as f32 * 0.01) } else { v(i as f32 * 0.01, 1.0) }).collect();
+        let colours =
+            ["red", "red", "red", "red", "red", "blue", "blue", "blue", "blue", "blue", "blue", "red"];
+        // The 5 nearest of each item are the other 5 of its cluster: a red in the first cluster
+        // sees 4 reds of 5, the blue there 0; the second cluster mirrors it.
+        let expected = (10.0 * 4.0 / 5.0) / 12.0;
+        assert!((agreement_at_5(&test, &colours) - expected).abs() < 1e-9);
+        // 6 reds and 6 blues: 5 of the 11 others share an item's value.
+        assert!((chance_agreement(&colours) - 5.0 / 11.0).abs() < 1e-9);
+        let labels: Vec<u32> = (0..12).map(|i| u32::from(i >= 6)).collect();
+        let table = confusion_at_5(&test, &labels, 3);
+        let expected = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]];
+        for (row, want) in table.iter().zip(expected) {
+            assert!(row.iter().zip(want).all(|(v, w)| (v - w).abs() < 1e-9), "{table:?}");
+        }
     }
 
     #[test]

@@ -41,21 +41,35 @@ fn a_catalog_trains_an_embedder_that_eval_scores() {
     assert!(log.contains("labels)") && log.contains("epoch   5  loss"), "{log}");
     assert!(std::fs::metadata(&onnx).unwrap().len() > 3_000_000);
 
-    let out = vitrine(&[&["eval", "--embedder", &onnx, "--split", "test"][..], &data].concat());
+    let eval = ["eval", "--embedder", &onnx, "--split", "test", "--colour-weight", "0.3"];
+    let out = vitrine(&[&eval[..], &data].concat());
     let table = text(&out);
     println!("{table}");
     assert!(out.status.success(), "{table}");
+    let (metrics, confusions) = table.split_once("colour@5: share").unwrap();
     let rows: Vec<&str> =
-        table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| embedding")).collect();
-    assert_eq!(rows.len(), 3, "{table}");
+        metrics.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| embedding")).collect();
+    assert_eq!(rows.len(), 4, "{table}");
     assert!(rows[2].contains("trained head 128-d"), "{table}");
+    assert!(rows[3].contains("trained head + colour at 0.3"), "{table}");
+    let cells = |row: &str| -> Vec<f64> {
+        row.split('|').skip(2).filter(|c| !c.trim().is_empty()).map(|c| c.trim().parse().unwrap()).collect()
+    };
     // Every metric is a real fraction, computed from the held-out items.
     for row in &rows {
-        for cell in row.split('|').skip(2).filter(|c| !c.trim().is_empty()) {
-            let v: f32 = cell.trim().parse().unwrap();
-            assert!((0.0..=1.0).contains(&v), "{row}");
-        }
+        assert!(cells(row).iter().all(|v| (0.0..=1.0).contains(v)), "{row}");
     }
+    // The per-label table is the head's: its precisions, weighted by the labels' items, make
+    // the head's precision@5.
+    let per_label: Vec<Vec<f64>> = confusions
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| label"))
+        .map(|l| l.split('|').skip(2).take(2).map(|c| c.trim().parse().unwrap()).collect())
+        .collect();
+    assert_eq!(per_label.len(), 9, "{table}");
+    let items: f64 = per_label.iter().map(|r| r[0]).sum();
+    let weighted = per_label.iter().map(|r| r[0] * r[1]).sum::<f64>() / items;
+    assert!((weighted - cells(rows[2])[0]).abs() < 0.002, "{weighted} vs {}", rows[2]);
 
     // Bad inputs name themselves; nothing is written.
     let bad = format!("{d}/never.onnx");

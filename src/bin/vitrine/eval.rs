@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
+use vitrine::colour::{self, Colour, BINS};
 use vitrine::engine;
 use vitrine::head::Head;
 use vitrine::models::{expected_sha256, Backbone};
-use vitrine::retrieval::{evaluate, Metrics, Pca};
+use vitrine::retrieval::{agreement_at_5, chance_agreement, confusion_at_5, evaluate, Pca};
 use vitrine::vector::normalize;
 
-use crate::features::{features_of, load, DataArgs};
+use crate::features::{features_of, load, DataArgs, Features};
 use crate::files::read;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -33,6 +34,11 @@ pub struct EvalArgs {
     /// Which held-out split: tune on validation, report on test.
     #[arg(long, value_enum, default_value = "test")]
     split: SplitArg,
+    /// Also score the last embedding (the trained head, else PCA) with the garment's colour
+    /// histogram joined at this weight ([`vitrine::colour::joined`], 0..1); repeat to compare
+    /// weights (choose on validation).
+    #[arg(long)]
+    colour_weight: Vec<f32>,
 }
 
 /// The head inside an embedder written by `vitrine train`, checked to sit on this backbone.
@@ -51,47 +57,102 @@ fn read_head(path: &Path) -> Result<Head> {
     Ok(head)
 }
 
+/// How each item's backbone feature and colour histogram become the vector a row scores.
+type Embed<'a> = &'a dyn Fn(&Vec<f32>, &[f32; BINS]) -> Vec<f32>;
+
+/// One embedding scored: its name and every item's unit vector, held-out and training.
+struct Row {
+    name: String,
+    test: Vec<Vec<f32>>,
+    train: Vec<Vec<f32>>,
+}
+
 /// Runs `vitrine eval`.
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    if let Some(w) = args.colour_weight.iter().find(|w| !(0.0..=1.0).contains(*w)) {
+        bail!("--colour-weight {w}: a weight is between 0 and 1");
+    }
     let head = args.embedder.as_deref().map(read_head).transpose()?;
     for dataset in load(&args.data)? {
         let held_out = match args.split {
             SplitArg::Validation => &dataset.validation,
             SplitArg::Test => &dataset.test,
         };
-        let train_features = features_of(&dataset.train, &args.data)?;
-        let test_features = features_of(held_out, &args.data)?;
+        let train = features_of(&dataset.train, &args.data)?;
+        let test = features_of(held_out, &args.data)?;
+        let colours: Vec<Colour> = test.colours.iter().map(colour::dominant).collect();
         println!(
             "\n{}: {} held-out items ({}) against {} training items, {} labels\n",
             dataset.name,
-            test_features.len(),
+            test.vectors.len(),
             held_out.name,
-            train_features.len(),
+            train.vectors.len(),
             dataset.label_names.len()
         );
-        let mut rows: Vec<(String, Metrics)> = Vec::new();
-        let score = |project: &dyn Fn(&Vec<f32>) -> Vec<f32>| {
-            let test: Vec<Vec<f32>> = test_features.iter().map(|v| normalize(project(v))).collect();
-            let train: Vec<Vec<f32>> = train_features.iter().map(|v| normalize(project(v))).collect();
-            evaluate(&test, &held_out.labels, &train, &dataset.train.labels)
+        let row = |name: String, f: Embed| {
+            let of = |set: &Features| -> Vec<Vec<f32>> {
+                set.vectors.iter().zip(&set.colours).map(|(v, c)| normalize(f(v, c))).collect()
+            };
+            Row { name, test: of(&test), train: of(&train) }
         };
-        rows.push((format!("backbone {}-d, cosine", train_features[0].len()), score(&|v| v.clone())));
-        let pca = Pca::fit(&train_features, 128);
-        rows.push(("backbone, PCA to 128-d".into(), score(&|v| pca.project(v))));
+        let mut rows = vec![row(format!("backbone {}-d, cosine", train.vectors[0].len()), &|v, _| v.clone())];
+        let pca = Pca::fit(&train.vectors, 128);
+        rows.push(row("backbone, PCA to 128-d".into(), &|v, _| pca.project(v)));
         if let (Some(head), Some(path)) = (&head, &args.embedder) {
-            rows.push((
-                format!("trained head {}-d ({})", head.dim(), path.display()),
-                score(&|v| head.embed(v)),
-            ));
+            rows.push(row(format!("trained head {}-d ({})", head.dim(), path.display()), &|v, _| {
+                head.embed(v)
+            }));
         }
-        println!("| embedding | precision@5 | recall@1 | recall@5 | mAP@5 | 1-NN accuracy |");
-        println!("|---|---|---|---|---|---|");
-        for (name, m) in rows {
+        let last = rows.len() - 1;
+        for &w in &args.colour_weight {
+            let embed = |v: &Vec<f32>| match &head {
+                Some(head) => head.embed(v),
+                None => pca.project(v),
+            };
+            let name = format!("{} + colour at {w}", if head.is_some() { "trained head" } else { "PCA" });
+            rows.push(row(name, &|v, c| colour::joined(&normalize(embed(v)), c, w)));
+        }
+        println!("| embedding | precision@5 | recall@1 | recall@5 | mAP@5 | 1-NN accuracy | colour@5 |");
+        println!("|---|---|---|---|---|---|---|");
+        for Row { name, test, train } in &rows {
+            let m = evaluate(test, &held_out.labels, train, &dataset.train.labels);
             println!(
-                "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-                m.precision_at_5, m.recall_at_1, m.recall_at_5, m.map_at_5, m.nn1_accuracy
+                "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                m.precision_at_5,
+                m.recall_at_1,
+                m.recall_at_5,
+                m.map_at_5,
+                m.nn1_accuracy,
+                agreement_at_5(test, &colours)
             );
         }
+        println!(
+            "\ncolour@5: share of the 5 nearest whose dominant colour (src/colour.rs) is the query's; \
+             at random {:.3}.",
+            chance_agreement(&colours)
+        );
+        print_confusions(&rows[last], &held_out.labels, &dataset.label_names);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Per label of the held-out split, for one row's embedding: its items, its precision@5 and the
+/// labels its 5 nearest go to instead (the two largest shares).
+fn print_confusions(Row { name, test, .. }: &Row, labels: &[u32], names: &[String]) {
+    let table = confusion_at_5(test, labels, names.len());
+    println!("\nwhere {name}'s 5 nearest go, per label:\n");
+    println!("| label | items | precision@5 | instead (share of the 5 nearest) |");
+    println!("|---|---|---|---|");
+    for (a, row) in table.iter().enumerate() {
+        let items = labels.iter().filter(|&&l| l as usize == a).count();
+        if items == 0 {
+            continue;
+        }
+        let mut wrong: Vec<(usize, f64)> =
+            row.iter().copied().enumerate().filter(|&(b, v)| b != a && v > 0.0).collect();
+        wrong.sort_by(|x, y| y.1.total_cmp(&x.1));
+        let instead: Vec<String> =
+            wrong.iter().take(2).map(|(b, v)| format!("{} {:.2}", names[*b], v)).collect();
+        println!("| {} | {items} | {:.3} | {} |", names[a], row[a], instead.join(", "));
+    }
 }

@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use vitrine::catalog::Wear;
+use vitrine::colour::{self, BINS};
 use vitrine::models::{expected_sha256, sha256_hex, Backbone, ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::{Limits, Photo};
 use vitrine::{regions, Locator};
@@ -231,21 +232,27 @@ fn photo_of(source: &Source) -> Result<Photo> {
     }
 }
 
+/// What `vitrine train` and `vitrine eval` know of each item of a split, in the split's order.
 #[derive(Serialize, Deserialize)]
-struct FeatureCache {
+pub struct Features {
     backbone: String,
-    count: usize,
-    features: Vec<Vec<f32>>,
+    /// The backbone's unit-length feature of each item.
+    pub vectors: Vec<Vec<f32>>,
+    /// The colour histogram of each item's garment ([`vitrine::colour::histogram`] of the
+    /// region the feature is of).
+    pub colours: Vec<[f32; BINS]>,
 }
 
-/// The backbone's (unit-length) feature of every item of `split`, from the cache when there.
-pub fn features_of(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
+/// The backbone's features and the colour histograms of every item of `split`, from the cache
+/// when there (one file per split and backbone).
+pub fn features_of(split: &Split, args: &DataArgs) -> Result<Features> {
     let backbone = expected_sha256(Backbone::FILE).context("the backbone is not in models/MANIFEST")?;
-    let path = args.cache.join(format!("{}-{}.features", split.name, &backbone[..12]));
+    // "v2": the colour histograms joined the features (an older file is not read as one).
+    let path = args.cache.join(format!("{}-{}.v2.features", split.name, &backbone[..12]));
     if let Ok(bytes) = fs::read(&path) {
-        if let Ok(cache) = postcard::from_bytes::<FeatureCache>(&bytes) {
-            if cache.backbone == backbone && cache.count == split.sources.len() {
-                return Ok(cache.features);
+        if let Ok(cache) = postcard::from_bytes::<Features>(&bytes) {
+            if cache.backbone == backbone && cache.vectors.len() == split.sources.len() {
+                return Ok(cache);
             }
         }
     }
@@ -267,20 +274,21 @@ pub fn features_of(split: &Split, args: &DataArgs) -> Result<Vec<Vec<f32>>> {
     } else {
         None
     };
-    let results = par_map(&split.sources, &bar, |source| -> Result<Vec<f32>> {
+    let results = par_map(&split.sources, &bar, |source| -> Result<(Vec<f32>, [f32; BINS])> {
         let photo = photo_of(source)?;
         match (source, &locator) {
             (Source::Product(_, wear), Some(locator)) => {
                 let (photo, region) = regions::region(locator, photo, *wear)?;
-                Ok(backbone_net.feature_of(&photo, &region.rect, region.turn)?)
+                let colours = colour::histogram(photo.rgb(), Some(region.rect));
+                Ok((backbone_net.feature_of(&photo, &region.rect, region.turn)?, colours))
             }
-            _ => Ok(backbone_net.feature(&photo)?),
+            _ => Ok((backbone_net.feature(&photo)?, colour::histogram(photo.rgb(), None))),
         }
     });
     bar.finish_and_clear();
-    let features = results.into_iter().collect::<Result<Vec<_>>>()?;
+    let (vectors, colours) = results.into_iter().collect::<Result<(Vec<_>, Vec<_>)>>()?;
     create_dir(&args.cache)?;
-    let cache = FeatureCache { backbone: backbone.to_string(), count: features.len(), features };
-    write_atomic(&path, &postcard::to_allocvec(&cache)?)?;
-    Ok(cache.features)
+    let features = Features { backbone: backbone.to_string(), vectors, colours };
+    write_atomic(&path, &postcard::to_allocvec(&features)?)?;
+    Ok(features)
 }

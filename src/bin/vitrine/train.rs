@@ -56,7 +56,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let (mut features, mut labels, mut described) = (Vec::new(), Vec::new(), Vec::new());
     for dataset in &datasets {
         let offset = labels.iter().max().map_or(0, |m| m + 1);
-        features.extend(features_of(&dataset.train, &args.data)?);
+        features.extend(features_of(&dataset.train, &args.data)?.vectors);
         labels.extend(dataset.train.labels.iter().map(|l| l + offset));
         described.push(format!(
             "{} ({} items, {} labels)",
