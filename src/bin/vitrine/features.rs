@@ -247,8 +247,9 @@ pub struct Features {
 /// when there (one file per split and backbone).
 pub fn features_of(split: &Split, args: &DataArgs) -> Result<Features> {
     let backbone = expected_sha256(Backbone::FILE).context("the backbone is not in models/MANIFEST")?;
-    // "v2": the colour histograms joined the features (an older file is not read as one).
-    let path = args.cache.join(format!("{}-{}.v2.features", split.name, &backbone[..12]));
+    // The colour rules' version is in the name: the histograms are stored beside the features.
+    let path =
+        args.cache.join(format!("{}-{}.colour{}.features", split.name, &backbone[..12], colour::RULES));
     if let Ok(bytes) = fs::read(&path) {
         if let Ok(cache) = postcard::from_bytes::<Features>(&bytes) {
             if cache.backbone == backbone && cache.vectors.len() == split.sources.len() {
