@@ -9,7 +9,9 @@ use crate::models::Landmark;
 
 /// Nose, eyes and ears: the face seen from the front or the side.
 pub const HEAD: [usize; 5] = [0, 2, 5, 7, 8];
+/// The nose: with an eye, what makes a face ([`head_inside`]).
 pub const NOSE: usize = 0;
+/// The left and right eye centres.
 pub const EYES: [usize; 2] = [2, 5];
 pub const SHOULDERS: [usize; 2] = [11, 12];
 pub const ELBOWS: [usize; 2] = [13, 14];

@@ -1,22 +1,22 @@
 //! A garment's colour as a shopper names it: each pixel of the garment falls in one of
 //! [`Colour::ALL`]'s twelve bins by its CIE L\*C\*h° (D65) lightness, chroma and hue; the
 //! garment's [`histogram`] is the share of its pixels in each bin and its colour the largest
-//! share. The same function runs on a look's crops and on catalog photos, so the two sides are
-//! binned alike (issue 23's colour measure: the share of the 5 nearest products whose colour is
-//! the query's).
+//! share. Today `vitrine eval` uses it to measure colour (issue 23's colour@5: the share of the
+//! 5 nearest whose colour is the query's) and to score the colour histogram joined to the
+//! embedding ([`joined`]); the index and the look do not use it yet.
 //!
-//! The bin edges are hue angles of named sRGB colours (CSS Color 4's keywords, converted to
-//! L\*C\*h° with `palette`; `tests` pins one example per bin), not fitted to any data set.
+//! The bin edges are hue angles and lightnesses of named sRGB colours (CSS Color 4's keywords,
+//! converted to L\*C\*h° with `palette`; `tests` pins one example per bin), with one exception
+//! set from photos: the edge between grey and white (see [`Colour::of_pixel`]).
 
 use image::RgbImage;
 use palette::{IntoColor, Lch, Srgb};
-use serde::{Deserialize, Serialize};
 
 use crate::geometry::{Point, Rect};
+use crate::regions::Backdrop;
 
 /// The colour names a garment can get.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Colour {
     Black,
     Grey,
@@ -54,24 +54,6 @@ impl Colour {
         Colour::Purple,
         Colour::Pink,
     ];
-
-    /// The colour's English name, capitalised as a product title starts ("Red").
-    pub fn name(self) -> &'static str {
-        match self {
-            Colour::Black => "Black",
-            Colour::Grey => "Grey",
-            Colour::White => "White",
-            Colour::Beige => "Beige",
-            Colour::Brown => "Brown",
-            Colour::Red => "Red",
-            Colour::Orange => "Orange",
-            Colour::Yellow => "Yellow",
-            Colour::Green => "Green",
-            Colour::Blue => "Blue",
-            Colour::Purple => "Purple",
-            Colour::Pink => "Pink",
-        }
-    }
 
     /// The bin of one sRGB pixel, by its L\*C\*h° (values below are CSS Color 4 keywords').
     /// Below chroma 12 a colour reads as grey to a shopper (`gray`, `dimgray`, `gainsboro`
@@ -117,14 +99,8 @@ impl Colour {
     }
 }
 
-/// Levels (of 255, largest channel difference) by which a pixel must differ from the border's
-/// median colour to be garment rather than backdrop (the packshot trim's contrast,
-/// [`crate::regions`]).
-const BACKDROP_CONTRAST: i32 = 28;
-/// Share of the region's border within [`BACKDROP_CONTRAST`] of its median for the region to
-/// have a backdrop to leave out; otherwise (a floor, a scene, a person's crop) the central
+/// When the region's border is not one colour (a floor, a scene, a person's crop), the central
 /// [`CENTRE`] of the region is taken as the garment.
-const UNIFORM_BORDER: f32 = 0.5;
 /// Side of the central box, as a share of the region's sides.
 const CENTRE: f32 = 0.6;
 /// An object on a backdrop covers between this share and 1 minus it of the region; outside
@@ -133,8 +109,9 @@ const MIN_OBJECT: f32 = 0.1;
 
 /// The share of the garment's pixels in each of [`Colour::ALL`]'s bins (sums to 1; all zero for
 /// an empty region), for the pixels of `image` inside `region` (photo pixels; the whole photo
-/// when `None`) that are not its backdrop: those differing from the region border's median
-/// colour when that border is mostly one colour and they cover 10-90% of the region (an object
+/// when `None`) that are not its backdrop ([`Backdrop`], as the packshot trim finds it): those
+/// differing from the region border's median colour when that border is mostly one colour and
+/// they cover 10-90% of the region (an object
 /// on a backdrop); all of them when the border is one colour but nothing, or nearly everything,
 /// stands out (a close crop of the garment); those in the central 60% when the border is many
 /// colours (a floor, a scene). A close crop of a garment with a large print on it counts the
@@ -149,19 +126,8 @@ pub fn histogram(image: &RgbImage, region: Option<Rect>) -> [f32; BINS] {
         return [0.0; BINS];
     }
     let px = |x: u32, y: u32| image.get_pixel(x, y).0;
-    let border: Vec<[u8; 3]> = (x0..x1)
-        .flat_map(|x| [px(x, y0), px(x, y1 - 1)])
-        .chain((y0 + 1..y1 - 1).flat_map(|y| [px(x0, y), px(x1 - 1, y)]))
-        .collect();
-    let median = |c: usize| {
-        let mut v: Vec<u8> = border.iter().map(|p| p[c]).collect();
-        v.sort_unstable();
-        v[v.len() / 2]
-    };
-    let backdrop = [median(0), median(1), median(2)];
-    let differs =
-        |p: &[u8; 3]| (0..3).any(|c| (i32::from(p[c]) - i32::from(backdrop[c])).abs() > BACKDROP_CONTRAST);
-    let uniform = border.iter().filter(|p| !differs(p)).count() as f32 / border.len() as f32;
+    let backdrop = Backdrop::of(image, [x0, y0, x1, y1]);
+    let differs = |p: &[u8; 3]| backdrop.differs(p);
     let (cw, ch) = ((x1 - x0) as f32 * (1.0 - CENTRE) / 2.0, (y1 - y0) as f32 * (1.0 - CENTRE) / 2.0);
     let centre = Rect::new(x0 as f32 + cw, y0 as f32 + ch, x1 as f32 - cw, y1 as f32 - ch);
     let pixels = (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y)));
@@ -169,8 +135,8 @@ pub fn histogram(image: &RgbImage, region: Option<Rect>) -> [f32; BINS] {
     let object = pixels.clone().filter(|&(x, y)| differs(&px(x, y))).count() as f32 / area;
     // A backdrop frames an object; a region that is (almost) all one colour, or whose "object"
     // fills it, is a close crop of the garment itself.
-    let on_backdrop = uniform >= UNIFORM_BORDER && (MIN_OBJECT..=1.0 - MIN_OBJECT).contains(&object);
-    let scene = uniform < UNIFORM_BORDER;
+    let on_backdrop = backdrop.is_uniform() && (MIN_OBJECT..=1.0 - MIN_OBJECT).contains(&object);
+    let scene = !backdrop.is_uniform();
     for (x, y) in pixels {
         let p = px(x, y);
         let garment = match (on_backdrop, scene) {
@@ -186,11 +152,11 @@ pub fn histogram(image: &RgbImage, region: Option<Rect>) -> [f32; BINS] {
     counts.map(|n| n as f32 / total)
 }
 
-/// The colour with the largest share of `histogram` (the first on ties; black for an empty
-/// one).
-pub fn dominant(histogram: &[f32; BINS]) -> Colour {
+/// The colour with the largest share of `histogram` (the first on ties); `None` for an empty
+/// one (a region with no pixels).
+pub fn dominant(histogram: &[f32; BINS]) -> Option<Colour> {
     let best = (0..BINS).fold(0, |best, i| if histogram[i] > histogram[best] { i } else { best });
-    Colour::ALL[best]
+    (histogram[best] > 0.0).then_some(Colour::ALL[best])
 }
 
 /// An embedding with the garment's colour joined to it: the unit-length `embedding` scaled by
@@ -254,7 +220,7 @@ mod tests {
             Rgb(if (30..70).contains(&x) && (20..90).contains(&y) { [200, 20, 30] } else { [250, 250, 250] })
         });
         let h = histogram(&packshot, None);
-        assert_eq!(dominant(&h), Colour::Red);
+        assert_eq!(dominant(&h), Some(Colour::Red));
         assert!((h[Colour::Red as usize] - 1.0).abs() < 1e-6, "{h:?}");
         // A border of many colours (a floor): the central 60% counts.
         let scene = RgbImage::from_fn(100, 100, |x, y| {
@@ -264,11 +230,12 @@ mod tests {
                 [(x * 2) as u8, (y * 2) as u8, 90]
             })
         });
-        assert_eq!(dominant(&histogram(&scene, None)), Colour::Blue);
+        assert_eq!(dominant(&histogram(&scene, None)), Some(Colour::Blue));
         // A region: only its pixels.
         let region = Rect::new(0.0, 0.0, 25.0, 100.0);
-        assert_eq!(dominant(&histogram(&packshot, Some(region))), Colour::White);
+        assert_eq!(dominant(&histogram(&packshot, Some(region))), Some(Colour::White));
         assert_eq!(histogram(&packshot, Some(Rect::new(10.0, 10.0, 11.0, 11.0))), [0.0; BINS]);
+        assert_eq!(dominant(&[0.0; BINS]), None);
     }
 
     #[test]

@@ -41,8 +41,9 @@ use crate::upright::Turn;
 pub const MIN_PERSON_HEIGHT: f32 = 90.0;
 
 /// The verdict for the chosen person's 33 `landmarks` in photo pixels (`None`: nobody found) in
-/// a `width` x `height` photo of `people`, where the SSD boxed `shoes` (photo pixels); `who`
-/// says how that person was chosen among several ("the largest, most central one").
+/// a `width` x `height` photo of `people`, where the SSD boxed `shoes` on that person (photo
+/// pixels); `who` says how that person was chosen among several ("the largest, most central
+/// one").
 pub fn verdict(
     landmarks: Option<&[Landmark]>,
     shoes: &[Rect],
@@ -262,7 +263,7 @@ mod tests {
 
     #[test]
     fn head_landmarks_on_the_top_edge_with_no_room_are_no_head() {
-        // A waist-down photo: the model puts a confident face on the top edge, 0.5% down.
+        // A waist-down photo: the model puts a confident face on the top edge, 1% down.
         let mut pose = standing();
         for i in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] {
             pose[i].y = 10.0;
@@ -270,7 +271,7 @@ mod tests {
         let v = verdict(Some(&pose), &[], W, H, 1, "");
         assert_eq!((v.full_shot, v.reasons.clone()), (false, vec!["head_not_visible"]));
         assert_eq!(v.message, "not a full shot: head not visible");
-        // 30 px (0.15 torso) down is room enough: a photo cut at the hairline.
+        // 31 px (just over 0.15 torso) down is room enough: a photo cut at the hairline.
         for i in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] {
             pose[i].y = 31.0;
         }
@@ -290,7 +291,10 @@ mod tests {
         let mut scattered = standing();
         scattered[7].x = 100.0;
         scattered[8].x = 700.0;
-        for pose in [low, no_eyes, scattered] {
+        // A model photographed from behind shows no face: by this rule not a full shot (the
+        // cost of refusing the chest-down crops whose faces the model invents).
+        let back = hiding(standing(), &[&[0, 1, 2, 3, 4, 5, 6, 9, 10]]);
+        for pose in [low, no_eyes, scattered, back] {
             assert_eq!(verdict(Some(&pose), &[], W, H, 1, "").reasons, ["head_not_visible"]);
         }
     }

@@ -10,21 +10,21 @@
 use crate::body::{visible, ANKLES, ELBOWS, FOOT_SIDES, HIPS, KNEES, MIN_VISIBILITY, SHOULDERS, WRISTS};
 use crate::catalog::Wear;
 use crate::geometry::{Point, Rect};
-use crate::hem::{hem, Body, BAND};
+use crate::hem::{hem, Body, BAND, SAME_GARMENT};
 use crate::models::{Detection, Pose};
 use crate::upright::Turn;
 use image::RgbImage;
 
 /// The top's hem ([`crate::hem`]) moves the top box's bottom edge only when it lies this far
 /// (fractions of the torso, shoulder centre to hip centre) below the joints' edge (the lowest of
-/// hips, elbows and wrists near the torso, + 12% of the torso)... On the test photos: messi5.jpg's
-/// shirt ends 0.03 above that edge (kept), bus.jpg's teddy coat 0.17 below it (extended, to where
-/// the coat ends over his jeans).
+/// hips, elbows and wrists near the torso, + 12% of the shoulders-to-hips box's height), or
+/// [`SHORTER`] above the hips. On the test photos: messi5.jpg's shirt ends 0.03 above that edge
+/// (kept), bus.jpg's teddy coat 0.17 below it (extended, to where the coat ends over his jeans).
 const LONGER: f32 = 0.15;
-/// ...or this far above the hip joints (a crop top). A shirt tucked in at the waist ends above
-/// the hip joints too, by less (the waist is ~0.2 of the torso above them in a standing
-/// person's proportions; no tucked-in shirt among the test photos measured it); messi5.jpg's
-/// shirt ends 0.15 below them.
+/// How far above the hip joints (fractions of the torso) a hem cuts the top box (a crop top). A
+/// shirt tucked in at the waist ends above the hip joints too, by less (the waist is ~0.2 of the
+/// torso above them in a standing person's proportions; no tucked-in shirt among the test photos
+/// measured it); messi5.jpg's shirt ends 0.15 below them.
 const SHORTER: f32 = 0.3;
 
 /// One garment's box in photo pixels and the region to embed.
@@ -96,12 +96,23 @@ fn pose_boxes(pose: &Pose, footwear: &[Detection], image: &RgbImage) -> Vec<Garm
             let length = mid(SHOULDERS).distance(mid(HIPS));
             let [shoulders, hips, knees, ankles] = [SHOULDERS, HIPS, KNEES, ANKLES].map(|p| p.map(point));
             let body = Body { shoulders, hips, knees, ankles };
-            match hem(image, |p| pose.mask.at(p) > 0.5, &body).map(|h| h.y) {
-                Some(y) if y > rect.y1 + LONGER * length => {
-                    rect.y1 = y;
-                    top_hem = Some(y);
+            let hips_y = mid(HIPS).y;
+            match hem(image, |p| pose.mask.at(p) > 0.5, &body) {
+                Some(h) if h.y > rect.y1 + LONGER * length => {
+                    rect.y1 = h.y;
+                    top_hem = Some(h.y);
                 }
-                Some(y) if y < mid(HIPS).y - SHORTER * length => rect.y1 = y + BAND * length,
+                // A crop top's colours stay away down to the hips; crossed forearms or a bag
+                // over the belly end the walk too, but the shirt shows again under them.
+                Some(h)
+                    if h.y < hips_y - SHORTER * length
+                        && h.bands
+                            .iter()
+                            .filter(|b| (h.y..hips_y).contains(&b.0))
+                            .all(|b| b.1 < SAME_GARMENT) =>
+                {
+                    rect.y1 = h.y + BAND * length
+                }
                 _ => {}
             }
         }
@@ -257,7 +268,7 @@ mod tests {
         Pose { presence: 1.0, landmarks, mask: PersonMask::empty(), roi, alignment }
     }
 
-    /// A blank photo: the hand-made poses have no mask, so no hem is looked for.
+    /// A blank photo: the hand-made poses have an empty mask, so no hem is found.
     fn photo() -> RgbImage {
         RgbImage::new(W as u32, H as u32)
     }
@@ -311,6 +322,23 @@ mod tests {
             image::Rgb(if y < hem { [200, 40, 50] } else { [30, 40, 120] })
         });
         garment_boxes(&pose, &[], &image)
+    }
+
+    /// Forearms crossed over a shirt's belly (rows 300-330, skin) end the hem's walk, but the
+    /// shirt shows again under them: no crop-top cut.
+    #[test]
+    fn crossed_forearms_do_not_make_a_crop_top() {
+        let pose = Pose { mask: PersonMask::everywhere(), ..pose(standing()) };
+        let image = RgbImage::from_fn(W as u32, H as u32, |_, y| {
+            image::Rgb(match y {
+                300..330 => [220, 170, 140],
+                0..420 => [200, 40, 50],
+                _ => [30, 40, 120],
+            })
+        });
+        let boxes = garment_boxes(&pose, &[], &image);
+        let top = boxes.iter().find(|b| b.wear == Wear::Top).unwrap().rect;
+        assert!(top.y1 > 400.0, "top {top:?} was cut at the forearms");
     }
 
     #[test]

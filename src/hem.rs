@@ -38,6 +38,8 @@ pub const ENDING_BANDS: usize = 2;
 const MIN_SHARE: f32 = 0.1;
 /// Fewer person pixels than this in a band (or the chest) say nothing about colour.
 const MIN_SAMPLES: usize = 12;
+/// A torso shorter than this (pixels) has too few rows for bands of [`BAND`] to mean anything.
+const MIN_TORSO: f32 = 8.0;
 /// Samples across the torso's length: the sampling step is the torso over this.
 const SAMPLES_PER_TORSO: f32 = 60.0;
 
@@ -61,13 +63,16 @@ pub struct Hem {
 }
 
 /// Walks `body` down in `image` from the middle of the torso and says where the top garment's
-/// colours end; `inside` says which pixels are the person's. `None` when the chest shows too
-/// few person pixels to take its colours.
+/// colours end; `inside` says which pixels are the person's. `None` when there is no torso to
+/// walk (under [`MIN_TORSO`] pixels, or the hips not below the shoulders), when the chest shows
+/// too few person pixels to take its colours, or when fewer than [`ENDING_BANDS`] bands lie
+/// between the chest and the knees or ankles (legs the model placed at the hips: nothing could
+/// end the garment, and its start is no hem).
 pub fn hem(image: &RgbImage, inside: impl Fn(Point) -> bool, body: &Body) -> Option<Hem> {
     let mid = |[a, b]: [Point; 2]| a.midpoint(b);
     let (shoulder, hip) = (mid(body.shoulders), mid(body.hips));
     let torso = shoulder.distance(hip);
-    if torso < 8.0 || hip.y <= shoulder.y {
+    if torso < MIN_TORSO || hip.y <= shoulder.y {
         return None;
     }
     let step = (torso / SAMPLES_PER_TORSO).max(1.0);
@@ -102,6 +107,9 @@ pub fn hem(image: &RgbImage, inside: impl Fn(Point) -> bool, body: &Body) -> Opt
         bands.push((y, similarity));
         y += band;
     }
+    if bands.len() < ENDING_BANDS {
+        return None;
+    }
     let end =
         bands.windows(ENDING_BANDS).find(|w| w.iter().all(|b| b.1 < SAME_GARMENT)).map_or(y, |w| w[0].0);
     Some(Hem { y: end, palette, bands })
@@ -135,7 +143,7 @@ fn span(body: &Body, y: f32) -> Option<(f32, f32)> {
 /// [`TOLERANCE`]; the shares sum to at most 1).
 #[derive(Debug, Clone)]
 pub struct Palette {
-    pub colours: Vec<([f32; 3], f32)>,
+    colours: Vec<([f32; 3], f32)>,
 }
 
 impl Palette {

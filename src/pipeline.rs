@@ -326,7 +326,11 @@ impl Locator {
             .collect();
         let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
         let pose = chosen.and_then(|i| people[i].pose.as_ref());
-        let shoes: Vec<Rect> = objects.iter().filter(|d| d.label.is_footwear()).map(|d| d.rect).collect();
+        // The chosen person's shoes only: another person's shoe must not complete their body.
+        let shoes: Vec<Rect> = (objects.iter())
+            .filter(|d| d.label.is_footwear() && body.is_some_and(|b| b.contains(d.rect.center())))
+            .map(|d| d.rect)
+            .collect();
         let verdict = full_shot::verdict(pose.map(|p| &p.landmarks[..]), &shoes, w, h, count, who);
         let Some(Candidate { rect, pose: Some(pose), score, .. }) = chosen.map(|i| &people[i]) else {
             return Ok(Located {

@@ -148,23 +148,11 @@ pub fn trim(photo: &Photo) -> Rect {
     if w < 3 || h < 3 {
         return whole;
     }
-    let border: Vec<[u8; 3]> = (0..w)
-        .flat_map(|x| [(x, 0), (x, h - 1)])
-        .chain((1..h - 1).flat_map(|y| [(0, y), (w - 1, y)]))
-        .map(|(x, y)| rgb.get_pixel(x as u32, y as u32).0)
-        .collect();
-    let median = |c: usize| {
-        let mut v: Vec<u8> = border.iter().map(|p| p[c]).collect();
-        v.sort_unstable();
-        v[v.len() / 2]
-    };
-    let background = [median(0), median(1), median(2)];
-    let differs =
-        |p: &[u8; 3]| (0..3).any(|c| (i32::from(p[c]) - i32::from(background[c])).abs() > OBJECT_CONTRAST);
-    let uniform = border.iter().filter(|p| !differs(p)).count() as f32 / border.len() as f32;
-    if uniform < UNIFORM_BORDER {
+    let backdrop = Backdrop::of(rgb, [0, 0, w as u32, h as u32]);
+    if !backdrop.is_uniform() {
         return whole;
     }
+    let differs = |p: &[u8; 3]| backdrop.differs(p);
     let (mut rows, mut cols) = (vec![0usize; h], vec![0usize; w]);
     for (x, y, p) in rgb.enumerate_pixels() {
         if differs(&p.0) {
@@ -182,6 +170,45 @@ pub fn trim(photo: &Photo) -> Rect {
         return whole;
     };
     Rect::new(x0, y0, x1, y1)
+}
+
+/// What surrounds an object in a photo: the median colour of a box's border, and how much of
+/// the border lies within [`OBJECT_CONTRAST`] of it. [`trim`] and the garment colour
+/// ([`crate::colour::histogram`]) leave out what matches it.
+pub(crate) struct Backdrop {
+    colour: [u8; 3],
+    uniform: f32,
+}
+
+impl Backdrop {
+    /// The backdrop of the box `[x0, y0, x1, y1)` of `image` (pixels, inside it, at least 3 x 3).
+    pub(crate) fn of(image: &RgbImage, [x0, y0, x1, y1]: [u32; 4]) -> Backdrop {
+        let px = |x: u32, y: u32| image.get_pixel(x, y).0;
+        let border: Vec<[u8; 3]> = (x0..x1)
+            .flat_map(|x| [px(x, y0), px(x, y1 - 1)])
+            .chain((y0 + 1..y1 - 1).flat_map(|y| [px(x0, y), px(x1 - 1, y)]))
+            .collect();
+        let median = |c: usize| {
+            let mut v: Vec<u8> = border.iter().map(|p| p[c]).collect();
+            v.sort_unstable();
+            v[v.len() / 2]
+        };
+        let mut backdrop = Backdrop { colour: [median(0), median(1), median(2)], uniform: 0.0 };
+        backdrop.uniform =
+            border.iter().filter(|p| !backdrop.differs(p)).count() as f32 / border.len() as f32;
+        backdrop
+    }
+
+    /// Whether pixel `p` differs from the backdrop's colour by more than [`OBJECT_CONTRAST`] in
+    /// some channel.
+    pub(crate) fn differs(&self, p: &[u8; 3]) -> bool {
+        (0..3).any(|c| (i32::from(p[c]) - i32::from(self.colour[c])).abs() > OBJECT_CONTRAST)
+    }
+
+    /// Whether the border is one colour ([`UNIFORM_BORDER`]): a backdrop, not a scene.
+    pub(crate) fn is_uniform(&self) -> bool {
+        self.uniform >= UNIFORM_BORDER
+    }
 }
 
 /// Share of the region's longer side added around it in the card thumbnail, so a garment's

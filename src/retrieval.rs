@@ -82,26 +82,30 @@ pub fn evaluate(
 
 /// Mean share of the 5 items of `test` nearest each item (the others; unit vectors) whose
 /// `value` equals its own: precision@5 for any property of the items, e.g. the garment's
-/// dominant colour ([`crate::colour::dominant`]) as issue 23 measures it.
-pub fn agreement_at_5<T: PartialEq>(test: &[Vec<f32>], values: &[T]) -> f64 {
-    let n = test.len().max(1) as f64;
-    let mut sum = 0.0;
+/// dominant colour ([`crate::colour::dominant`]) as issue 23 measures it. Items without a value
+/// (`None`: an empty region) are not queries, and match nothing.
+pub fn agreement_at_5<T: PartialEq>(test: &[Vec<f32>], values: &[Option<T>]) -> f64 {
+    const K: usize = 5;
+    let (mut sum, mut queries) = (0.0, 0usize);
     for (q, query) in test.iter().enumerate() {
-        let near = nearest(query, test, 5, Some(q));
-        sum += near.iter().filter(|&&i| values[i] == values[q]).count() as f64 / near.len().max(1) as f64;
+        let Some(value) = &values[q] else { continue };
+        let near = nearest(query, test, K, Some(q));
+        sum += near.iter().filter(|&&i| values[i].as_ref() == Some(value)).count() as f64 / K as f64;
+        queries += 1;
     }
-    sum / n
+    sum / queries.max(1) as f64
 }
 
 /// What [`agreement_at_5`] would be if the 5 were drawn at random from the others: the mean,
-/// over the items, of the share of the other items with the same value.
-pub fn chance_agreement<T: PartialEq>(values: &[T]) -> f64 {
+/// over the items with a value, of the share of the other items with the same value.
+pub fn chance_agreement<T: PartialEq>(values: &[Option<T>]) -> f64 {
     let n = values.len();
-    if n < 2 {
+    let queries: Vec<usize> = (0..n).filter(|&q| values[q].is_some()).collect();
+    if n < 2 || queries.is_empty() {
         return 0.0;
     }
     let same = |q: usize| values.iter().enumerate().filter(|&(i, v)| i != q && *v == values[q]).count();
-    (0..n).map(|q| same(q) as f64 / (n - 1) as f64).sum::<f64>() / n as f64
+    queries.iter().map(|&q| same(q) as f64 / (n - 1) as f64).sum::<f64>() / queries.len() as f64
 }
 
 /// Where the 5 nearest of each item land: row `a`, column `b` is the share of the 5 nearest
@@ -116,7 +120,8 @@ pub fn confusion_at_5(test: &[Vec<f32>], labels: &[u32], label_count: usize) -> 
         let row = labels[q] as usize;
         seen[row] += 1;
         for i in &near {
-            table[row][labels[*i] as usize] += 1.0 / near.len() as f64;
+            // Over 5, as precision@5 counts, also when fewer than 5 others exist.
+            table[row][labels[*i] as usize] += 1.0 / 5.0;
         }
     }
     for (row, &n) in table.iter_mut().zip(&seen) {
@@ -191,13 +196,18 @@ mod tests {
         let test: Vec<Vec<f32>> =
             (0..12).map(|i| if i < 6 { v(1.0, i as f32 * 0.01) } else { v(i as f32 * 0.01, 1.0) }).collect();
         let colours =
-            ["red", "red", "red", "red", "red", "blue", "blue", "blue", "blue", "blue", "blue", "red"];
+            ["red", "red", "red", "red", "red", "blue", "blue", "blue", "blue", "blue", "blue", "red"]
+                .map(Some);
         // The 5 nearest of each item are the other 5 of its cluster: a red in the first cluster
         // sees 4 reds of 5, the blue there 0; the second cluster mirrors it.
         let expected = (10.0 * 4.0 / 5.0) / 12.0;
         assert!((agreement_at_5(&test, &colours) - expected).abs() < 1e-9);
         // 6 reds and 6 blues: 5 of the 11 others share an item's value.
         assert!((chance_agreement(&colours) - 5.0 / 11.0).abs() < 1e-9);
+        // An item without a value is no query and matches nothing.
+        let mut unknown = colours;
+        unknown[5] = None;
+        assert!((agreement_at_5(&test, &unknown) - (10.0 * 4.0 / 5.0) / 11.0).abs() < 1e-9);
         let labels: Vec<u32> = (0..12).map(|i| u32::from(i >= 6)).collect();
         let table = confusion_at_5(&test, &labels, 3);
         let expected = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]];

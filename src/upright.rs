@@ -50,8 +50,8 @@ impl Turn {
     /// messi5.jpg had its hips above its shoulders); upright otherwise.
     pub fn of_person(person: &Person, width: f32, height: f32) -> Turn {
         let seen = |ids: [usize; 2]| ids.iter().any(|&i| person.landmarks[i].visibility >= MIN_VISIBILITY);
-        let face = |ids: [usize; 2]| ids.iter().any(|&i| person.landmarks[i].visibility >= FACE_VISIBILITY);
-        if !seen(SHOULDERS) || !seen(HIPS) || !face([NOSE, NOSE]) || !face(EYES) {
+        let sure = |i: usize| person.landmarks[i].visibility >= FACE_VISIBILITY;
+        if !seen(SHOULDERS) || !seen(HIPS) || !sure(NOSE) || !EYES.iter().any(|&i| sure(i)) {
             return Turn::UPRIGHT;
         }
         let at = |ids: [usize; 2]| {

@@ -70,7 +70,7 @@ struct Row {
 /// Runs `vitrine eval`.
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     if let Some(w) = args.colour_weight.iter().find(|w| !(0.0..=1.0).contains(*w)) {
-        bail!("--colour-weight {w}: a weight is between 0 and 1");
+        bail!("--colour-weight {w}: give a weight between 0 and 1 (e.g. 0.2)");
     }
     let head = args.embedder.as_deref().map(read_head).transpose()?;
     for dataset in load(&args.data)? {
@@ -78,9 +78,16 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             SplitArg::Validation => &dataset.validation,
             SplitArg::Test => &dataset.test,
         };
+        if dataset.train.labels.is_empty() || held_out.labels.is_empty() {
+            bail!(
+                "{}: the training or the {} split has no items (products are split by a hash of their id): give a larger catalog",
+                dataset.name,
+                held_out.name
+            );
+        }
         let train = features_of(&dataset.train, &args.data)?;
         let test = features_of(held_out, &args.data)?;
-        let colours: Vec<Colour> = test.colours.iter().map(colour::dominant).collect();
+        let colours: Vec<Option<Colour>> = test.colours.iter().map(colour::dominant).collect();
         println!(
             "\n{}: {} held-out items ({}) against {} training items, {} labels\n",
             dataset.name,

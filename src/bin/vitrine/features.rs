@@ -252,7 +252,8 @@ pub fn features_of(split: &Split, args: &DataArgs) -> Result<Features> {
         args.cache.join(format!("{}-{}.colour{}.features", split.name, &backbone[..12], colour::RULES));
     if let Ok(bytes) = fs::read(&path) {
         if let Ok(cache) = postcard::from_bytes::<Features>(&bytes) {
-            if cache.backbone == backbone && cache.vectors.len() == split.sources.len() {
+            let n = split.sources.len();
+            if cache.backbone == backbone && cache.vectors.len() == n && cache.colours.len() == n {
                 return Ok(cache);
             }
         }
