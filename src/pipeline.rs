@@ -326,9 +326,12 @@ impl Locator {
             .collect();
         let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
         let pose = chosen.and_then(|i| people[i].pose.as_ref());
-        // The chosen person's shoes only: another person's shoe must not complete their body.
+        // The chosen person's shoes only (inside their detected box, which holds the feet under
+        // a long skirt where the seen landmarks stop at the hips): another person's shoe must
+        // not complete their body.
+        let detected = chosen.map(|i| people[i].rect);
         let shoes: Vec<Rect> = (objects.iter())
-            .filter(|d| d.label.is_footwear() && body.is_some_and(|b| b.contains(d.rect.center())))
+            .filter(|d| d.label.is_footwear() && detected.is_some_and(|b| b.contains(d.rect.center())))
             .map(|d| d.rect)
             .collect();
         let verdict = full_shot::verdict(pose.map(|p| &p.landmarks[..]), &shoes, w, h, count, who);
