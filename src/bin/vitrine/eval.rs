@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use vitrine::colour::{self, Colour, BINS};
+use vitrine::colour::{self, Colour};
 use vitrine::engine;
 use vitrine::head::Head;
 use vitrine::models::{expected_sha256, Backbone};
@@ -57,8 +57,8 @@ fn read_head(path: &Path) -> Result<Head> {
     Ok(head)
 }
 
-/// How each item's backbone feature and colour histogram become the vector a row scores.
-type Embed<'a> = &'a dyn Fn(&Vec<f32>, &[f32; BINS]) -> Vec<f32>;
+/// How each item's backbone feature becomes the vector a row scores.
+type Embed<'a> = &'a dyn Fn(&Vec<f32>) -> Vec<f32>;
 
 /// One embedding scored: its name and every item's unit vector, held-out and training.
 struct Row {
@@ -97,28 +97,30 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             dataset.label_names.len()
         );
         let row = |name: String, f: Embed| {
-            let of = |set: &Features| -> Vec<Vec<f32>> {
-                set.vectors.iter().zip(&set.colours).map(|(v, c)| normalize(f(v, c))).collect()
-            };
+            let of =
+                |set: &Features| -> Vec<Vec<f32>> { set.vectors.iter().map(|v| normalize(f(v))).collect() };
             Row { name, test: of(&test), train: of(&train) }
         };
-        let mut rows = vec![row(format!("backbone {}-d, cosine", train.vectors[0].len()), &|v, _| v.clone())];
+        let mut rows = vec![row(format!("backbone {}-d, cosine", train.vectors[0].len()), &|v| v.clone())];
         let pca = Pca::fit(&train.vectors, 128);
-        rows.push(row("backbone, PCA to 128-d".into(), &|v, _| pca.project(v)));
+        rows.push(row("backbone, PCA to 128-d".into(), &|v| pca.project(v)));
         if let (Some(head), Some(path)) = (&head, &args.embedder) {
-            rows.push(row(format!("trained head {}-d ({})", head.dim(), path.display()), &|v, _| {
-                head.embed(v)
-            }));
+            rows.push(row(format!("trained head {}-d ({})", head.dim(), path.display()), &|v| head.embed(v)));
         }
+        // The colour rows join each item's histogram to the last row's vectors (the head's, else
+        // PCA's), already computed.
         let last = rows.len() - 1;
-        for &w in &args.colour_weight {
-            let embed = |v: &Vec<f32>| match &head {
-                Some(head) => head.embed(v),
-                None => pca.project(v),
-            };
-            let name = format!("{} + colour at {w}", if head.is_some() { "trained head" } else { "PCA" });
-            rows.push(row(name, &|v, c| colour::joined(&normalize(embed(v)), c, w)));
-        }
+        let join = |vectors: &[Vec<f32>], set: &Features, w: f32| -> Vec<Vec<f32>> {
+            vectors.iter().zip(&set.colours).map(|(v, c)| normalize(colour::joined(v, c, w))).collect()
+        };
+        let joined: Vec<Row> = (args.colour_weight.iter())
+            .map(|&w| Row {
+                name: format!("{} + colour at {w}", if head.is_some() { "trained head" } else { "PCA" }),
+                test: join(&rows[last].test, &test, w),
+                train: join(&rows[last].train, &train, w),
+            })
+            .collect();
+        rows.extend(joined);
         println!("| embedding | precision@5 | recall@1 | recall@5 | mAP@5 | 1-NN accuracy | colour@5 |");
         println!("|---|---|---|---|---|---|---|");
         for Row { name, test, train } in &rows {
