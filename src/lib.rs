@@ -31,9 +31,13 @@ pub mod timing;
 pub mod upright;
 
 #[cfg(feature = "train")]
+pub mod augment;
+#[cfg(feature = "train")]
 pub mod head;
 #[cfg(feature = "train")]
 pub mod retrieval;
+#[cfg(feature = "train")]
+pub mod tail;
 #[cfg(feature = "train")]
 pub mod train;
 

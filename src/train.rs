@@ -20,6 +20,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
 use crate::head::{Head, Layer};
+use crate::tail::{Conv, Tail};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mining {
@@ -91,11 +92,348 @@ pub fn train(
     features: &[Vec<f32>],
     labels: &[u32],
     config: &TrainConfig,
-    mut report: impl FnMut(&EpochReport),
+    report: impl FnMut(&EpochReport),
 ) -> Result<Head> {
     let inputs = features.first().map_or(0, Vec::len);
-    if features.len() != labels.len() || inputs == 0 {
-        return Err(fail(format!("{} features for {} labels", features.len(), labels.len())));
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let head = HeadNet::new(inputs, config, &mut rng).map_err(candle)?;
+    let views: Vec<&[f32]> = features.iter().map(Vec::as_slice).collect();
+    fit(&head, &[], &views, 1, labels, config, &mut rng, report)?;
+    head.to_head().map_err(candle)
+}
+
+/// How `fine_tune` trains the backbone's tail beside the head.
+#[derive(Debug, Clone)]
+pub struct FineTuneConfig {
+    /// The head's settings (its learning rate, the loss, batches, epochs, seed).
+    pub head: TrainConfig,
+    /// Learning rate of the tail's weights (pretrained: smaller than the new head's).
+    pub tail_learning_rate: f64,
+    /// Epochs at the start in which only the head learns, so that a random head's first
+    /// gradients do not undo the pretrained tail.
+    pub warmup_epochs: usize,
+}
+
+/// Fine-tunes `tail` (the backbone's last block and conv_head, from its pretrained weights) and
+/// a new head together on cached trunk activations: `views` holds `views_per_item` consecutive
+/// views (augmentations) of each item, each `[tail.inputs(), 7, 7]` flattened; a batch takes one
+/// view of each item drawn. The forward pass is the ONNX graph's: ReLU6 after the expand, the
+/// depthwise (zero padding 1) and conv_head convolutions, the mean over positions, L2
+/// normalisation, then the head.
+pub fn fine_tune(
+    tail: &Tail,
+    views: &[&[f32]],
+    views_per_item: usize,
+    labels: &[u32],
+    config: &FineTuneConfig,
+    report: impl FnMut(&EpochReport),
+) -> Result<(Tail, Head)> {
+    if views_per_item == 0 || views.len() != labels.len() * views_per_item {
+        return Err(fail(format!(
+            "{} views for {} items of {views_per_item} views",
+            views.len(),
+            labels.len()
+        )));
+    }
+    let mut rng = StdRng::seed_from_u64(config.head.seed);
+    let net = TailNet::new(tail, &config.head, &mut rng).map_err(candle)?;
+    let tail_vars = net.tail_vars();
+    let tail_params = ParamsAdamW {
+        lr: config.tail_learning_rate,
+        weight_decay: config.head.weight_decay,
+        ..ParamsAdamW::default()
+    };
+    let groups = [(tail_vars, tail_params, config.warmup_epochs)];
+    fit(&net, &groups, views, views_per_item, labels, &config.head, &mut rng, report)?;
+    Ok((net.to_tail().map_err(candle)?, net.head.to_head().map_err(candle)?))
+}
+
+/// The pooled unit-length features (`tail.outputs()` wide) that `tail` gives for trunk
+/// activations, each `[tail.inputs(), 7, 7]` flattened: what the exported embedder feeds its
+/// head, in f32 (the file stores the tail int8).
+pub fn tail_features(tail: &Tail, activations: &[&[f32]]) -> Result<Vec<Vec<f32>>> {
+    let mut rng = StdRng::seed_from_u64(0);
+    let net =
+        TailNet::new(tail, &TrainConfig { dim: 1, ..TrainConfig::default() }, &mut rng).map_err(candle)?;
+    let mut out = Vec::with_capacity(activations.len());
+    for chunk in activations.chunks(64) {
+        let flat: Vec<f32> = chunk.iter().flat_map(|a| a.iter().copied()).collect();
+        let x = Tensor::from_vec(flat, (chunk.len(), chunk[0].len()), &Device::Cpu).map_err(candle)?;
+        out.extend(net.features(&x).and_then(|f| f.to_vec2::<f32>()).map_err(candle)?);
+    }
+    Ok(out)
+}
+
+/// What the loop trains: its head's variables (learning at the config's rate) and the forward
+/// pass from a batch of inputs to embeddings.
+trait Trainable {
+    fn head_vars(&self) -> Vec<Var>;
+    /// The embeddings of a batch; with `frozen`, gradients stop at the head (warm-up epochs).
+    fn forward(&self, x: &Tensor, frozen: bool) -> candle_core::Result<Tensor>;
+}
+
+/// The dense head: layers `(weights inputs x outputs, bias)`, ReLU between them.
+struct HeadNet {
+    layers: Vec<(Var, Var)>,
+}
+
+impl HeadNet {
+    /// Glorot-uniform weights, zero biases.
+    fn new(inputs: usize, config: &TrainConfig, rng: &mut StdRng) -> candle_core::Result<HeadNet> {
+        let device = Device::Cpu;
+        let widths: Vec<usize> = if config.hidden > 0 {
+            vec![inputs, config.hidden, config.dim]
+        } else {
+            vec![inputs, config.dim]
+        };
+        let mut layers = Vec::new();
+        for pair in widths.windows(2) {
+            let bound = (6.0 / (pair[0] + pair[1]) as f64).sqrt() as f32;
+            let w: Vec<f32> = (0..pair[0] * pair[1]).map(|_| rng.gen_range(-bound..bound)).collect();
+            let w = Var::from_tensor(&Tensor::from_vec(w, (pair[0], pair[1]), &device)?)?;
+            layers.push((w, Var::zeros(pair[1], DType::F32, &device)?));
+        }
+        Ok(HeadNet { layers })
+    }
+
+    fn to_head(&self) -> candle_core::Result<Head> {
+        let layers = (self.layers.iter())
+            .map(|(w, b)| {
+                let (inputs, outputs) = w.as_tensor().dims2()?;
+                Ok(Layer {
+                    inputs,
+                    outputs,
+                    weights: w.as_tensor().flatten_all()?.to_vec1()?,
+                    bias: b.as_tensor().to_vec1()?,
+                })
+            })
+            .collect::<candle_core::Result<Vec<Layer>>>()?;
+        Ok(Head { layers })
+    }
+}
+
+impl Trainable for HeadNet {
+    fn head_vars(&self) -> Vec<Var> {
+        self.layers.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect()
+    }
+
+    fn forward(&self, x: &Tensor, _frozen: bool) -> candle_core::Result<Tensor> {
+        let mut h = x.clone();
+        for (i, (w, b)) in self.layers.iter().enumerate() {
+            h = h.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())?;
+            if i + 1 < self.layers.len() {
+                h = h.relu()?;
+            }
+        }
+        Ok(h)
+    }
+}
+
+/// The tail as candle variables, NHWC inside: 1x1 convolutions are matrix products over
+/// positions, the depthwise 3x3 a sum of nine shifted, per-channel scaled copies.
+struct TailNet {
+    /// `inputs x outputs` (the ONNX `outputs x inputs x 1 x 1`, transposed), bias.
+    expand: (Var, Var),
+    /// `9 x channels` (tap-major), bias.
+    depthwise: (Var, Var),
+    project: (Var, Var),
+    head_conv: (Var, Var),
+    channels: usize,
+    head: HeadNet,
+}
+
+impl TailNet {
+    fn new(tail: &Tail, config: &TrainConfig, rng: &mut StdRng) -> candle_core::Result<TailNet> {
+        let device = Device::Cpu;
+        let dense = |c: &Conv| -> candle_core::Result<(Var, Var)> {
+            let w = Tensor::from_vec(c.weights.clone(), (c.outputs, c.inputs_per_group), &device)?
+                .t()?
+                .contiguous()?;
+            Ok((Var::from_tensor(&w)?, Var::from_tensor(&Tensor::new(c.bias.as_slice(), &device)?)?))
+        };
+        let d = &tail.depthwise;
+        let taps = Tensor::from_vec(d.weights.clone(), (d.outputs, 9), &device)?.t()?.contiguous()?;
+        Ok(TailNet {
+            expand: dense(&tail.expand)?,
+            depthwise: (
+                Var::from_tensor(&taps)?,
+                Var::from_tensor(&Tensor::new(d.bias.as_slice(), &device)?)?,
+            ),
+            project: dense(&tail.project)?,
+            head_conv: dense(&tail.head_conv)?,
+            channels: tail.inputs(),
+            head: HeadNet::new(tail.outputs(), config, rng)?,
+        })
+    }
+
+    fn tail_vars(&self) -> Vec<Var> {
+        [&self.expand, &self.depthwise, &self.project, &self.head_conv]
+            .iter()
+            .flat_map(|(w, b)| [w.clone(), b.clone()])
+            .collect()
+    }
+
+    fn to_tail(&self) -> candle_core::Result<Tail> {
+        let conv = |(w, b): &(Var, Var), kernel: usize, dw: bool| -> candle_core::Result<Conv> {
+            let weights = w.as_tensor().t()?.contiguous()?;
+            let (outputs, per) = weights.dims2()?;
+            Ok(Conv {
+                outputs,
+                inputs_per_group: if dw { 1 } else { per },
+                kernel,
+                weights: weights.flatten_all()?.to_vec1()?,
+                bias: b.as_tensor().to_vec1()?,
+            })
+        };
+        Ok(Tail {
+            expand: conv(&self.expand, 1, false)?,
+            depthwise: conv(&self.depthwise, 3, true)?,
+            project: conv(&self.project, 1, false)?,
+            head_conv: conv(&self.head_conv, 1, false)?,
+        })
+    }
+
+    /// The pooled, unit-length 1280-d feature of each input row (`channels x side x side`).
+    fn features(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let (batch, flat) = x.dims2()?;
+        let side = ((flat / self.channels) as f64).sqrt() as usize;
+        let positions = side * side;
+        let dense = |x: &Tensor, (w, b): &(Var, Var)| x.matmul(w.as_tensor())?.broadcast_add(b.as_tensor());
+        // [B, C, HW] -> [B*HW, C]
+        let x = x.reshape((batch, self.channels, positions))?.transpose(1, 2)?.contiguous()?;
+        let x = x.reshape((batch * positions, self.channels))?;
+        let e = dense(&x, &self.expand)?.clamp(0f32, 6f32)?;
+        let width = e.dim(1)?;
+        let e = e.reshape((batch, side, side, width))?;
+        let d = e.apply_op2(self.depthwise.0.as_tensor(), Depthwise3x3)?;
+        let d = d.broadcast_add(self.depthwise.1.as_tensor())?.clamp(0f32, 6f32)?;
+        let d = d.reshape((batch * positions, width))?;
+        let p = dense(&d, &self.project)?;
+        let h = dense(&p, &self.head_conv)?.clamp(0f32, 6f32)?;
+        let pooled = h.reshape((batch, positions, self.head_conv.0.as_tensor().dim(1)?))?.mean(1)?;
+        let norm = pooled.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12f32, f32::MAX)?;
+        pooled.broadcast_div(&norm)
+    }
+}
+
+impl Trainable for TailNet {
+    fn head_vars(&self) -> Vec<Var> {
+        self.head.head_vars()
+    }
+
+    fn forward(&self, x: &Tensor, frozen: bool) -> candle_core::Result<Tensor> {
+        let features = self.features(x)?;
+        self.head.forward(&if frozen { features.detach() } else { features }, false)
+    }
+}
+
+/// The depthwise 3x3 convolution (stride 1, zero padding 1) on NHWC maps, with its gradients:
+/// input `[batch, side, side, channels]`, taps `[9, channels]` (dy-major, then dx), output the
+/// input's shape. A custom op because candle's own ops need nine strided copies and their
+/// scatters for it, which made the backward pass 3x slower than all the 1x1 convolutions.
+struct Depthwise3x3;
+
+/// `f(output, input, tap)` (positions counted over the batch) for every output position and
+/// each of its neighbours inside the map.
+fn each_tap(batch: usize, side: usize, mut f: impl FnMut(usize, usize, usize)) {
+    let s = side as i64;
+    for b in 0..batch {
+        for y in 0..s {
+            for x in 0..s {
+                for tap in 0..9 {
+                    let (ny, nx) = (y + tap as i64 / 3 - 1, x + tap as i64 % 3 - 1);
+                    if (0..s).contains(&ny) && (0..s).contains(&nx) {
+                        let at = |yy: i64, xx: i64| (b * side * side) + (yy * s + xx) as usize;
+                        f(at(y, x), at(ny, nx), tap);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn dims4(shape: &candle_core::Shape) -> candle_core::Result<(usize, usize, usize)> {
+    let (batch, side, side2, channels) = shape.dims4()?;
+    if side != side2 {
+        candle_core::bail!("depthwise: the map is not square ({side} x {side2})");
+    }
+    Ok((batch, side, channels))
+}
+
+fn f32s<'a>(s: &'a candle_core::CpuStorage, l: &candle_core::Layout) -> candle_core::Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (candle_core::CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        _ => candle_core::bail!("depthwise: f32 contiguous inputs only"),
+    }
+}
+
+impl candle_core::CustomOp2 for Depthwise3x3 {
+    fn name(&self) -> &'static str {
+        "depthwise3x3"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &candle_core::CpuStorage,
+        l1: &candle_core::Layout,
+        s2: &candle_core::CpuStorage,
+        l2: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        let (batch, side, c) = dims4(l1.shape())?;
+        let (x, taps) = (f32s(s1, l1)?, f32s(s2, l2)?);
+        let mut out = vec![0f32; x.len()];
+        each_tap(batch, side, |o, i, tap| {
+            let (o, i, w) =
+                (&mut out[o * c..(o + 1) * c], &x[i * c..(i + 1) * c], &taps[tap * c..(tap + 1) * c]);
+            o.iter_mut().zip(i).zip(w).for_each(|((o, i), w)| *o += i * w);
+        });
+        Ok((candle_core::CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        taps: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let (batch, side, c) = dims4(x.shape())?;
+        let values = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
+        let (xv, wv, gv) = (values(x)?, values(taps)?, values(grad)?);
+        let (mut gx, mut gw) = (vec![0f32; xv.len()], vec![0f32; wv.len()]);
+        each_tap(batch, side, |o, i, tap| {
+            let g = &gv[o * c..(o + 1) * c];
+            let w = &wv[tap * c..(tap + 1) * c];
+            gx[i * c..(i + 1) * c].iter_mut().zip(g).zip(w).for_each(|((gx, g), w)| *gx += g * w);
+            let xi = &xv[i * c..(i + 1) * c];
+            gw[tap * c..(tap + 1) * c].iter_mut().zip(g).zip(xi).for_each(|((gw, g), xi)| *gw += g * xi);
+        });
+        Ok((
+            Some(Tensor::from_vec(gx, x.shape(), x.device())?),
+            Some(Tensor::from_vec(gw, taps.shape(), taps.device())?),
+        ))
+    }
+}
+
+/// Extra variables `fit` trains at their own settings after `warmup` epochs.
+type Group = (Vec<Var>, ParamsAdamW, usize);
+
+/// The training loop: P x K batches (one view of each item drawn), the weighted triplet loss on
+/// mined triplets, AdamW on the head's variables and on each group's.
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    model: &impl Trainable,
+    groups: &[Group],
+    views: &[&[f32]],
+    views_per_item: usize,
+    labels: &[u32],
+    config: &TrainConfig,
+    rng: &mut StdRng,
+    mut report: impl FnMut(&EpochReport),
+) -> Result<()> {
+    let inputs = views.first().map_or(0, |v| v.len());
+    if views.len() != labels.len() * views_per_item || inputs == 0 {
+        return Err(fail(format!("{} features for {} labels", views.len(), labels.len())));
     }
     let mut by_label: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
     for (i, &l) in labels.iter().enumerate() {
@@ -107,46 +445,33 @@ pub fn train(
     }
 
     let device = Device::Cpu;
-    let mut rng = StdRng::seed_from_u64(config.seed);
-    let widths: Vec<usize> =
-        if config.hidden > 0 { vec![inputs, config.hidden, config.dim] } else { vec![inputs, config.dim] };
-    let mut vars = Vec::new();
-    for pair in widths.windows(2) {
-        // Glorot-uniform weights, zero bias.
-        let bound = (6.0 / (pair[0] + pair[1]) as f64).sqrt() as f32;
-        let w: Vec<f32> = (0..pair[0] * pair[1]).map(|_| rng.gen_range(-bound..bound)).collect();
-        let w = Var::from_tensor(&Tensor::from_vec(w, (pair[0], pair[1]), &device).map_err(candle)?)
-            .map_err(candle)?;
-        let b = Var::zeros(pair[1], DType::F32, &device).map_err(candle)?;
-        vars.push((w, b));
-    }
     let params =
         ParamsAdamW { lr: config.learning_rate, weight_decay: config.weight_decay, ..ParamsAdamW::default() };
-    let mut optimizer = AdamW::new(vars.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect(), params)
-        .map_err(candle)?;
-    let forward = |x: &Tensor| -> candle_core::Result<Tensor> {
-        let mut h = x.clone();
-        for (i, (w, b)) in vars.iter().enumerate() {
-            h = h.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())?;
-            if i + 1 < vars.len() {
-                h = h.relu()?;
-            }
-        }
-        Ok(h)
-    };
+    let mut optimizer = AdamW::new(model.head_vars(), params).map_err(candle)?;
+    let mut group_optimizers: Vec<(AdamW, usize)> = (groups.iter())
+        .map(|(vars, params, warmup)| {
+            Ok((AdamW::new(vars.clone(), params.clone()).map_err(candle)?, *warmup))
+        })
+        .collect::<Result<_>>()?;
 
     let batch = config.labels_per_batch.min(usable.len()) * config.per_label;
-    let batches = (features.len() / batch.max(1)).max(1);
+    let batches = (labels.len() / batch.max(1)).max(1);
     for epoch in 1..=config.epochs {
         let (mut sum, mut sum_triplet, mut sum_embedding, mut sum_active) = (0.0, 0.0, 0.0, 0.0);
         for _ in 0..batches {
-            let items = sample_batch(&usable, config.labels_per_batch, config.per_label, &mut rng);
+            let items = sample_batch(&usable, config.labels_per_batch, config.per_label, rng);
             let mut flat = Vec::with_capacity(items.len() * inputs);
-            items.iter().for_each(|&i| flat.extend_from_slice(&features[i]));
+            for &i in &items {
+                // One view drawn per item; a single view draws nothing (the head's training
+                // repeats exactly with a seed).
+                let view = if views_per_item > 1 { rng.gen_range(0..views_per_item) } else { 0 };
+                flat.extend_from_slice(views[i * views_per_item + view]);
+            }
             let x = Tensor::from_vec(flat, (items.len(), inputs), &device).map_err(candle)?;
             let batch_labels: Vec<u32> = items.iter().map(|&i| labels[i]).collect();
 
-            let e = forward(&x).map_err(candle)?;
+            let frozen = group_optimizers.iter().all(|(_, warmup)| epoch <= *warmup) && !groups.is_empty();
+            let e = model.forward(&x, frozen).map_err(candle)?;
             let distances = squared_distances(&e).map_err(candle)?;
             let values: Vec<Vec<f32>> = distances.to_vec2().map_err(candle)?;
             let triplets = mine(&values, &batch_labels, config.margin, config.mining);
@@ -170,7 +495,13 @@ pub fn train(
             })()
             .map_err(candle)?;
             let (total, triplet, size) = loss;
-            optimizer.backward_step(&total).map_err(candle)?;
+            let grads = total.backward().map_err(candle)?;
+            optimizer.step(&grads).map_err(candle)?;
+            for (group, warmup) in &mut group_optimizers {
+                if epoch > *warmup {
+                    group.step(&grads).map_err(candle)?;
+                }
+            }
             let triplet_values: Vec<f32> = triplet.to_vec1().map_err(candle)?;
             sum += total.to_scalar::<f32>().map_err(candle)?;
             sum_triplet += triplet_values.iter().sum::<f32>() / triplet_values.len() as f32;
@@ -187,21 +518,7 @@ pub fn train(
             active: sum_active / n,
         });
     }
-
-    let layers = vars
-        .iter()
-        .map(|(w, b)| {
-            let (inputs, outputs) = w.as_tensor().dims2()?;
-            Ok(Layer {
-                inputs,
-                outputs,
-                weights: w.as_tensor().flatten_all()?.to_vec1()?,
-                bias: b.as_tensor().to_vec1()?,
-            })
-        })
-        .collect::<candle_core::Result<Vec<Layer>>>()
-        .map_err(candle)?;
-    Ok(Head { layers })
+    Ok(())
 }
 
 /// P labels, K items each (drawn without replacement where a label has enough).
@@ -273,6 +590,66 @@ mod tests {
             labels.push(label);
         }
         (features, labels)
+    }
+
+    /// The depthwise op against a direct convolution, and its gradients against central finite
+    /// differences of `sum(out * r)`.
+    #[test]
+    fn the_depthwise_op_and_its_gradients_are_the_convolution_s() {
+        let (batch, side, c) = (2, 4, 3);
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect() };
+        let (x, w, r) = (draw(batch * side * side * c), draw(9 * c), draw(batch * side * side * c));
+        let direct = |x: &[f32], w: &[f32]| -> Vec<f32> {
+            let mut out = vec![0.0; x.len()];
+            for b in 0..batch {
+                for y in 0..side as i64 {
+                    for xx in 0..side as i64 {
+                        for ch in 0..c {
+                            let mut sum = 0.0;
+                            for dy in -1..=1i64 {
+                                for dx in -1..=1i64 {
+                                    let (ny, nx) = (y + dy, xx + dx);
+                                    if (0..side as i64).contains(&ny) && (0..side as i64).contains(&nx) {
+                                        let i = ((b * side + ny as usize) * side + nx as usize) * c + ch;
+                                        sum += x[i] * w[((dy + 1) * 3 + dx + 1) as usize * c + ch];
+                                    }
+                                }
+                            }
+                            out[((b * side + y as usize) * side + xx as usize) * c + ch] = sum;
+                        }
+                    }
+                }
+            }
+            out
+        };
+        let dev = Device::Cpu;
+        let xt =
+            Var::from_tensor(&Tensor::from_vec(x.clone(), (batch, side, side, c), &dev).unwrap()).unwrap();
+        let wt = Var::from_tensor(&Tensor::from_vec(w.clone(), (9, c), &dev).unwrap()).unwrap();
+        let out = xt.as_tensor().apply_op2(wt.as_tensor(), Depthwise3x3).unwrap();
+        let got: Vec<f32> = out.flatten_all().unwrap().to_vec1().unwrap();
+        for (a, b) in got.iter().zip(direct(&x, &w)) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        let rt = Tensor::from_vec(r.clone(), (batch, side, side, c), &dev).unwrap();
+        let grads = (out * rt).unwrap().sum_all().unwrap().backward().unwrap();
+        let loss = |x: &[f32], w: &[f32]| -> f32 { direct(x, w).iter().zip(&r).map(|(o, r)| o * r).sum() };
+        let check = |analytic: Vec<f32>, values: &[f32], of_x: bool| {
+            for (i, a) in analytic.iter().enumerate() {
+                let (mut up, mut down) = (values.to_vec(), values.to_vec());
+                up[i] += 1e-2;
+                down[i] -= 1e-2;
+                let numeric = if of_x {
+                    (loss(&up, &w) - loss(&down, &w)) / 2e-2
+                } else {
+                    (loss(&x, &up) - loss(&x, &down)) / 2e-2
+                };
+                assert!((a - numeric).abs() < 1e-2, "{i}: {a} vs {numeric}");
+            }
+        };
+        check(grads.get(xt.as_tensor()).unwrap().flatten_all().unwrap().to_vec1().unwrap(), &x, true);
+        check(grads.get(wt.as_tensor()).unwrap().flatten_all().unwrap().to_vec1().unwrap(), &w, false);
     }
 
     #[test]

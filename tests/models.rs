@@ -255,6 +255,53 @@ fn a_head_appended_to_the_backbone_runs_in_tract() {
     }
 }
 
+/// The fine-tuning path computes the backbone's own numbers: the trunk cut before the tail, then
+/// the tail as `vitrine::train` runs it in candle, gives the backbone's feature; the tail read
+/// from the file and written back (int8 again) leaves the network's output unchanged; a tail
+/// with other weights changes it as candle predicts.
+#[cfg(feature = "train")]
+#[test]
+fn the_trunk_and_the_tail_in_candle_are_the_backbone() {
+    use vitrine::models::Trunk;
+    let Some(photo) = load_photo("messi5.jpg") else {
+        return;
+    };
+    let bytes = model_bytes(Backbone::FILE);
+    let (tail, input) = vitrine::engine::read_tail(Backbone::FILE, &bytes).unwrap();
+    assert_eq!((tail.inputs(), tail.outputs(), tail.depthwise.outputs), (192, 1280, 1152));
+    let trunk = Trunk::new(Backbone::FILE, &bytes).unwrap();
+    let activations = trunk.activations(&photo).unwrap();
+    assert_eq!(activations.len(), 192 * 7 * 7, "{input}");
+    let ours = vitrine::train::tail_features(&tail, &[&activations]).unwrap().remove(0);
+    let backbone = Backbone::new(&bytes).unwrap();
+    let expected = backbone.feature(&photo).unwrap();
+    let cos = dot(&ours, &expected);
+    assert!(cos > 0.9999, "cosine {cos}");
+
+    // Written back unchanged: the same network.
+    let same = vitrine::engine::replace_tail("same.onnx", &bytes, &tail).unwrap();
+    let run = |bytes: &[u8], photo: &Photo| {
+        let net = Net::load("tail.onnx", bytes, &[1, 3, 224, 224], &["features"]).unwrap();
+        let rect = Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32);
+        let hwc = photo.sample(224, 224, &vitrine::geometry::Affine::square_around(224, &rect), [127.0; 3]);
+        // NCHW, as the embedder feeds it.
+        let pixels: Vec<f32> =
+            (0..3).flat_map(|c| hwc.iter().skip(c).step_by(3).map(|v| (v - 127.0) / 128.0)).collect();
+        normalize(net.run(Tensor::new(vec![1, 3, 224, 224], pixels)).unwrap().remove(0).data)
+    };
+    assert!(dot(&run(&same, &photo), &expected) > 0.9999);
+
+    // Other weights: the project convolution's halved and its bias moved.
+    let mut changed = tail.clone();
+    changed.project.weights.iter_mut().for_each(|w| *w *= 0.5);
+    changed.project.bias.iter_mut().enumerate().for_each(|(i, b)| *b += (i % 7) as f32 * 0.1);
+    let predicted = vitrine::train::tail_features(&changed, &[&activations]).unwrap().remove(0);
+    let written = run(&vitrine::engine::replace_tail("changed.onnx", &bytes, &changed).unwrap(), &photo);
+    assert!(dot(&predicted, &expected) < 0.99, "the change must matter");
+    let cos = dot(&written, &predicted);
+    assert!(cos > 0.999, "cosine {cos}");
+}
+
 /// What the benchmarks time: every shipped network bare, on a real photo; other files are refused
 /// by name.
 #[test]

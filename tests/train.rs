@@ -82,3 +82,65 @@ fn a_catalog_trains_an_embedder_that_eval_scores() {
     let out = vitrine(&["train", "--out", &bad]);
     assert!(text(&out).contains("nothing to learn from"), "{}", text(&out));
 }
+
+/// `vitrine train --fine-tune` end to end on the same small catalog, one short epoch: the
+/// backbone's tail and the head trained on cached, augmented trunk activations, written as one
+/// embedder that tract runs, scored by `vitrine eval` running the file whole, and the same bytes
+/// again from the same seed.
+#[test]
+fn fine_tuning_trains_the_tail_and_repeats_with_a_seed() {
+    if !Path::new(FASHION_MNIST).exists() {
+        eprintln!(
+            "SKIP: {FASHION_MNIST} is missing (apt-get install dataset-fashion-mnist; scripts/setup.sh does)"
+        );
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fine-tune-catalog");
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let out = vitrine(&["catalog", "fashion-mnist", "--out", d, "--per-class", "12"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (csv, cache) = (format!("{d}/catalog.csv"), format!("{d}/features"));
+    let data = ["--catalog", &csv, "--images", d, "--cache", &cache];
+    let train = |onnx: &str| {
+        let args =
+            ["train", "--fine-tune", "--views", "2", "--epochs", "2", "--warmup-epochs", "1", "--out", onnx];
+        let out = vitrine(&[&args[..], &data].concat());
+        let log = text(&out);
+        println!("{log}");
+        assert!(out.status.success(), "{log}");
+        assert!(log.contains("trunk activations (2 views each)") && log.contains("epoch   2  loss"), "{log}");
+        assert!(log.contains("its last block and conv_head fine-tuned"), "{log}");
+        std::fs::read(onnx).unwrap()
+    };
+    let (first, second) = (format!("{d}/a.onnx"), format!("{d}/b.onnx"));
+    let bytes = train(&first);
+    // Cached views the second time; the same seed gives the same file.
+    assert_eq!(bytes, train(&second), "same seed, same bytes");
+    let views = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "activations"))
+        .count();
+    assert_eq!(views, 1, "one cache file of the training split's views");
+
+    let out = vitrine(&[&["eval", "--embedder", &first, "--split", "test"][..], &data].concat());
+    let table = text(&out);
+    println!("{table}");
+    assert!(out.status.success(), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| fine-tuned embedder 128-d"))
+        .unwrap_or_else(|| panic!("{table}"));
+    let cells: Vec<f64> =
+        row.split('|').skip(2).filter(|c| !c.trim().is_empty()).map(|c| c.trim().parse().unwrap()).collect();
+    assert_eq!(cells.len(), 6, "{row}");
+    assert!(cells.iter().all(|v| (0.0..=1.0).contains(v)), "{row}");
+    // The tail really changed: the file is not the backbone plus a head.
+    let backbone =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/efficientnet_lite0.onnx")).unwrap();
+    let (old, _) = vitrine::engine::read_tail("backbone", &backbone).unwrap();
+    let (new, _) = vitrine::engine::read_tail(&first, &bytes).unwrap();
+    assert_ne!(old.project.weights, new.project.weights);
+    assert_eq!(old.expand.weights.len(), new.expand.weights.len());
+}

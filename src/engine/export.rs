@@ -7,6 +7,7 @@ use prost::Message;
 use super::{pb, pb_tensor, raw_f32s};
 use crate::error::{Error, Result};
 use crate::head::{Head, Layer, QuantizedWeights};
+use crate::tail::{Conv, Tail};
 
 fn pb_node(op: &str, inputs: &[&str], output: &str, attributes: Vec<pb::AttributeProto>) -> pb::NodeProto {
     pb::NodeProto {
@@ -131,4 +132,173 @@ pub fn read_head(file: &str, bytes: &[u8]) -> Result<(Head, Vec<(String, String)
     }
     let metadata = model.metadata_props.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
     Ok((Head { layers }, metadata))
+}
+
+/// Where the backbone's trainable tail ([`Tail`]) sits in its graph: the last four `Conv` nodes
+/// (expand, depthwise, project, conv_head), checked to have that form.
+struct TailNodes {
+    /// Indices of the four Conv nodes in `graph.node`.
+    convs: [usize; 4],
+    /// The tensor the tail takes (the trunk's output).
+    input: String,
+}
+
+fn tail_nodes(file: &str, graph: &pb::GraphProto) -> Result<TailNodes> {
+    let fail = |reason: String| Error::Model { file: file.to_string(), reason };
+    let convs: Vec<usize> =
+        (graph.node.iter().enumerate()).filter(|(_, n)| n.op_type == "Conv").map(|(i, _)| i).collect();
+    let [.., a, b, c, d] = convs[..] else {
+        return Err(fail("has fewer than four convolutions: not EfficientNet-Lite0".into()));
+    };
+    // Between and after them only ReLU6 (Clip), the global average pool and the head's nodes.
+    let allowed = ["Clip", "ReduceMean", "LpNormalization", "DequantizeLinear", "MatMul", "Add", "Relu"];
+    if let Some(n) =
+        graph.node[a..].iter().find(|n| n.op_type != "Conv" && !allowed.contains(&n.op_type.as_str()))
+    {
+        return Err(fail(format!(
+            "has a {} node in its last block: not EfficientNet-Lite0's tail",
+            n.op_type
+        )));
+    }
+    Ok(TailNodes { convs: [a, b, c, d], input: graph.node[a].input[0].clone() })
+}
+
+/// The initializer `name`, or the int8 initializer behind the `DequantizeLinear` whose output is
+/// `name`: its index and, for the latter, the scale initializer's index.
+fn weight_source(graph: &pb::GraphProto, name: &str) -> Option<(usize, Option<usize>)> {
+    let init = |n: &str| graph.initializer.iter().position(|t| t.name == n);
+    if let Some(i) = init(name) {
+        return Some((i, None));
+    }
+    let node = graph
+        .node
+        .iter()
+        .find(|n| n.op_type == "DequantizeLinear" && n.output.first().is_some_and(|o| o == name))?;
+    Some((init(node.input.first()?)?, Some(init(node.input.get(1)?)?)))
+}
+
+/// The trainable tail of `backbone` (EfficientNet-Lite0 as models/build writes it: int8 weights
+/// behind `DequantizeLinear`, batch norm folded): its four convolutions' weights in f32, and the
+/// name of the tensor it takes.
+///
+/// Errors: [`Error::Model`] naming `file` when the graph does not end in that form.
+pub fn read_tail(file: &str, backbone: &[u8]) -> Result<(Tail, String)> {
+    let fail = |reason: String| Error::Model { file: file.to_string(), reason };
+    let model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
+    let graph = model.graph.as_ref().ok_or_else(|| fail("has no graph".into()))?;
+    let nodes = tail_nodes(file, graph)?;
+    let conv = |n: usize| -> Result<Conv> {
+        let node = &graph.node[n];
+        let source = |name: Option<&String>| {
+            name.and_then(|name| weight_source(graph, name))
+                .ok_or_else(|| fail(format!("{}: weights not stored", node.name)))
+        };
+        let (w, scale) = source(node.input.get(1))?;
+        let w = &graph.initializer[w];
+        let [outputs, inputs_per_group, kh, kw] = w.dims[..] else {
+            return Err(fail(format!("{}: weights are not 4-d", node.name)));
+        };
+        let weights = match scale {
+            Some(s) => {
+                let scales = raw_f32s(&graph.initializer[s]);
+                let per_output = w.raw_data.len() / outputs.max(1) as usize;
+                if scales.len() != outputs as usize || per_output == 0 {
+                    return Err(fail(format!("{}: not one int8 scale per output channel", node.name)));
+                }
+                (w.raw_data.chunks(per_output).zip(&scales))
+                    .flat_map(|(q, s)| q.iter().map(move |&v| v as i8 as f32 * s))
+                    .collect()
+            }
+            None => raw_f32s(w),
+        };
+        let bias = match node.input.get(2) {
+            Some(b) => raw_f32s(&graph.initializer[source(Some(b))?.0]),
+            None => vec![0.0; outputs as usize],
+        };
+        if kh != kw
+            || weights.len() != (outputs * inputs_per_group * kh * kw) as usize
+            || bias.len() != outputs as usize
+        {
+            return Err(fail(format!("{}: inconsistent weight sizes", node.name)));
+        }
+        Ok(Conv {
+            outputs: outputs as usize,
+            inputs_per_group: inputs_per_group as usize,
+            kernel: kh as usize,
+            weights,
+            bias,
+        })
+    };
+    let [expand, depthwise, project, head_conv] = nodes.convs.map(conv);
+    let tail = Tail { expand: expand?, depthwise: depthwise?, project: project?, head_conv: head_conv? };
+    let (e, d, p, h) = (&tail.expand, &tail.depthwise, &tail.project, &tail.head_conv);
+    let shaped = e.kernel == 1
+        && d.inputs_per_group == 1
+        && d.outputs == e.outputs
+        && d.kernel == 3
+        && p.kernel == 1
+        && p.inputs_per_group == d.outputs
+        && h.kernel == 1
+        && h.inputs_per_group == p.outputs;
+    if !shaped {
+        return Err(fail(
+            "its last four convolutions are not expand 1x1, depthwise 3x3, project 1x1, conv_head 1x1".into(),
+        ));
+    }
+    Ok((tail, nodes.input))
+}
+
+/// `backbone` cut before its tail: the graph that gives the activations [`read_tail`]'s tail
+/// takes (`[1, channels, 7, 7]` for a 224x224 input), as its one output named like that tensor.
+pub fn trunk(file: &str, backbone: &[u8]) -> Result<(Vec<u8>, String)> {
+    let fail = |reason: String| Error::Model { file: file.to_string(), reason };
+    let mut model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
+    let graph = model.graph.as_mut().ok_or_else(|| fail("has no graph".into()))?;
+    let nodes = tail_nodes(file, graph)?;
+    // The nodes are in topological order: what comes before the tail's first convolution is all
+    // the trunk needs (tract drops the weight nodes left unused).
+    graph.node.truncate(nodes.convs[0]);
+    graph.output = vec![pb::ValueInfoProto { name: nodes.input.clone(), ..Default::default() }];
+    Ok((model.encode_to_vec(), nodes.input))
+}
+
+/// `backbone` with its tail's weights replaced by `tail`'s, stored as the recipe stores them
+/// (int8 per output channel behind the same `DequantizeLinear` nodes; biases f32).
+///
+/// Errors: [`Error::Model`] when the graph has no such tail or `tail` has other shapes.
+pub fn replace_tail(file: &str, backbone: &[u8], tail: &Tail) -> Result<Vec<u8>> {
+    let fail = |reason: String| Error::Model { file: file.to_string(), reason };
+    let (old, _) = read_tail(file, backbone)?;
+    for (a, b) in old.convs().iter().zip(tail.convs()) {
+        if (a.outputs, a.inputs_per_group, a.kernel, a.weights.len())
+            != (b.outputs, b.inputs_per_group, b.kernel, b.weights.len())
+        {
+            return Err(fail("the trained tail's shapes are not this backbone's".into()));
+        }
+    }
+    let mut model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
+    let graph = model.graph.as_mut().ok_or_else(|| fail("has no graph".into()))?;
+    let nodes = tail_nodes(file, graph)?;
+    for (n, conv) in nodes.convs.into_iter().zip(tail.convs()) {
+        let node = graph.node[n].clone();
+        let (w, scale) = weight_source(graph, &node.input[1])
+            .ok_or_else(|| fail(format!("{}: weights not stored", node.name)))?;
+        match scale {
+            Some(s) => {
+                let (q, scales) = conv.quantize();
+                graph.initializer[w].raw_data = q.iter().map(|&v| v as u8).collect();
+                graph.initializer[s].raw_data = scales.iter().flat_map(|v| v.to_le_bytes()).collect();
+            }
+            None => {
+                graph.initializer[w].raw_data = conv.weights.iter().flat_map(|v| v.to_le_bytes()).collect()
+            }
+        }
+        let b = node
+            .input
+            .get(2)
+            .and_then(|b| weight_source(graph, b))
+            .ok_or_else(|| fail(format!("{}: no stored bias", node.name)))?;
+        graph.initializer[b.0].raw_data = conv.bias.iter().flat_map(|v| v.to_le_bytes()).collect();
+    }
+    Ok(model.encode_to_vec())
 }

@@ -36,6 +36,11 @@ impl RegionNet {
     /// sampled turned back by `turn` so the garment stands upright; what falls outside the photo
     /// is mid-grey, which the network sees as zero.
     fn embed(&self, photo: &Photo, region: &Rect, turn: Turn) -> Result<Vec<f32>> {
+        Ok(normalize(self.run(photo, region, turn)?))
+    }
+
+    /// The network's raw output for `region`, sampled as [`RegionNet::embed`] samples it.
+    fn run(&self, photo: &Photo, region: &Rect, turn: Turn) -> Result<Vec<f32>> {
         let map = match turn {
             Turn::UPRIGHT => Affine::square_around(SIZE, region),
             _ => {
@@ -51,8 +56,7 @@ impl RegionNet {
                 chw[ch * SIZE * SIZE + i] = (v - 127.0) / 128.0;
             }
         }
-        let out = self.net.run(Tensor::new(vec![1, 3, SIZE, SIZE], chw))?.remove(0).data;
-        Ok(normalize(out))
+        Ok(self.net.run(Tensor::new(vec![1, 3, SIZE, SIZE], chw))?.remove(0).data)
     }
 }
 
@@ -195,5 +199,37 @@ impl Backbone {
     /// ([`crate::regions`]).
     pub fn feature_of(&self, photo: &Photo, region: &Rect, turn: Turn) -> Result<Vec<f32>> {
         self.0.embed(photo, region, turn)
+    }
+}
+
+/// The backbone up to its trainable tail ([`crate::tail::Tail`]): what `vitrine train
+/// --fine-tune` computes once per training image and augmentation, so that an epoch runs only the
+/// tail. Native only (`train` feature).
+#[cfg(feature = "train")]
+#[derive(Debug)]
+pub struct Trunk(RegionNet);
+
+#[cfg(feature = "train")]
+impl Trunk {
+    /// The trunk of `bytes`, the backbone (checked against models/MANIFEST) or an embedder made
+    /// from it; the tensor it gives is the input of the tail [`crate::engine::read_tail`] reads.
+    ///
+    /// Errors: [`Error::Model`] when the file is not in the manifest or not EfficientNet-Lite0.
+    pub fn new(file: &str, bytes: &[u8]) -> Result<Trunk> {
+        verify(file, bytes)?;
+        let (cut, output) = crate::engine::trunk(file, bytes)?;
+        Ok(Trunk(RegionNet { net: Net::load(file, &cut, &[1, 3, SIZE, SIZE], &[output.as_str()])? }))
+    }
+
+    /// The activations of a whole image, `[channels, 7, 7]` flattened (channel-major), sampled as
+    /// [`Backbone::feature`] samples it.
+    pub fn activations(&self, photo: &Photo) -> Result<Vec<f32>> {
+        self.0.run(photo, &whole(photo), Turn::UPRIGHT)
+    }
+
+    /// The activations of `region` (photo pixels) of a person turned by `turn`, sampled as
+    /// [`Backbone::feature_of`] samples it.
+    pub fn activations_of(&self, photo: &Photo, region: &Rect, turn: Turn) -> Result<Vec<f32>> {
+        self.0.run(photo, region, turn)
     }
 }

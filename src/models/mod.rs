@@ -16,6 +16,8 @@ pub mod pose_landmarks;
 pub mod ssd;
 
 pub use bare::BareModel;
+#[cfg(feature = "train")]
+pub use embedder::Trunk;
 pub use embedder::{Backbone, Embedder};
 pub use pose_detector::{PersonDetection, PoseDetector, Roi};
 pub use pose_landmarks::{Landmark, PersonMask, Pose, PoseLandmarker, LANDMARK_NAMES};

@@ -13,8 +13,9 @@ use vitrine::models::{expected_sha256, Backbone};
 use vitrine::retrieval::{agreement_at_5, chance_agreement, confusion_at_5, evaluate, Pca};
 use vitrine::vector::normalize;
 
-use crate::features::{features_of, load, DataArgs, Features};
+use crate::features::{embeddings_of, features_of, load, DataArgs, Features};
 use crate::files::read;
+use crate::train::FINE_TUNED;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum SplitArg {
@@ -41,8 +42,9 @@ pub struct EvalArgs {
     colour_weight: Vec<f32>,
 }
 
-/// The head inside an embedder written by `vitrine train`, checked to sit on this backbone.
-fn read_head(path: &Path) -> Result<Head> {
+/// The head inside an embedder written by `vitrine train`, checked to sit on this backbone, and
+/// whether its backbone's tail was fine-tuned too (then only the whole file computes it).
+fn read_head(path: &Path) -> Result<(Head, bool)> {
     let (head, metadata) = engine::read_head(&path.display().to_string(), &read(path)?)?;
     let backbone = expected_sha256(Backbone::FILE).unwrap_or_default();
     let trained_on = metadata.iter().find(|(k, _)| k == "backbone_sha256").map(|(_, v)| v.as_str());
@@ -54,7 +56,7 @@ fn read_head(path: &Path) -> Result<Head> {
             Backbone::FILE
         );
     }
-    Ok(head)
+    Ok((head, metadata.iter().any(|(k, _)| k == FINE_TUNED)))
 }
 
 /// How each item's backbone feature becomes the vector a row scores.
@@ -104,8 +106,16 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         let mut rows = vec![row(format!("backbone {}-d, cosine", train.vectors[0].len()), &|v| v.clone())];
         let pca = Pca::fit(&train.vectors, 128);
         rows.push(row("backbone, PCA to 128-d".into(), &|v| pca.project(v)));
-        if let (Some(head), Some(path)) = (&head, &args.embedder) {
-            rows.push(row(format!("trained head {}-d ({})", head.dim(), path.display()), &|v| head.embed(v)));
+        match (&head, &args.embedder) {
+            (Some((head, false)), Some(path)) => rows
+                .push(row(format!("trained head {}-d ({})", head.dim(), path.display()), &|v| head.embed(v))),
+            // Its tail changed the features: the file is run on every item.
+            (Some((head, true)), Some(path)) => rows.push(Row {
+                name: format!("fine-tuned embedder {}-d ({})", head.dim(), path.display()),
+                test: embeddings_of(held_out, &args.data, path)?.vectors,
+                train: embeddings_of(&dataset.train, &args.data, path)?.vectors,
+            }),
+            _ => {}
         }
         // The colour rows join each item's histogram to the last row's vectors (the head's, else
         // PCA's), already computed.

@@ -11,12 +11,19 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use vitrine::augment::augment;
 use vitrine::catalog::Wear;
 use vitrine::colour::{self, BINS};
-use vitrine::models::{expected_sha256, sha256_hex, Backbone, ObjectDetector, PoseDetector, PoseLandmarker};
+use vitrine::geometry::Rect;
+use vitrine::models::{
+    expected_sha256, sha256_hex, Backbone, Embedder, ObjectDetector, PoseDetector, PoseLandmarker, Trunk,
+};
 use vitrine::photo::{Limits, Photo};
+use vitrine::upright::Turn;
 use vitrine::{regions, Locator};
 
 use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
@@ -247,21 +254,77 @@ pub struct Features {
 /// when there (one file per split and backbone).
 pub fn features_of(split: &Split, args: &DataArgs) -> Result<Features> {
     let backbone = expected_sha256(Backbone::FILE).context("the backbone is not in models/MANIFEST")?;
+    let net = || Ok(Backbone::new(&read(&args.models.join(Backbone::FILE))?)?);
+    cached_features(split, args, backbone, net, |b: &Backbone, photo, region| match region {
+        Some((rect, turn)) => b.feature_of(photo, rect, turn),
+        None => b.feature(photo),
+    })
+}
+
+/// The embeddings a whole embedder file (e.g. one `vitrine train --fine-tune` wrote) gives
+/// every item of `split`, with their colour histograms; cached by the file's sha256.
+pub fn embeddings_of(split: &Split, args: &DataArgs, embedder: &Path) -> Result<Features> {
+    let bytes = read(embedder)?;
+    let sha = sha256_hex(&bytes);
+    let name = embedder.display().to_string();
+    let net = || Ok(Embedder::trained(&name, &bytes, &sha)?);
+    cached_features(split, args, &sha, net, |e: &Embedder, photo, region| match region {
+        Some((rect, turn)) => e.embed_turned(photo, rect, turn),
+        None => e.embed_whole(photo),
+    })
+}
+
+/// `of` (a network's unit vector) and the colour histogram of every item of `split`, by the
+/// network `net` makes (`sha256` names it in the cache), from the cache when there.
+fn cached_features<N: Sync>(
+    split: &Split,
+    args: &DataArgs,
+    sha256: &str,
+    net: impl FnOnce() -> Result<N>,
+    of: impl Fn(&N, &Photo, Option<(&Rect, Turn)>) -> vitrine::Result<Vec<f32>> + Sync,
+) -> Result<Features> {
     // The colour rules' version is in the name: the histograms are stored beside the features.
-    let path =
-        args.cache.join(format!("{}-{}.colour{}.features", split.name, &backbone[..12], colour::RULES));
+    let path = args.cache.join(format!("{}-{}.colour{}.features", split.name, &sha256[..12], colour::RULES));
     if let Ok(bytes) = fs::read(&path) {
         if let Ok(cache) = postcard::from_bytes::<Features>(&bytes) {
             let n = split.sources.len();
-            if cache.backbone == backbone && cache.vectors.len() == n && cache.colours.len() == n {
+            if cache.backbone == sha256 && cache.vectors.len() == n && cache.colours.len() == n {
                 return Ok(cache);
             }
         }
     }
-    let backbone_net = Backbone::new(&read(&args.models.join(Backbone::FILE))?)?;
+    let net = net()?;
+    let results = per_item(split, args, "features", |_, photo, region| {
+        let colours = colour::histogram(photo.rgb(), region.as_ref().map(|r| r.rect));
+        Ok((of(&net, &photo, region.as_ref().map(|r| (&r.rect, r.turn)))?, colours))
+    })?;
+    let (vectors, colours) = results.into_iter().unzip();
+    create_dir(&args.cache)?;
+    let features = Features { backbone: sha256.to_string(), vectors, colours };
+    write_atomic(&path, &postcard::to_allocvec(&features)?)?;
+    Ok(features)
+}
+
+/// The colour histogram ([`colour::histogram`]) of every item of `split`, of the region its
+/// feature is of.
+pub fn colours_of(split: &Split, args: &DataArgs) -> Result<Vec<[f32; BINS]>> {
+    per_item(split, args, "colours", |_, photo, region| {
+        Ok(colour::histogram(photo.rgb(), region.map(|r| r.rect)))
+    })
+}
+
+/// `f(item index, photo, region)` for every item of `split` on all cores, with a progress bar;
+/// a catalog product's photo comes with its region for the product's wear (the photo turned
+/// upright when its person lies), other items with none.
+fn per_item<R: Send>(
+    split: &Split,
+    args: &DataArgs,
+    what: &str,
+    f: impl Fn(usize, Photo, Option<regions::Region>) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
     let bar = ProgressBar::new(split.sources.len() as u64).with_style(
         ProgressStyle::with_template(&format!(
-            "{} features {{bar:40}} {{pos}}/{{len}}, eta {{eta}}",
+            "{} {what} {{bar:40}} {{pos}}/{{len}}, eta {{eta}}",
             split.name
         ))
         .unwrap(),
@@ -276,21 +339,94 @@ pub fn features_of(split: &Split, args: &DataArgs) -> Result<Features> {
     } else {
         None
     };
-    let results = par_map(&split.sources, &bar, |source| -> Result<(Vec<f32>, [f32; BINS])> {
+    let indices: Vec<usize> = (0..split.sources.len()).collect();
+    let results = par_map(&indices, &bar, |&i| -> Result<R> {
+        let source = &split.sources[i];
         let photo = photo_of(source)?;
         match (source, &locator) {
             (Source::Product(_, wear), Some(locator)) => {
                 let (photo, region) = regions::region(locator, photo, *wear)?;
-                let colours = colour::histogram(photo.rgb(), Some(region.rect));
-                Ok((backbone_net.feature_of(&photo, &region.rect, region.turn)?, colours))
+                f(i, photo, Some(region))
             }
-            _ => Ok((backbone_net.feature(&photo)?, colour::histogram(photo.rgb(), None))),
+            _ => f(i, photo, None),
         }
     });
     bar.finish_and_clear();
-    let (vectors, colours) = results.into_iter().collect::<Result<(Vec<_>, Vec<_>)>>()?;
+    results.into_iter().collect()
+}
+
+/// The trunk's activations ([`Trunk`]) of every item of a split under several views: view 0 as
+/// the embedder sees the item, the others random augmentations ([`vitrine::augment`]) of it (of
+/// its region, for a catalog product whose person stands upright). `data` holds, item by item,
+/// `views` consecutive views of `per_view` values.
+pub struct Activations {
+    pub data: Vec<f32>,
+    pub per_view: usize,
+}
+
+impl Activations {
+    /// Every view, item by item.
+    pub fn slices(&self) -> Vec<&[f32]> {
+        self.data.chunks(self.per_view).collect()
+    }
+}
+
+/// Bumped when the augmentations change: cached activations of other ones are recomputed.
+const AUGMENTATIONS: u32 = 1;
+
+/// [`Activations`] of every item of `split`, `views` views each, augmentations drawn from `seed`
+/// (per item and view, so the same whatever the threads do); cached in raw f32 (~37 KB a view).
+pub fn activations_of(split: &Split, args: &DataArgs, views: usize, seed: u64) -> Result<Activations> {
+    let backbone = expected_sha256(Backbone::FILE).context("the backbone is not in models/MANIFEST")?;
+    let path = args.cache.join(format!(
+        "{}-{}.trunk-{views}views-seed{seed}-aug{AUGMENTATIONS}.activations",
+        split.name,
+        &backbone[..12]
+    ));
+    let n = split.sources.len();
+    if let Ok(bytes) = fs::read(&path) {
+        if bytes.len() > 8 {
+            let per_view = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+            if per_view > 0 && bytes.len() == 8 + 4 * per_view * views * n {
+                let data = bytes[8..]
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                return Ok(Activations { data, per_view });
+            }
+        }
+    }
+    let trunk = Trunk::new(Backbone::FILE, &read(&args.models.join(Backbone::FILE))?)?;
+    let results = per_item(split, args, "trunk activations", |i, photo, region| -> Result<Vec<f32>> {
+        let mut out = match &region {
+            Some(r) => trunk.activations_of(&photo, &r.rect, r.turn)?,
+            None => trunk.activations(&photo)?,
+        };
+        let base = match &region {
+            Some(r) if r.turn == Turn::UPRIGHT => {
+                let (x, y) = (r.rect.x0.max(0.0) as u32, r.rect.y0.max(0.0) as u32);
+                let w = (r.rect.width().round() as u32).clamp(1, photo.width() - x.min(photo.width() - 1));
+                let h = (r.rect.height().round() as u32).clamp(1, photo.height() - y.min(photo.height() - 1));
+                image::imageops::crop_imm(photo.rgb(), x, y, w, h).to_image()
+            }
+            Some(_) => return Ok(out.repeat(views)),
+            None => photo.rgb().clone(),
+        };
+        for view in 1..views {
+            let mut rng = StdRng::seed_from_u64(
+                seed ^ ((i as u64) << 16 | view as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            );
+            let augmented = Photo::from_image(image::DynamicImage::ImageRgb8(augment(&base, &mut rng)))?;
+            out.extend(trunk.activations(&augmented)?);
+        }
+        Ok(out)
+    })?;
+    let per_view = results.first().map_or(0, |r| r.len() / views);
+    let mut bytes = Vec::with_capacity(8 + 4 * per_view * views * n);
+    bytes.extend((per_view as u64).to_le_bytes());
+    results.iter().flatten().for_each(|v| bytes.extend(v.to_le_bytes()));
     create_dir(&args.cache)?;
-    let features = Features { backbone: backbone.to_string(), vectors, colours };
-    write_atomic(&path, &postcard::to_allocvec(&features)?)?;
-    Ok(features)
+    write_atomic(&path, &bytes)?;
+    drop(bytes);
+    Ok(Activations { data: results.into_iter().flatten().collect(), per_view })
 }

@@ -4,13 +4,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use vitrine::engine;
 use vitrine::models::{expected_sha256, sha256_hex, Backbone, Embedder};
-use vitrine::train::{train, Mining, TrainConfig};
+use vitrine::train::{fine_tune, train, EpochReport, FineTuneConfig, Mining, TrainConfig};
 
-use crate::features::{features_of, load, DataArgs};
+use vitrine::colour::{self, Colour, BINS};
+
+use crate::features::{activations_of, colours_of, features_of, load, Activations, DataArgs, Dataset};
 use crate::files::{read, write_atomic};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -46,18 +48,50 @@ pub struct TrainArgs {
     lr: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also train the backbone's last block and conv_head (`vitrine::tail`) with the head, on
+    /// trunk activations cached once per item and view; the embedder then carries that tail.
+    #[arg(long)]
+    fine_tune: bool,
+    /// --fine-tune: views of each training item, the first as the embedder sees it, the others
+    /// augmented (`vitrine::augment`).
+    #[arg(long, default_value_t = 4, requires = "fine_tune")]
+    views: usize,
+    /// Positives share the label and the garment's dominant colour (`vitrine::colour`): "similar"
+    /// is the same kind and the same colour. A dataset without colour (most items black, grey or
+    /// white: Fashion-MNIST) keeps its labels.
+    #[arg(long)]
+    colour_labels: bool,
+    /// --fine-tune: the tail's learning rate.
+    #[arg(long, default_value_t = 1e-4, requires = "fine_tune")]
+    tail_lr: f64,
+    /// --fine-tune: first epochs in which only the head learns.
+    #[arg(long, default_value_t = 3, requires = "fine_tune")]
+    warmup_epochs: usize,
 }
 
 /// Runs `vitrine train`.
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    if args.fine_tune && args.views == 0 {
+        bail!("--views 0: give at least 1 (the item as the embedder sees it)");
+    }
     let datasets = load(&args.data)?;
     let started = std::time::Instant::now();
     // Labels of different datasets are kept apart: each gets its own range.
     let (mut features, mut labels, mut described) = (Vec::new(), Vec::new(), Vec::new());
+    let mut activations = Vec::new();
     for dataset in &datasets {
         let offset = labels.iter().max().map_or(0, |m| m + 1);
-        features.extend(features_of(&dataset.train, &args.data)?.vectors);
-        labels.extend(dataset.train.labels.iter().map(|l| l + offset));
+        if args.fine_tune {
+            activations.push(activations_of(&dataset.train, &args.data, args.views, args.seed)?);
+        } else {
+            features.extend(features_of(&dataset.train, &args.data)?.vectors);
+        }
+        let train_labels = if args.colour_labels {
+            with_colours(dataset, &args.data)?
+        } else {
+            dataset.train.labels.clone()
+        };
+        labels.extend(train_labels.iter().map(|l| l + offset));
         described.push(format!(
             "{} ({} items, {} labels)",
             dataset.train.name,
@@ -65,7 +99,12 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             dataset.label_names.len()
         ));
     }
-    println!("training on {}; features in {:.1} s", described.join(" + "), started.elapsed().as_secs_f64());
+    let what = if args.fine_tune {
+        format!("trunk activations ({} views each)", args.views)
+    } else {
+        "features".into()
+    };
+    println!("training on {}; {what} in {:.1} s", described.join(" + "), started.elapsed().as_secs_f64());
     let config = TrainConfig {
         dim: args.dim,
         hidden: args.hidden,
@@ -81,33 +120,52 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         ..TrainConfig::default()
     };
     let started = std::time::Instant::now();
-    let head = train(&features, &labels, &config, |r| {
+    let report = |r: &EpochReport| {
         println!(
-            "epoch {:3}  loss {:.4}  (triplet {:.4}, size {:.4}, {:.0}% of triplets active)",
+            "epoch {:3}  loss {:.4}  (triplet {:.4}, size {:.4}, {:.0}% of triplets active), {:.0} s",
             r.epoch,
             r.loss,
             r.triplet,
             r.embedding,
-            100.0 * r.active
+            100.0 * r.active,
+            started.elapsed().as_secs_f64()
         );
-    })?;
-    println!("trained in {:.1} s", started.elapsed().as_secs_f64());
+    };
     let backbone_path = args.data.models.join(Backbone::FILE);
-    let backbone = read(&backbone_path)?;
+    let mut backbone = read(&backbone_path)?;
     vitrine::models::verify(Backbone::FILE, &backbone)?;
-    let metadata = [
+    let file = args.out.display().to_string();
+    let (head, settings) = if args.fine_tune {
+        let (tail, _) = engine::read_tail(Backbone::FILE, &backbone)?;
+        let views: Vec<&[f32]> = activations.iter().flat_map(Activations::slices).collect();
+        let config = FineTuneConfig {
+            head: config,
+            tail_learning_rate: args.tail_lr,
+            warmup_epochs: args.warmup_epochs,
+        };
+        let (tail, head) = fine_tune(&tail, &views, args.views, &labels, &config, report)?;
+        backbone = engine::replace_tail(&file, &backbone, &tail)?;
+        (head, format!("{config:?}"))
+    } else {
+        (train(&features, &labels, &config, report)?, format!("{config:?}"))
+    };
+    println!("trained in {:.1} s", started.elapsed().as_secs_f64());
+    let mut metadata = vec![
         ("backbone_sha256", expected_sha256(Backbone::FILE).unwrap_or_default().to_string()),
         ("trained_on", described.join(" + ")),
-        ("settings", format!("{config:?}")),
+        ("settings", settings),
         ("recipe", "vitrine train (weighted triplet loss, issue 5); see models/README.md".to_string()),
     ];
-    let onnx =
-        engine::append_head(&args.out.display().to_string(), &backbone, &head, Embedder::OUTPUT, &metadata)?;
+    if args.fine_tune {
+        metadata.push((FINE_TUNED, "expand, depthwise, project, conv_head".to_string()));
+    }
+    let onnx = engine::append_head(&file, &backbone, &head, Embedder::OUTPUT, &metadata)?;
     write_atomic(&args.out, &onnx)?;
     println!(
-        "{}: {} + head {} -> {} ({} bytes, sha256 {})",
+        "{}: {}{} + head {} -> {} ({} bytes, sha256 {})",
         args.out.display(),
         Backbone::FILE,
+        if args.fine_tune { " (its last block and conv_head fine-tuned)" } else { "" },
         head.inputs(),
         head.dim(),
         onnx.len(),
@@ -115,3 +173,37 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// Each training item's label joined with its garment's dominant colour: `label * (BINS + 1) +
+/// colour` (`BINS` for none); the plain labels for a dataset whose items are mostly achromatic.
+fn with_colours(dataset: &Dataset, data: &DataArgs) -> Result<Vec<u32>> {
+    let colours: Vec<Option<Colour>> =
+        colours_of(&dataset.train, data)?.iter().map(colour::dominant).collect();
+    let achromatic = colours
+        .iter()
+        .filter(|c| matches!(c, None | Some(Colour::Black | Colour::Grey | Colour::White)))
+        .count();
+    let greyscale = achromatic as f32 >= 0.9 * colours.len() as f32;
+    println!(
+        "{}: {}",
+        dataset.train.name,
+        if greyscale { "no colour (labels kept)" } else { "positives share label and dominant colour" }
+    );
+    Ok(dataset
+        .train
+        .labels
+        .iter()
+        .zip(&colours)
+        .map(|(&l, c)| {
+            let bin = c
+                .filter(|_| !greyscale)
+                .and_then(|c| Colour::ALL.iter().position(|&a| a == c))
+                .unwrap_or(BINS);
+            l * (BINS as u32 + 1) + bin as u32
+        })
+        .collect())
+}
+
+/// The metadata key of an embedder whose backbone tail was fine-tuned: its value names the
+/// layers trained. `vitrine eval` scores such a file by running it whole.
+pub const FINE_TUNED: &str = "fine_tuned";

@@ -1,0 +1,88 @@
+//! The backbone's tail that `vitrine train --fine-tune` trains with the head: EfficientNet-Lite0's
+//! last MBConv block (1x1 expand, 3x3 depthwise, 1x1 project; ReLU6 after the first two, no
+//! skip: it changes width 192 -> 320) and `conv_head` (1x1, 320 -> 1280, ReLU6), before the
+//! global average pool. Tan & Le, "EfficientNet" (ICML 2019), Table 1, stage 8 and stage 9's
+//! conv; the Lite variant drops squeeze-and-excitation and uses ReLU6 (TensorFlow's
+//! efficientnet-lite README). Batch norm is folded into each convolution's weights and bias in
+//! the shipped file, so each convolution here is weights + bias. Plain data: `engine` reads it
+//! from and writes it into the ONNX file, `train` turns it into candle variables.
+
+use serde::{Deserialize, Serialize};
+
+/// One convolution, weights in ONNX order `outputs x inputs_per_group x kernel x kernel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conv {
+    pub outputs: usize,
+    pub inputs_per_group: usize,
+    /// Kernel side (square kernels only).
+    pub kernel: usize,
+    pub weights: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+impl Conv {
+    /// Symmetric int8 with one scale per output channel (max |w| / 127), as models/build's
+    /// recipe quantizes every convolution: `w ~= q * scales[output]`.
+    pub fn quantize(&self) -> (Vec<i8>, Vec<f32>) {
+        let per_output = self.weights.len() / self.outputs.max(1);
+        let scales: Vec<f32> = self
+            .weights
+            .chunks(per_output)
+            .map(|w| w.iter().fold(0.0f32, |m, v| m.max(v.abs())))
+            .map(|m| if m > 0.0 { m / 127.0 } else { 1.0 })
+            .collect();
+        let q = self
+            .weights
+            .chunks(per_output)
+            .zip(&scales)
+            .flat_map(|(w, s)| w.iter().map(move |v| (v / s).round().clamp(-127.0, 127.0) as i8))
+            .collect();
+        (q, scales)
+    }
+}
+
+/// The trained tail: input `[channels, 7, 7]` (the trunk's activations for a 224x224 input),
+/// output the 1280-d feature before the average pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tail {
+    pub expand: Conv,
+    pub depthwise: Conv,
+    pub project: Conv,
+    pub head_conv: Conv,
+}
+
+impl Tail {
+    /// Channels of the activations the tail takes.
+    pub fn inputs(&self) -> usize {
+        self.expand.inputs_per_group
+    }
+
+    /// Width of the pooled feature it gives.
+    pub fn outputs(&self) -> usize {
+        self.head_conv.outputs
+    }
+
+    /// Its four convolutions, in order.
+    pub fn convs(&self) -> [&Conv; 4] {
+        [&self.expand, &self.depthwise, &self.project, &self.head_conv]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int8_weights_keep_one_scale_per_output_channel() {
+        let conv = Conv {
+            outputs: 2,
+            inputs_per_group: 3,
+            kernel: 1,
+            weights: vec![1.0, -0.5, 0.25, 0.01, -0.02, 0.005],
+            bias: vec![0.0; 2],
+        };
+        let (q, scales) = conv.quantize();
+        assert_eq!(q, vec![127, -64, 32, 64, -127, 32]);
+        assert!((scales[1] - 0.02 / 127.0).abs() < 1e-9, "{scales:?}");
+    }
+}
