@@ -125,7 +125,14 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         };
         let joined: Vec<Row> = (args.colour_weight.iter())
             .map(|&w| Row {
-                name: format!("{} + colour at {w}", if head.is_some() { "trained head" } else { "PCA" }),
+                name: format!(
+                    "{} + colour at {w}",
+                    match head {
+                        Some((_, true)) => "fine-tuned embedder",
+                        Some(_) => "trained head",
+                        None => "PCA",
+                    }
+                ),
                 test: join(&rows[last].test, &test, w),
                 train: join(&rows[last].train, &train, w),
             })

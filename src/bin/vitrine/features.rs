@@ -242,8 +242,9 @@ fn photo_of(source: &Source) -> Result<Photo> {
 /// What `vitrine train` and `vitrine eval` know of each item of a split, in the split's order.
 #[derive(Serialize, Deserialize)]
 pub struct Features {
+    /// sha256 of the network the vectors come from: the backbone, or a whole embedder file.
     backbone: String,
-    /// The backbone's unit-length feature of each item.
+    /// The network's unit-length vector of each item.
     pub vectors: Vec<Vec<f32>>,
     /// The colour histogram of each item's garment ([`vitrine::colour::histogram`] of the
     /// region the feature is of).
