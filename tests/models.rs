@@ -173,25 +173,33 @@ fn embeddings_group_garments_of_a_kind() {
     assert!(precision > 0.6, "precision@5 {precision}");
 }
 
-/// The shipped embedder computes exactly what `vitrine eval` scored: the backbone's unit feature
-/// through the int8 head stored in the same file. (The head's reader and writer are native only,
-/// `train` feature, as are the next test's.)
+/// The shipped embedder computes exactly what `vitrine train --fine-tune` trained: the
+/// backbone's trunk (unchanged), its tail with the fine-tuned weights stored in the file (int8 as
+/// stored, run in candle as training ran it), then the int8 head stored in the same file. (The
+/// readers and the candle tail are native only, `train` feature, as are the next tests.)
 #[cfg(feature = "train")]
 #[test]
-fn the_shipped_embedder_is_the_backbone_with_its_trained_head() {
+fn the_shipped_embedder_is_the_trunk_with_its_fine_tuned_tail_and_head() {
     let Some(photo) = load_photo("messi5.jpg") else {
         return;
     };
-    let (head, metadata) = vitrine::engine::read_head(Embedder::FILE, &model_bytes(Embedder::FILE)).unwrap();
+    let bytes = model_bytes(Embedder::FILE);
+    let (head, metadata) = vitrine::engine::read_head(Embedder::FILE, &bytes).unwrap();
     println!("{metadata:?}");
     assert_eq!((head.inputs(), head.dim()), (Backbone::DIM, Embedder::DIM));
-    let backbone_sha = metadata.iter().find(|(k, _)| k == "backbone_sha256").map(|(_, v)| v.as_str());
-    assert_eq!(backbone_sha, vitrine::models::expected_sha256(Backbone::FILE));
+    let value = |key: &str| metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    assert_eq!(value("backbone_sha256"), vitrine::models::expected_sha256(Backbone::FILE));
+    assert!(value("fine_tuned").is_some(), "{metadata:?}");
 
-    let embedder = Embedder::new(&model_bytes(Embedder::FILE)).unwrap();
-    let backbone = Backbone::new(&model_bytes(Backbone::FILE)).unwrap();
-    let whole = embedder.embed_whole(&photo).unwrap();
-    let expected = normalize(head.embed(&backbone.feature(&photo).unwrap()));
+    let backbone = model_bytes(Backbone::FILE);
+    let (tail, _) = vitrine::engine::read_tail(Embedder::FILE, &bytes).unwrap();
+    let (pretrained, _) = vitrine::engine::read_tail(Backbone::FILE, &backbone).unwrap();
+    assert_ne!(tail.head_conv.weights, pretrained.head_conv.weights, "the tail was trained");
+    let trunk = vitrine::models::Trunk::new(Backbone::FILE, &backbone).unwrap();
+    let feature =
+        vitrine::train::tail_features(&tail, &[&trunk.activations(&photo).unwrap()]).unwrap().remove(0);
+    let expected = normalize(head.embed(&feature));
+    let whole = Embedder::new(&bytes).unwrap().embed_whole(&photo).unwrap();
     assert_eq!(whole.len(), Embedder::DIM);
     let cos = dot(&whole, &expected);
     assert!(cos > 0.9999, "cosine {cos}");
