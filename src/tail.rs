@@ -78,11 +78,12 @@ mod tests {
             outputs: 2,
             inputs_per_group: 3,
             kernel: 1,
-            weights: vec![1.0, -0.5, 0.25, 0.01, -0.02, 0.005],
+            weights: vec![1.27, -0.5, 0.25, 0.0254, -0.01, 0.0],
             bias: vec![0.0; 2],
         };
         let (q, scales) = conv.quantize();
-        assert_eq!(q, vec![127, -64, 32, 64, -127, 32]);
-        assert!((scales[1] - 0.02 / 127.0).abs() < 1e-9, "{scales:?}");
+        // Channel 1's small weights get their own scale, so they do not round to zero.
+        assert_eq!(q, vec![127, -50, 25, 127, -50, 0]);
+        assert!((scales[1] - 0.0002).abs() < 1e-9, "{scales:?}");
     }
 }
