@@ -14,8 +14,8 @@ fn main() {
     let dim = Embedder::DIM;
     let n = 10_000;
     let mut rng = Rng(0x5eed1234);
-    let codes: Vec<Code> = (0..n).map(|_| Code::encode(&rng.unit(dim))).collect();
-    let queries: Vec<Code> = (0..200).map(|_| Code::encode(&rng.unit(dim))).collect();
+    let codes: Vec<Code> = (0..n).map(|_| Code::encode(&rng.unit(dim), &[0.0; 12])).collect();
+    let queries: Vec<Code> = (0..200).map(|_| Code::encode(&rng.unit(dim), &[0.0; 12])).collect();
     for (efc, efs) in [(100, 100), (200, 200), (200, 400)] {
         let t = Instant::now();
         let map = Builder::default()

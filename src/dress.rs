@@ -5,15 +5,16 @@
 //! which reading of the photo it can serve better.
 
 use crate::catalog::Wear;
+use crate::colour::BINS;
 use crate::garments::GarmentBox;
 use crate::geometry::Rect;
 use crate::look::Recommendation;
 use crate::matcher::{Crop, Matched};
 use crate::upright::Turn;
 
-/// The dress crop of `boxes`: the top's top to the bottom's bottom, as wide as either; `None`
-/// without both a top and a bottom, or when the top is not above the bottom (a turned person's
-/// swapped boxes would make a strip across the thighs).
+/// The dress crop of `boxes` (its colour still to be read): the top's top to the bottom's
+/// bottom, as wide as either; `None` without both a top and a bottom, or when the top is not
+/// above the bottom (a turned person's swapped boxes would make a strip across the thighs).
 pub fn dress_crop(boxes: &[GarmentBox]) -> Option<Crop> {
     let find = |wear| boxes.iter().find(|b| b.wear == wear);
     let (t, b) = (find(Wear::Top)?, find(Wear::Bottom)?);
@@ -21,7 +22,7 @@ pub fn dress_crop(boxes: &[GarmentBox]) -> Option<Crop> {
         return None;
     }
     let rect = Rect::new(t.rect.x0.min(b.rect.x0), t.rect.y0, t.rect.x1.max(b.rect.x1), b.rect.y1);
-    Some(Crop { wear: Wear::Dress, rect, turn: Turn::UPRIGHT })
+    Some(Crop { wear: Wear::Dress, rect, turn: Turn::UPRIGHT, colour: [0.0; BINS] })
 }
 
 /// The garments with their products after the rule: the dress crop and its matches replace the

@@ -1,11 +1,15 @@
 //! The catalog index: one nearest-neighbour index per category (audience x wear), built natively
-//! with a fixed seed and read everywhere, the browser included. Vectors are stored as int8 with
-//! one scale each plus a 4-bit remainder per value (196 bytes at 128-d, 38% of f32) and searched
-//! by cosine similarity in two steps: the int8 part finds candidates (an instant-distance HNSW
-//! for big categories, an exact scan where a category is small enough that it is as fast), and
-//! the int8 + 4-bit value ranks them against the f32 query. int8 alone reorders near-ties:
-//! recall@5 0.963 against exact f32 on Fashion-MNIST embeddings, 0.998 with the re-rank
-//! (BENCHMARKS.md).
+//! with a fixed seed and read everywhere, the browser included. Each product is its embedding
+//! and its garment's colour histogram ([`crate::colour`]), and products are ranked by the two
+//! joined ([`Code::similarity`]): (1 - [`colour::WEIGHT`]) x the embeddings' cosine +
+//! [`colour::WEIGHT`] x the histograms' Bhattacharyya coefficient, so that the same kind of
+//! garment in the shopper's colour comes first (issue 23). Embeddings are stored as int8 with
+//! one scale each plus a 4-bit remainder per value, histograms as the square roots of their
+//! shares in 8 bits (208 bytes a product at 128-d) and searched in two steps: the int8 part finds
+//! candidates (an instant-distance HNSW for big categories, an exact scan where a category is
+//! small enough that it is as fast), and the int8 + 4-bit value ranks them against the f32
+//! query. int8 alone reorders near-ties: recall@5 0.963 against exact f32 on Fashion-MNIST
+//! embeddings, 0.998 with the re-rank (BENCHMARKS.md).
 //!
 //! File `index.bin`: magic, format version, the embedder's sha256 and dimension, the sha256 of
 //! the product metadata (`products.json`, beside it), the embedder's file name when it is not the
@@ -24,11 +28,13 @@ use serde_big_array::BigArray;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{Category, Product};
+use crate::colour::{self, BINS};
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"VITRIDX\n";
-/// 4: the header names the embedder's file when it is not the shipped one.
-const VERSION: u32 = 4;
+/// 4: the header names the embedder's file when it is not the shipped one. 5: each product
+/// carries its colour histogram, and the ranking joins it.
+const VERSION: u32 = 5;
 /// The longest embedder file name the header holds (bytes).
 const MAX_FILE_NAME: usize = 255;
 /// The embedding width every index stores: the shipped embedder's (`Embedder::DIM`, which a
@@ -88,9 +94,11 @@ fn plain_file_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
 }
 
-/// An L2-normalised embedding as int8 with one scale, `v ~= scale * q`, and the remainder in
-/// 16ths of the scale, `v ~= scale * (q + rest / 16)`, two 4-bit values per byte.
-/// A vector of another width is read as its first `DIM` values, zero-padded (`build` and
+/// A product as the index stores it: its L2-normalised embedding as int8 with one scale,
+/// `v ~= scale * q`, and the remainder in 16ths of the scale, `v ~= scale * (q + rest / 16)`,
+/// two 4-bit values per byte; and its colour histogram's Hellinger vector (the square roots of
+/// its shares, a unit vector) in 255ths, all zero when the histogram is empty.
+/// An embedding of another width is read as its first `DIM` values, zero-padded (`build` and
 /// `from_bytes` refuse such embeddings with an error first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Code {
@@ -99,11 +107,14 @@ pub struct Code {
     q: [i8; DIM],
     #[serde(with = "BigArray")]
     rest: [u8; DIM / 2],
+    colour: [u8; BINS],
 }
 
 impl Code {
-    pub fn encode(v: &[f32]) -> Code {
-        let v = &v[..v.len().min(DIM)];
+    /// The code of a unit `embedding` and a colour `histogram` (shares summing to 1, or all
+    /// zero for none; [`colour::histogram`]).
+    pub fn encode(embedding: &[f32], histogram: &[f32; BINS]) -> Code {
+        let v = &embedding[..embedding.len().min(DIM)];
         let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
         let mut q = [0i8; DIM];
@@ -119,30 +130,56 @@ impl Code {
         for (i, r) in rest.iter_mut().enumerate() {
             *r = nibble(2 * i) | (nibble(2 * i + 1) << 4);
         }
-        Code { scale, q, rest }
+        let colour = histogram.map(|share| (share.max(0.0).sqrt() * 255.0).round().min(255.0) as u8);
+        Code { scale, q, rest, colour }
     }
 
-    /// Approximate cosine similarity with another code (both from unit vectors), from the int8
-    /// parts: the graph's distance and the candidate step.
+    /// Whether the code has a colour (its histogram was not empty).
+    fn has_colour(&self) -> bool {
+        self.colour.iter().any(|&c| c > 0)
+    }
+
+    /// The Bhattacharyya coefficient of the two codes' histograms, 0..1 (0 when either is
+    /// empty): the cosine of their Hellinger vectors.
+    fn colour_similarity(&self, other: &Code) -> f32 {
+        let dot: u32 =
+            self.colour.iter().zip(&other.colour).map(|(a, b)| u32::from(*a) * u32::from(*b)).sum();
+        dot as f32 / (255.0 * 255.0)
+    }
+
+    /// The joined similarity of the two codes, from their int8 parts: (1 - [`colour::WEIGHT`])
+    /// x the embeddings' approximate cosine + [`colour::WEIGHT`] x the histograms'
+    /// Bhattacharyya coefficient (as [`colour::joined`] vectors' cosine). The graph's distance
+    /// and the candidate step.
     pub fn similarity(&self, other: &Code) -> f32 {
         let dot: i32 = self.q.iter().zip(&other.q).map(|(a, b)| *a as i32 * *b as i32).sum();
-        dot as f32 * self.scale * other.scale
+        joined(dot as f32 * self.scale * other.scale, self.colour_similarity(other))
     }
 
-    /// Cosine similarity with an f32 unit `query`, from int8 + remainder (16x finer): the
-    /// ranking and the similarity a search reports.
-    pub fn fine_similarity(&self, query: &[f32]) -> f32 {
+    /// The joined similarity with a query (its f32 unit `embedding` and its code), the embedding
+    /// part from int8 + remainder (16x finer): the ranking and the similarity a search reports.
+    /// A query without colour gets the embeddings' cosine alone.
+    pub fn fine_similarity(&self, embedding: &[f32], query: &Code) -> f32 {
         let mut coarse = 0.0f32;
         let mut fine = 0.0f32;
-        for (i, (&q, &x)) in self.q.iter().zip(query).enumerate() {
+        for (i, (&q, &x)) in self.q.iter().zip(embedding).enumerate() {
             // Sign-extend the 4-bit remainder.
             let byte = self.rest[i / 2];
             let r = (((byte >> (4 * (i % 2))) << 4) as i8 >> 4) as f32;
             coarse += q as f32 * x;
             fine += r * x;
         }
-        (coarse + fine / 16.0) * self.scale
+        let cosine = (coarse + fine / 16.0) * self.scale;
+        match query.has_colour() {
+            true => joined(cosine, self.colour_similarity(query)),
+            false => cosine,
+        }
     }
+}
+
+/// (1 - [`colour::WEIGHT`]) x `cosine` + [`colour::WEIGHT`] x `colour`.
+fn joined(cosine: f32, colour: f32) -> f32 {
+    (1.0 - colour::WEIGHT) * cosine + colour::WEIGHT * colour
 }
 
 impl Point for Code {
@@ -173,7 +210,8 @@ struct Payload {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit<'a> {
     pub product: &'a Product,
-    /// Cosine similarity of the query and the product photo, -1..1.
+    /// The joined similarity of the query and the product ([`Code::fine_similarity`]), -1..1:
+    /// the embeddings' cosine weighted with the colour histograms' Bhattacharyya coefficient.
     pub similarity: f32,
 }
 
@@ -205,9 +243,10 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds the two files of an index (`index.bin`, `products.json`) from products and their
+/// Builds the two files of an index (`index.bin`, `products.json`) from products, their
 /// embeddings (unit vectors, `DIM` values each), made by the shipped embedder of sha256
-/// `embedder_sha256`. Deterministic: the same inputs and seed give the same bytes.
+/// `embedder_sha256`, and their garments' colour histograms ([`colour::histogram`]; all zero
+/// for a product without one). Deterministic: the same inputs and seed give the same bytes.
 ///
 /// Errors: [`Error::Index`] when the counts differ, there are no products, an embedding is not
 /// `DIM`-d or the sha256 is not 64 hex digits.
@@ -215,9 +254,10 @@ pub fn build(
     embedder_sha256: &str,
     products: &[Product],
     embeddings: &[Vec<f32>],
+    colours: &[[f32; BINS]],
     settings: Settings,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    build_for(&IndexEmbedder::shipped(embedder_sha256), products, embeddings, settings)
+    build_for(&IndexEmbedder::shipped(embedder_sha256), products, embeddings, colours, settings)
 }
 
 /// [`build`] for any embedder: a retailer's own records its file name (beside the index), which
@@ -228,6 +268,7 @@ pub fn build_for(
     embedder: &IndexEmbedder,
     products: &[Product],
     embeddings: &[Vec<f32>],
+    colours: &[[f32; BINS]],
     settings: Settings,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
     let fail = |reason: String| Error::Index { input: "(new index)".into(), reason };
@@ -237,8 +278,13 @@ pub fn build_for(
             "embedder file '{file}' is not a plain file name (ASCII letters, digits, '.', '-', '_'); name it like embedder.onnx"
         )));
     }
-    if products.len() != embeddings.len() || products.is_empty() {
-        return Err(fail(format!("{} products but {} embeddings", products.len(), embeddings.len())));
+    if products.len() != embeddings.len() || products.len() != colours.len() || products.is_empty() {
+        return Err(fail(format!(
+            "{} products but {} embeddings and {} colour histograms",
+            products.len(),
+            embeddings.len(),
+            colours.len()
+        )));
     }
     if let Some(bad) = embeddings.iter().position(|e| e.len() != DIM) {
         return Err(fail(format!(
@@ -257,7 +303,10 @@ pub fn build_for(
     let categories = groups
         .into_iter()
         .map(|(category, members)| {
-            let codes: Vec<Code> = members.iter().map(|&i| Code::encode(&embeddings[i as usize])).collect();
+            let codes: Vec<Code> = members
+                .iter()
+                .map(|&i| Code::encode(&embeddings[i as usize], &colours[i as usize]))
+                .collect();
             let searcher = if codes.len() <= settings.exact_max {
                 Searcher::Exact(codes, members)
             } else {
@@ -439,12 +488,20 @@ impl CatalogIndex {
         })
     }
 
-    /// The `k` products of `category` most similar to `query` (a unit vector), best first.
-    pub fn search(&self, category: Category, query: &[f32], k: usize) -> Vec<Hit<'_>> {
+    /// The `k` products of `category` most similar to a garment, best first: its `embedding`
+    /// (a unit vector) and its colour `histogram` ([`colour::histogram`]; all zero to rank by
+    /// the embedding alone), joined as [`Code::similarity`] says.
+    pub fn search(
+        &self,
+        category: Category,
+        embedding: &[f32],
+        histogram: &[f32; BINS],
+        k: usize,
+    ) -> Vec<Hit<'_>> {
         let Some(index) = self.categories.iter().find(|c| c.category == category) else {
             return Vec::new();
         };
-        let code = Code::encode(query);
+        let code = Code::encode(embedding, histogram);
         let wanted = k * CANDIDATES_PER_HIT;
         let mut hits: Vec<(u32, f32)> = match &index.searcher {
             Searcher::Exact(codes, members) => {
@@ -455,13 +512,15 @@ impl CatalogIndex {
                     all.select_nth_unstable_by(n - 1, |a, b| b.1.total_cmp(&a.1));
                 }
                 all.truncate(n);
-                all.into_iter().map(|(i, _)| (members[i], codes[i].fine_similarity(query))).collect()
+                all.into_iter()
+                    .map(|(i, _)| (members[i], codes[i].fine_similarity(embedding, &code)))
+                    .collect()
             }
             Searcher::Hnsw(map) => {
                 let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
                 map.search(&code, &mut scratch)
                     .take(wanted)
-                    .map(|item| (*item.value, item.point.fine_similarity(query)))
+                    .map(|item| (*item.value, item.point.fine_similarity(embedding, &code)))
                     .collect()
             }
         };

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Audience, Wear};
+use crate::colour::Colour;
 use crate::geometry::{Point, Rect};
 use crate::photo::Limits;
 
@@ -73,6 +74,9 @@ pub struct Garment {
     pub score: f32,
     /// What refined the box, e.g. "pose", "pose+mask", "ssd".
     pub source: &'static str,
+    /// The garment's colour, the largest share of its histogram read on the person
+    /// ([`crate::colour::histogram_of_person`]), which the search joins to the embedding.
+    pub colour: Option<Colour>,
     pub products: Vec<Recommendation>,
 }
 
@@ -84,7 +88,8 @@ pub struct Recommendation {
     pub image: String,
     pub price: String,
     pub category: String,
-    /// Cosine similarity of the garment crop and the product photo.
+    /// Similarity of the garment crop and the product's region, -1..1: the embeddings' cosine
+    /// joined with their colours' ([`crate::index::Hit::similarity`]).
     pub similarity: f32,
 }
 

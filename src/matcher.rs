@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Audience, Category, Wear};
+use crate::colour::BINS;
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::index::{embedder_of, CatalogIndex, Hit};
@@ -25,6 +26,10 @@ pub struct Crop {
     /// catalog photos show garments. Upright when absent.
     #[serde(default)]
     pub turn: Turn,
+    /// The garment's colour histogram ([`crate::colour::histogram_of_person`], taken where the
+    /// person mask is known); all zero (the default) ranks by the embedding alone.
+    #[serde(default)]
+    pub colour: [f32; BINS],
 }
 
 /// The products one crop matched, and what its embedding and its search took (ms).
@@ -129,7 +134,7 @@ impl CropMatcher {
         let start = (self.clock)();
         let embedding = self.embedder.embed_turned(photo, r, crop.turn)?;
         let embedded = (self.clock)();
-        let products = self.search(crop.wear, &embedding, options);
+        let products = self.search(crop.wear, &embedding, &crop.colour, options);
         Ok(Matched {
             wear: crop.wear,
             products,
@@ -139,10 +144,18 @@ impl CropMatcher {
     }
 
     /// The best `options.k` products for a garment across the categories the audience sees.
-    fn search(&self, wear: Wear, embedding: &[f32], options: &Options) -> Vec<Recommendation> {
+    fn search(
+        &self,
+        wear: Wear,
+        embedding: &[f32],
+        colour: &[f32; BINS],
+        options: &Options,
+    ) -> Vec<Recommendation> {
         let mut hits: Vec<Hit> = Audience::seen_by(options.audience)
             .iter()
-            .flat_map(|&audience| self.index.search(Category { audience, wear }, embedding, options.k))
+            .flat_map(|&audience| {
+                self.index.search(Category { audience, wear }, embedding, colour, options.k)
+            })
             .collect();
         hits.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
         hits.truncate(options.k);

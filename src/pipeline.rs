@@ -11,6 +11,7 @@
 //! the three in a row.
 
 use crate::catalog::Wear;
+use crate::colour::{self, BINS};
 use crate::dress::{dress_crop, dress_rule};
 use crate::error::{Error, Result};
 use crate::full_shot;
@@ -84,7 +85,7 @@ impl Located {
         Look {
             verdict: self.verdict.clone(),
             person: self.person.clone(),
-            garments: self.boxes.iter().map(|b| garment(b, Vec::new(), w, h)).collect(),
+            garments: self.boxes.iter().map(|b| garment(b, &self.crops, Vec::new(), w, h)).collect(),
             timings: self.timer.laps().to_vec(),
         }
     }
@@ -217,7 +218,7 @@ impl Pipeline {
             boxes.into_iter().zip(matched.by_ref()).map(|(b, m)| (b, m.products)).collect();
         let dress = crops.last().filter(|c| c.wear == Wear::Dress).copied().zip(matched.next());
         let garments = dress_rule(garments, dress);
-        let garments = garments.into_iter().map(|(b, hits)| garment(&b, hits, w, h)).collect();
+        let garments = garments.into_iter().map(|(b, hits)| garment(&b, &crops, hits, w, h)).collect();
         Ok(Look { verdict, person, garments, timings: timer.finish() })
     }
 }
@@ -294,7 +295,7 @@ impl Locator {
                 .iter()
                 .map(|b| GarmentBox { rect: rect(&b.rect), crop: rect(&b.crop), ..b.clone() })
                 .collect(),
-            crops: upright.crops.iter().map(|c| Crop { wear: c.wear, rect: rect(&c.rect), turn }).collect(),
+            crops: upright.crops.iter().map(|c| Crop { rect: rect(&c.rect), turn, ..*c }).collect(),
             timer: upright.timer,
         })
     }
@@ -363,10 +364,16 @@ impl Locator {
         let others: Vec<&Rect> = rects.iter().copied().filter(|r| !std::ptr::eq(*r, rect)).collect();
 
         let boxes = within_person(garment_boxes(pose, &objects, photo.rgb()), rect, &others);
-        let mut crops: Vec<Crop> =
-            boxes.iter().map(|b| Crop { wear: b.wear, rect: b.crop, turn: Turn::UPRIGHT }).collect();
+        let mut crops: Vec<Crop> = boxes
+            .iter()
+            .map(|b| Crop { wear: b.wear, rect: b.crop, turn: Turn::UPRIGHT, colour: [0.0; BINS] })
+            .collect();
         if dresses {
             crops.extend(dress_crop(&boxes));
+        }
+        // The garment's colour is read on the person, not on the backdrop or a neighbour.
+        for crop in &mut crops {
+            crop.colour = colour::histogram_of_person(photo.rgb(), crop.rect, |p| pose.mask.at(p) > 0.5);
         }
         Ok(Located { photo, options: options.clone(), verdict, person: Some(person), boxes, crops, timer })
     }
@@ -503,7 +510,16 @@ fn ssd_seed(objects: &[Detection], main: &Rect) -> PersonDetection {
     PersonDetection::around_person(main, score)
 }
 
-/// A garment of the look: `b`'s box as fractions of the `w` x `h` photo, with its products.
-fn garment(b: &GarmentBox, products: Vec<Recommendation>, w: f32, h: f32) -> Garment {
-    Garment { wear: b.wear, rect: b.rect.normalized(w, h), score: b.score, source: b.source, products }
+/// A garment of the look: `b`'s box as fractions of the `w` x `h` photo, with its products and
+/// the colour of its crop (one of `crops`, by wear).
+fn garment(b: &GarmentBox, crops: &[Crop], products: Vec<Recommendation>, w: f32, h: f32) -> Garment {
+    let colour = crops.iter().find(|c| c.wear == b.wear).and_then(|c| colour::dominant(&c.colour));
+    Garment {
+        wear: b.wear,
+        rect: b.rect.normalized(w, h),
+        score: b.score,
+        source: b.source,
+        colour,
+        products,
+    }
 }

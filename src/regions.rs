@@ -17,6 +17,7 @@ use image::{DynamicImage, RgbImage};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Wear;
+use crate::colour::{self, BINS};
 use crate::error::Result;
 use crate::full_shot::{self, MIN_PERSON_HEIGHT};
 use crate::geometry::Rect;
@@ -59,15 +60,26 @@ pub struct Region {
     pub source: Source,
     /// Why a fallback fell back: "several_people" or "wear_not_visible"; `None` otherwise.
     pub reason: Option<&'static str>,
+    /// The garment's colour histogram, as a look's crop reads it: on the person for a worn
+    /// region ([`crate::colour::histogram_of_person`]), by the backdrop rules of
+    /// [`crate::colour::histogram`] otherwise.
+    pub colour: [f32; BINS],
 }
 
 impl Region {
+    /// An upright region of `photo` without a person, its colour read by the backdrop rules.
+    fn read(photo: &Photo, rect: Rect, source: Source, reason: Option<&'static str>) -> Region {
+        let colour = colour::histogram(photo.rgb(), Some(rect));
+        Region { rect, turn: Turn::UPRIGHT, source, reason, colour }
+    }
+
     /// What products.json records: the region as fractions of the `width` x `height` photo.
     pub fn embedded(&self, width: f32, height: f32) -> Embedded {
         Embedded {
             source: self.source,
             rect: self.rect.normalized(width, height),
             reason: self.reason.map(String::from),
+            colour: colour::dominant(&self.colour),
         }
     }
 }
@@ -80,6 +92,10 @@ pub struct Embedded {
     pub rect: Rect,
     /// Why a fallback fell back (see [`Region::reason`]); null otherwise.
     pub reason: Option<String>,
+    /// The garment's colour, the largest share of [`Region::colour`] (the index ranks by the
+    /// whole histogram); null for a region without one.
+    #[serde(default)]
+    pub colour: Option<colour::Colour>,
 }
 
 /// The region of `photo`, a catalog photo of a product of `wear`, to embed (see the module
@@ -90,7 +106,8 @@ pub struct Embedded {
 pub fn region(locator: &Locator, photo: Photo, wear: Wear) -> Result<(Photo, Region)> {
     if (photo.height() as f32) < MIN_PERSON_HEIGHT {
         let rect = trim(&photo);
-        return Ok((photo, Region { rect, turn: Turn::UPRIGHT, source: Source::Packshot, reason: None }));
+        let region = Region::read(&photo, rect, Source::Packshot, None);
+        return Ok((photo, region));
     }
     let located = locator.locate(photo, &Options::default(), wear == Wear::Dress)?;
     let people = located.verdict().people;
@@ -103,17 +120,16 @@ pub fn region(locator: &Locator, photo: Photo, wear: Wear) -> Result<(Photo, Reg
     let posed = located.person().is_some() && !turned && !full_shot::too_small(located.verdict());
     let photo = located.into_photo();
     let whole = Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32);
-    let fallback =
-        |reason| Region { rect: whole, turn: Turn::UPRIGHT, source: Source::Fallback, reason: Some(reason) };
+    let fallback = |reason| Region::read(&photo, whole, Source::Fallback, Some(reason));
     let region = if people > 1 {
         fallback("several_people")
     } else if let Some(crop) = crop.filter(|_| posed) {
         let rect = crop.rect.clip(whole.x1, whole.y1).unwrap_or(whole);
-        Region { rect, turn: crop.turn, source: Source::Worn, reason: None }
+        Region { rect, turn: crop.turn, source: Source::Worn, reason: None, colour: crop.colour }
     } else if posed {
         fallback("wear_not_visible")
     } else {
-        Region { rect: trim(&photo), turn: Turn::UPRIGHT, source: Source::Packshot, reason: None }
+        Region::read(&photo, trim(&photo), Source::Packshot, None)
     };
     Ok((photo, region))
 }
@@ -121,7 +137,7 @@ pub fn region(locator: &Locator, photo: Photo, wear: Wear) -> Result<(Photo, Reg
 /// The whole of `photo`, as [`Source::Whole`].
 pub fn whole(photo: &Photo) -> Region {
     let rect = Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32);
-    Region { rect, turn: Turn::UPRIGHT, source: Source::Whole, reason: None }
+    Region::read(photo, rect, Source::Whole, None)
 }
 
 /// Levels (of 255, largest channel difference) by which a pixel must differ from the border

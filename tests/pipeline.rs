@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use common::{model_bytes, photo, root};
-use vitrine::catalog::Wear;
+use vitrine::catalog::{Product, Wear};
+use vitrine::colour::Colour;
 use vitrine::geometry::Rect;
 use vitrine::look::Look;
 use vitrine::models::{Embedder, ObjectDetector, PoseDetector, PoseLandmarker};
@@ -421,6 +422,29 @@ fn a_clothing_dataset_catalog_serves_the_look() {
     }
     let foot = look.garments.iter().find(|g| g.wear == Wear::Foot).expect("no foot row");
     assert!(foot.products.iter().all(|p| p.title.starts_with("Shoes")));
+
+    // Issue 23: the search joins the garment's colour, read on the person. messi5.jpg's maroon
+    // shorts read red; with their colour the bottom row holds more of the catalog's red bottoms
+    // than the same crop ranked by its embedding alone.
+    let bottom = look.garments.iter().find(|g| g.wear == Wear::Bottom).expect("no bottom row");
+    assert_eq!(bottom.colour, Some(Colour::Red));
+    let products: Vec<Product> = serde_json::from_slice(&common::read(&dir.join("products.json"))).unwrap();
+    let red = |ids: &[String]| -> usize {
+        let colour = |id: &str| products.iter().find(|p| p.id == id).and_then(|p| p.region.as_ref()?.colour);
+        ids.iter().filter(|id| colour(id) == Some(Colour::Red)).count()
+    };
+    let pipeline = pipeline(&dir);
+    let bytes = photo("messi5.jpg").unwrap();
+    let located = pipeline.locate(&bytes, "messi5.jpg", &Options::default()).unwrap();
+    let crop = *located.crops().iter().find(|c| c.wear == Wear::Bottom).unwrap();
+    let plain = Crop { colour: [0.0; 12], ..crop };
+    let ids = |crop: &Crop| -> Vec<String> {
+        let matched = pipeline.matcher().match_crop(located.photo(), crop, &Options::default()).unwrap();
+        matched.products.into_iter().map(|p| p.id).collect()
+    };
+    let (joined, alone) = (ids(&crop), ids(&plain));
+    println!("red bottoms: {} with colour, {} by the embedding alone", red(&joined), red(&alone));
+    assert!(red(&joined) > red(&alone), "{joined:?} vs {alone:?}");
 }
 
 /// The look in steps, as the page's two workers make it (the second worker's `Matcher` on its own
@@ -486,6 +510,7 @@ fn a_look_in_steps_across_two_matchers_is_the_same_look() {
         wear: Wear::Top,
         rect: Rect { x0: f32::NAN, y0: 0.0, x1: 10.0, y1: 10.0 },
         turn: Turn::UPRIGHT,
+        colour: [0.0; 12],
     };
     let msg = second.match_crop(&own_decode, &outside, &options).unwrap_err().to_string();
     assert!(msg.contains("is not a region of this") && msg.contains("pass the crops `locate` gave"), "{msg}");

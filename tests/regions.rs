@@ -288,7 +288,7 @@ fn packshots_are_trimmed_and_a_padded_one_matches_its_unpadded_self() {
             "{id}: trimmed to {:?}, pasted at {pasted:?}",
             region.rect
         );
-        let crop = Crop { wear, rect: region.rect, turn: region.turn };
+        let crop = Crop { wear, rect: region.rect, turn: region.turn, colour: region.colour };
         let matched = matcher.match_crop(&padded, &crop, &Options::default()).unwrap();
         let found: Vec<(&str, f32)> =
             matched.products.iter().map(|p| (p.id.as_str(), p.similarity)).collect();

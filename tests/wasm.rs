@@ -6,6 +6,7 @@
 
 use image::{DynamicImage, Rgb, RgbImage};
 use vitrine::catalog::{Audience, Category, Product, Wear};
+use vitrine::colour;
 use vitrine::index::{self, IndexEmbedder, Settings};
 use vitrine::models::{expected_sha256, sha256_hex, Embedder};
 use vitrine::photo::Photo;
@@ -37,11 +38,13 @@ fn catalog_for(built_by: &IndexEmbedder) -> (Vec<u8>, Vec<u8>) {
     let colours = [[200, 30, 30], [30, 160, 40], [40, 40, 200], [230, 220, 40]];
     let mut products = Vec::new();
     let mut embeddings = Vec::new();
+    let mut histograms = Vec::new();
     for (i, rgb) in colours.iter().enumerate() {
         for wear in [Wear::Top, Wear::Bottom, Wear::Foot] {
             let photo =
                 Photo::from_image(DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb(*rgb)))).unwrap();
             embeddings.push(embedder.embed_whole(&photo).unwrap());
+            histograms.push(colour::histogram(photo.rgb(), None));
             products.push(Product {
                 id: format!("{}-{i}", wear.name()),
                 title: format!("Colour {i} {}", wear.name()),
@@ -53,7 +56,7 @@ fn catalog_for(built_by: &IndexEmbedder) -> (Vec<u8>, Vec<u8>) {
             });
         }
     }
-    index::build_for(built_by, &products, &embeddings, Settings::default()).unwrap()
+    index::build_for(built_by, &products, &embeddings, &histograms, Settings::default()).unwrap()
 }
 
 fn vitrine(index: &[u8], products_json: &[u8]) -> Result<Vitrine, JsValue> {

@@ -26,11 +26,14 @@ export interface Garment {
   rect: Rect;
   score: number;
   source: string;
+  /** The garment's colour on the person ("red", "blue", ...; null when unread). */
+  colour: "black" | "grey" | "white" | "beige" | "brown" | "red" | "orange" | "yellow" | "green" | "blue" | "purple" | "pink" | null;
   products: { id: string; title: string; link: string; image: string; price: string; category: string; similarity: number }[];
 }
 /** A garment region to match, in pixels of the decoded photo (from `Vitrine.locate`); `turn`: the
- * person's quarter turns clockwise in the photo, undone when the crop is embedded (0 if absent). */
-export interface Crop { wear: "top" | "bottom" | "foot" | "dress"; rect: Rect; turn?: number }
+ * person's quarter turns clockwise in the photo, undone when the crop is embedded (0 if absent);
+ * `colour`: its 12-bin colour histogram, joined to the embedding in the search (none if absent). */
+export interface Crop { wear: "top" | "bottom" | "foot" | "dress"; rect: Rect; turn?: number; colour?: number[] }
 /** `Vitrine.locate`: the crops to match, and the look so far (garments without products). */
 export interface Located { crops: Crop[]; preview: Look }
 /** What one crop matched; `embed_ms` and `search_ms` become the look's timings. */

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use vitrine::catalog::Wear;
+use vitrine::colour::BINS;
 use vitrine::models::sha256_hex;
 use vitrine::regions::Embedded;
 use vitrine::upright::Turn;
@@ -17,12 +18,14 @@ use vitrine::upright::Turn;
 /// The cache's file name in the index folder.
 pub const FILE: &str = "embeddings.cache";
 /// Bumped whenever what an entry holds, or how a region is found or embedded, changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What the build found for one photo of one wear.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub embedding: Vec<f32>,
+    /// The region's colour histogram ([`vitrine::regions::Region::colour`]).
+    pub colour: [f32; BINS],
     pub region: Embedded,
     pub turn: Turn,
     /// sha256 (hex) of the thumbnail JPEG the build wrote for it.

@@ -246,8 +246,9 @@ pub struct Features {
     backbone: String,
     /// The network's unit-length vector of each item.
     pub vectors: Vec<Vec<f32>>,
-    /// The colour histogram of each item's garment ([`vitrine::colour::histogram`] of the
-    /// region the feature is of).
+    /// The colour histogram of each item's garment (its region's, [`regions::Region::colour`],
+    /// as the index stores it; [`vitrine::colour::histogram`] of the whole photo for an item
+    /// without one).
     pub colours: Vec<[f32; BINS]>,
 }
 
@@ -296,7 +297,7 @@ fn cached_features<N: Sync>(
     }
     let net = net()?;
     let results = per_item(split, args, "features", |_, photo, region| {
-        let colours = colour::histogram(photo.rgb(), region.as_ref().map(|r| r.rect));
+        let colours = colour_of(&photo, region.as_ref());
         Ok((of(&net, &photo, region.as_ref().map(|r| (&r.rect, r.turn)))?, colours))
     })?;
     let (vectors, colours) = results.into_iter().unzip();
@@ -306,12 +307,14 @@ fn cached_features<N: Sync>(
     Ok(features)
 }
 
-/// The colour histogram ([`colour::histogram`]) of every item of `split`, of the region its
-/// feature is of.
+/// The colour histogram of every item of `split` (see [`Features::colours`]).
 pub fn colours_of(split: &Split, args: &DataArgs) -> Result<Vec<[f32; BINS]>> {
-    per_item(split, args, "colours", |_, photo, region| {
-        Ok(colour::histogram(photo.rgb(), region.map(|r| r.rect)))
-    })
+    per_item(split, args, "colours", |_, photo, region| Ok(colour_of(&photo, region.as_ref())))
+}
+
+/// An item's colour histogram: its region's, else the whole photo's.
+fn colour_of(photo: &Photo, region: Option<&regions::Region>) -> [f32; BINS] {
+    region.map_or_else(|| colour::histogram(photo.rgb(), None), |r| r.colour)
 }
 
 /// `f(item index, photo, region)` for every item of `split` on all cores, with a progress bar;

@@ -146,6 +146,7 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     let mut cache = Cache::new(&model_ids);
     let mut embeddings = Vec::with_capacity(products.len());
+    let mut colours = Vec::with_capacity(products.len());
     let mut summary = Summary::default();
     for ((p, line), r) in products.iter_mut().zip(&lines).zip(results) {
         let done = r.with_context(|| format!("{name} line {line}: product '{}'", p.id))?;
@@ -153,6 +154,7 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         p.image = thumbnail_path(&p.id);
         p.region = Some(done.entry.region.clone());
         embeddings.push(done.entry.embedding.clone());
+        colours.push(done.entry.colour);
         cache.insert(done.key, done.entry);
     }
     // A retailer's own embedder travels with its index: the index names it and records its sha256.
@@ -164,7 +166,8 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         write_atomic(&staging.dir.join(file), &embedder_bytes)?;
     }
     let settings = vitrine::index::Settings { seed, ..Default::default() };
-    let (index, products_json) = vitrine::index::build_for(&built_by, &products, &embeddings, settings)?;
+    let (index, products_json) =
+        vitrine::index::build_for(&built_by, &products, &embeddings, &colours, settings)?;
     write_atomic(&staging.dir.join("index.bin"), &index)?;
     write_atomic(&staging.dir.join("products.json"), &products_json)?;
     write_atomic(&staging.dir.join(embed_cache::FILE), &cache.to_bytes()?)?;
@@ -248,7 +251,13 @@ fn embed_product(cx: &Builder, product: &Product, src: &Path) -> Result<Done> {
     let embedded = region.embedded(w, h);
     let jpeg = thumbnail(&photo, &embedded.rect)?;
     write_atomic(&target, &jpeg)?;
-    let entry = Entry { embedding, region: embedded, turn: region.turn, thumbnail: sha256_hex(&jpeg) };
+    let entry = Entry {
+        embedding,
+        colour: region.colour,
+        region: embedded,
+        turn: region.turn,
+        thumbnail: sha256_hex(&jpeg),
+    };
     Ok(Done { key, entry, embedded: true })
 }
 

@@ -1,6 +1,7 @@
 //! `vitrine bench search`: exact and HNSW search on the same embeddings at several catalog sizes
 //! (build time, query time, recall@5 against exact, bytes per product); it also writes the
-//! vectors for `bench/search_faiss.py`, which runs faiss on them.
+//! vectors for `bench/search_faiss.py`, which runs faiss on them. Products and queries have no
+//! colour histogram, so the index ranks by the embedding alone, as faiss does.
 
 use std::fs;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use clap::Args;
 use indicatif::ProgressBar;
 use serde::Serialize;
 use vitrine::catalog::{Audience, Category, Product, Wear};
+use vitrine::colour::BINS;
 use vitrine::index::{self, CatalogIndex, Settings};
 use vitrine::models::{expected_sha256, Embedder};
 use vitrine::photo::Photo;
@@ -223,7 +225,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         }
         for (method, settings) in runs {
             let t = Instant::now();
-            let (bytes, json) = index::build(sha, &products, &vectors, settings)?;
+            let (bytes, json) = index::build(sha, &products, &vectors, &vec![[0.0; BINS]; n], settings)?;
             let build_s = t.elapsed().as_secs_f64();
             let index = CatalogIndex::from_bytes("bench", &bytes, &json)?;
             let t = Instant::now();
@@ -231,7 +233,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
                 .iter()
                 .map(|q| {
                     index
-                        .search(category, q, 5)
+                        .search(category, q, &[0.0; BINS], 5)
                         .iter()
                         .map(|h| h.product.id.parse().unwrap_or(u32::MAX))
                         .collect()
