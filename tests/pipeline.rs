@@ -28,7 +28,9 @@ fn index_dir() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
         if !Path::new(FASHION_MNIST).exists() {
-            eprintln!("SKIP: {FASHION_MNIST} is missing (apt-get install dataset-fashion-mnist; scripts/setup.sh does)");
+            common::skip(&format!(
+                "{FASHION_MNIST} is missing (apt-get install dataset-fashion-mnist; scripts/setup.sh does)"
+            ));
             return None;
         }
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fashion-mnist-20");

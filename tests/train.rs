@@ -2,6 +2,8 @@
 //! catalog (Debian's dataset-fashion-mnist) labelled by its product_type column, through the real
 //! backbone, trained, exported to ONNX and scored.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -16,19 +18,27 @@ fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
+/// A fresh Fashion-MNIST catalog of `per_class` photos a class in the test target folder `name`;
+/// `None` (skipped, or failed under VITRINE_REQUIRE_DATA=1) without the dataset.
+fn catalog(name: &str, per_class: &str) -> Option<PathBuf> {
+    if !Path::new(FASHION_MNIST).exists() {
+        common::skip(&format!(
+            "{FASHION_MNIST} is missing (apt-get install dataset-fashion-mnist; scripts/setup.sh does)"
+        ));
+        return None;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let out =
+        vitrine(&["catalog", "fashion-mnist", "--out", dir.to_str().unwrap(), "--per-class", per_class]);
+    assert!(out.status.success(), "{}", text(&out));
+    Some(dir)
+}
+
 #[test]
 fn a_catalog_trains_an_embedder_that_eval_scores() {
-    if !Path::new(FASHION_MNIST).exists() {
-        eprintln!(
-            "SKIP: {FASHION_MNIST} is missing (apt-get install dataset-fashion-mnist; scripts/setup.sh does)"
-        );
-        return;
-    }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("train-catalog");
-    let _ = std::fs::remove_dir_all(&dir);
+    let Some(dir) = catalog("train-catalog", "30") else { return };
     let d = dir.to_str().unwrap();
-    let out = vitrine(&["catalog", "fashion-mnist", "--out", d, "--per-class", "30"]);
-    assert!(out.status.success(), "{}", text(&out));
 
     let (csv, cache, onnx) =
         (format!("{d}/catalog.csv"), format!("{d}/features"), format!("{d}/embedder.onnx"));
@@ -89,17 +99,8 @@ fn a_catalog_trains_an_embedder_that_eval_scores() {
 /// again from the same seed.
 #[test]
 fn fine_tuning_trains_the_tail_and_repeats_with_a_seed() {
-    if !Path::new(FASHION_MNIST).exists() {
-        eprintln!(
-            "SKIP: {FASHION_MNIST} is missing (apt-get install dataset-fashion-mnist; scripts/setup.sh does)"
-        );
-        return;
-    }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fine-tune-catalog");
-    let _ = std::fs::remove_dir_all(&dir);
+    let Some(dir) = catalog("fine-tune-catalog", "12") else { return };
     let d = dir.to_str().unwrap();
-    let out = vitrine(&["catalog", "fashion-mnist", "--out", d, "--per-class", "12"]);
-    assert!(out.status.success(), "{}", text(&out));
     let (csv, cache) = (format!("{d}/catalog.csv"), format!("{d}/features"));
     let data = ["--catalog", &csv, "--images", d, "--cache", &cache];
     let train = |onnx: &str| {
