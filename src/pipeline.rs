@@ -1,8 +1,9 @@
 //! The whole look, in the order the data flows: photo bytes -> decode -> people (SSD boxes and
 //! pose detector faces) -> pose of the largest, most central person -> full-shot verdict ->
-//! garment boxes -> crops -> embeddings -> per-category search -> top products per garment. Each
-//! step is a call into the module that owns it; this file only says their order. Built from
-//! bytes only (no file system), so the browser uses it unchanged.
+//! garment boxes -> crops (with their colour, read on the person) -> embeddings -> per-category
+//! search (embedding and colour joined) -> top products per garment. Each step is a call into the
+//! module that owns it; this file only says their order. Built from bytes only (no file system),
+//! so the browser uses it unchanged.
 //!
 //! A look comes in three steps so that a page can spread it over two workers: [`Pipeline::locate`]
 //! (decode to garment crops), [`CropMatcher::match_crop`] per crop (embedding and search; a
