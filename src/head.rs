@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::vector::{int8_scale, to_int8};
+
 /// One dense layer, `weights` row-major `inputs x outputs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Layer {
@@ -29,11 +31,9 @@ impl Layer {
         for row in self.weights.chunks(self.outputs) {
             scales.iter_mut().zip(row).for_each(|(s, w)| *s = s.max(w.abs()));
         }
-        scales.iter_mut().for_each(|s| *s = if *s > 0.0 { *s / 127.0 } else { 1.0 });
-        let q = self
-            .weights
-            .chunks(self.outputs)
-            .flat_map(|row| row.iter().zip(&scales).map(|(w, s)| (w / s).round().clamp(-127.0, 127.0) as i8))
+        scales.iter_mut().for_each(|s| *s = int8_scale(*s));
+        let q = (self.weights.chunks(self.outputs))
+            .flat_map(|row| row.iter().zip(&scales).map(|(&w, &s)| to_int8(w, s)))
             .collect();
         QuantizedWeights { q, scales }
     }

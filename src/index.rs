@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::{Category, Product};
 use crate::colour::{self, BINS};
 use crate::error::{Error, Result};
+use crate::vector::{int8_scale, to_int8};
 
 const MAGIC: &[u8; 8] = b"VITRIDX\n";
 /// 4: the header names the embedder's file when it is not the shipped one. 5: each product
@@ -116,10 +117,10 @@ impl Code {
     pub fn encode(embedding: &[f32], histogram: &[f32; BINS]) -> Code {
         let v = &embedding[..embedding.len().min(DIM)];
         let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        let scale = int8_scale(max);
         let mut q = [0i8; DIM];
-        for (q, x) in q.iter_mut().zip(v) {
-            *q = (x / scale).round().clamp(-127.0, 127.0) as i8;
+        for (q, &x) in q.iter_mut().zip(v) {
+            *q = to_int8(x, scale);
         }
         let nibble = |i: usize| -> u8 {
             let Some(x) = v.get(i) else { return 0 };

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::vector::{int8_scale, to_int8};
+
 /// One convolution, weights in ONNX order `outputs x inputs_per_group x kernel x kernel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conv {
@@ -25,17 +27,11 @@ impl Conv {
     /// recipe quantizes every convolution: `w ~= q * scales[output]`.
     pub fn quantize(&self) -> (Vec<i8>, Vec<f32>) {
         let per_output = self.weights.len() / self.outputs.max(1);
-        let scales: Vec<f32> = self
-            .weights
-            .chunks(per_output)
-            .map(|w| w.iter().fold(0.0f32, |m, v| m.max(v.abs())))
-            .map(|m| if m > 0.0 { m / 127.0 } else { 1.0 })
+        let scales: Vec<f32> = (self.weights.chunks(per_output))
+            .map(|w| int8_scale(w.iter().fold(0.0f32, |m, v| m.max(v.abs()))))
             .collect();
-        let q = self
-            .weights
-            .chunks(per_output)
-            .zip(&scales)
-            .flat_map(|(w, s)| w.iter().map(move |v| (v / s).round().clamp(-127.0, 127.0) as i8))
+        let q = (self.weights.chunks(per_output).zip(&scales))
+            .flat_map(|(w, &s)| w.iter().map(move |&v| to_int8(v, s)))
             .collect();
         (q, scales)
     }

@@ -265,7 +265,8 @@ pub fn trunk(file: &str, backbone: &[u8]) -> Result<(Vec<u8>, String)> {
 /// `backbone` with its tail's weights replaced by `tail`'s, stored as the recipe stores them
 /// (int8 per output channel behind the same `DequantizeLinear` nodes; biases f32).
 ///
-/// Errors: [`Error::Model`] when the graph has no such tail or `tail` has other shapes.
+/// Errors: [`Error::Model`] when the graph has no such tail, `tail` has other shapes, or a bias
+/// is stored int8.
 pub fn replace_tail(file: &str, backbone: &[u8], tail: &Tail) -> Result<Vec<u8>> {
     let fail = |reason: String| Error::Model { file: file.to_string(), reason };
     let (old, _) = read_tail(file, backbone)?;
@@ -298,6 +299,13 @@ pub fn replace_tail(file: &str, backbone: &[u8], tail: &Tail) -> Result<Vec<u8>>
             .get(2)
             .and_then(|b| weight_source(graph, b))
             .ok_or_else(|| fail(format!("{}: no stored bias", node.name)))?;
+        if b.1.is_some() {
+            // The recipe quantizes weights only; f32 bytes in an int8 bias would be garbage.
+            return Err(fail(format!(
+                "{}: its bias is stored int8; vitrine writes f32 biases: export the backbone with f32 biases",
+                node.name
+            )));
+        }
         graph.initializer[b.0].raw_data = conv.bias.iter().flat_map(|v| v.to_le_bytes()).collect();
     }
     Ok(model.encode_to_vec())
