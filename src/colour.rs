@@ -44,7 +44,8 @@ pub const BINS: usize = 12;
 pub const WEIGHT: f32 = 0.2;
 /// The version of the binning rules ([`Colour::of_pixel`], [`histogram`],
 /// [`histogram_of_person`]): histograms stored by an earlier version (`vitrine eval`'s feature
-/// cache) are computed again. 3: worn catalog regions are read on the person.
+/// cache) are computed again, and an index of other rules is refused. Bump it when the bins,
+/// the reading of a region or [`WEIGHT`] change. 3: worn catalog regions are read on the person.
 pub const RULES: u32 = 3;
 
 impl Colour {
@@ -63,6 +64,15 @@ impl Colour {
         Colour::Purple,
         Colour::Pink,
     ];
+
+    /// The colour's name as a shopper reads it and the look's JSON writes it: "red".
+    pub fn name(self) -> &'static str {
+        const NAMES: [&str; BINS] = [
+            "black", "grey", "white", "beige", "brown", "red", "orange", "yellow", "green", "blue", "purple",
+            "pink",
+        ];
+        NAMES[self as usize]
+    }
 
     /// The bin of one sRGB pixel, by its L\*C\*h° (values below are CSS Color 4 keywords').
     /// Below chroma 12 a colour reads as grey to a shopper (`gray`, `dimgray`, `gainsboro`
@@ -161,55 +171,65 @@ pub fn histogram(image: &RgbImage, region: Option<Rect>) -> [f32; BINS] {
     counts.map(|n| n as f32 / total)
 }
 
-/// Pixels [`histogram_of_person`] reads at most per region: a sparse grid over a 12 MP photo's
-/// crop, where every pixel would cost ~1M colour conversions in the shopper's browser. The 12
-/// shares then move by under 0.01 (standard error sqrt(p (1 - p) / n) <= 0.008).
+/// Pixels [`histogram_of_person`] reads at most per region: a sparse grid over the crop (up to
+/// 1280 x 1280 at the working size, 1.6M colour conversions in the shopper's browser when read
+/// whole). A share then moves by under 0.01 when all 4,096 count (standard error
+/// sqrt(p (1 - p) / n) <= 0.008), 0.017 when only a fifth are on the person.
 const MAX_SAMPLES: f32 = 4096.0;
 /// Below this share of its pixels on the person, a region's person mask is taken as missing
 /// and [`histogram`]'s backdrop rules read it instead.
 const MIN_PERSON_SHARE: f32 = 0.2;
+/// Below this share of the person's pixels standing out of a one-colour border, the garment is
+/// taken to be the backdrop's colour.
+const MIN_STANDING_OUT: f32 = 0.5;
 
 /// The colour histogram of a garment worn in `image`: the shares of [`Colour::ALL`]'s bins among
 /// the pixels of `region` (photo pixels) where `on_person` (the pose's person mask) holds and,
-/// when the region's border is mostly one colour ([`Backdrop`]), that differ from it; read on a
+/// when the region's border is mostly one colour ([`Backdrop`]), that differ from it (unless
+/// under [`MIN_STANDING_OUT`] of the person does: a garment of the backdrop's colour); read on a
 /// grid of at most [`MAX_SAMPLES`] pixels. So the scene, the floor and the people beside do not
 /// count; the person's skin and hair inside the box do (the mask does not separate them). When
-/// under [`MIN_PERSON_SHARE`] of the region is counted, [`histogram`] of the region. All zero
-/// for a region of under 3 x 3 pixels.
+/// under [`MIN_PERSON_SHARE`] of the region is on the person, [`histogram`] of the region. All
+/// zero for a region of under 3 x 3 pixels (or not a number).
 pub fn histogram_of_person(image: &RgbImage, region: Rect, on_person: impl Fn(Point) -> bool) -> [f32; BINS] {
     let (w, h) = (image.width() as f32, image.height() as f32);
     let (x0, y0) = (region.x0.clamp(0.0, w).floor(), region.y0.clamp(0.0, h).floor());
     let (x1, y1) = (region.x1.clamp(0.0, w).ceil(), region.y1.clamp(0.0, h).ceil());
-    if x1 - x0 < 3.0 || y1 - y0 < 3.0 {
+    // Written so that a NaN box is refused too.
+    if !(x1 - x0 >= 3.0 && y1 - y0 >= 3.0) {
         return [0.0; BINS];
     }
     // The mask is coarse at the edges (256 x 256 over the whole person): where the box's border
     // is one colour (grass around a shoe, a studio wall), that colour is left out too.
     let backdrop = Backdrop::of(image, [x0 as u32, y0 as u32, x1 as u32, y1 as u32]);
-    let garment = |rgb: &[u8; 3]| !backdrop.is_uniform() || backdrop.differs(rgb);
     let step = ((x1 - x0) * (y1 - y0) / MAX_SAMPLES).sqrt().max(1.0);
-    let (nx, ny) = (((x1 - x0) / step) as u32, ((y1 - y0) / step) as u32);
-    let mut counts = [0u32; BINS];
-    let mut sampled = 0u32;
+    let (nx, ny) = ((((x1 - x0) / step) as u32).max(1), (((y1 - y0) / step) as u32).max(1));
+    // Per bin: every sample on the person, and those of them that stand out of the backdrop.
+    let (mut on, mut standing_out) = ([0u32; BINS], [0u32; BINS]);
     for j in 0..ny {
         for i in 0..nx {
             let p = Point { x: x0 + (i as f32 + 0.5) * step, y: y0 + (j as f32 + 0.5) * step };
-            sampled += 1;
             if on_person(p) {
                 let rgb = image
                     .get_pixel((p.x as u32).min(image.width() - 1), (p.y as u32).min(image.height() - 1))
                     .0;
-                if garment(&rgb) {
-                    counts[Colour::of_pixel(rgb) as usize] += 1;
+                let bin = Colour::of_pixel(rgb) as usize;
+                on[bin] += 1;
+                if !backdrop.is_uniform() || backdrop.differs(&rgb) {
+                    standing_out[bin] += 1;
                 }
             }
         }
     }
-    let on = counts.iter().sum::<u32>();
-    if (on as f32) < MIN_PERSON_SHARE * sampled as f32 {
+    let (all, out) = (on.iter().sum::<u32>(), standing_out.iter().sum::<u32>());
+    if (all as f32) < MIN_PERSON_SHARE * (nx * ny) as f32 {
         return histogram(image, Some(region));
     }
-    counts.map(|n| n as f32 / on as f32)
+    // A garment of the backdrop's own colour (a white shirt on a white studio wall) leaves
+    // mostly skin standing out: then the whole person counts.
+    let (counts, n) =
+        if out as f32 >= MIN_STANDING_OUT * all as f32 { (standing_out, out) } else { (on, all) };
+    counts.map(|c| c as f32 / n as f32)
 }
 
 /// The colour with the largest share of `histogram` (the first on ties); `None` for an empty
@@ -271,6 +291,10 @@ mod tests {
         for (rgb, colour) in cases {
             assert_eq!(Colour::of_pixel(rgb), colour, "{rgb:?}");
         }
+        // The names are serde's.
+        for colour in Colour::ALL {
+            assert_eq!(serde_json::to_value(colour).unwrap(), colour.name());
+        }
     }
 
     #[test]
@@ -314,6 +338,20 @@ mod tests {
         let missed = histogram_of_person(&photo, box_, |p| p.x < 510.0);
         assert_eq!(dominant(&missed), Some(Colour::Red), "{missed:?}");
         assert_eq!(histogram_of_person(&photo, Rect::new(5.0, 5.0, 7.0, 90.0), person), [0.0; BINS]);
+        let nan = Rect::new(f32::NAN, 0.0, 10.0, 10.0);
+        assert_eq!(histogram_of_person(&photo, nan, person), [0.0; BINS]);
+        // A white shirt on a white studio wall, a face above it: white, not skin.
+        let studio = RgbImage::from_fn(300, 300, |x, y| {
+            Rgb(match (x, y) {
+                (100..200, 40..80) => [224, 172, 140],
+                (100..200, 80..300) => [246, 246, 244],
+                _ => [252, 252, 252],
+            })
+        });
+        let shirt = histogram_of_person(&studio, Rect::new(50.0, 20.0, 250.0, 300.0), |p| {
+            (100.0..200.0).contains(&p.x) && p.y >= 40.0
+        });
+        assert_eq!(dominant(&shirt), Some(Colour::White), "{shirt:?}");
     }
 
     #[test]

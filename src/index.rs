@@ -11,8 +11,8 @@
 //! query. int8 alone reorders near-ties: recall@5 0.963 against exact f32 on Fashion-MNIST
 //! embeddings, 0.998 with the re-rank (BENCHMARKS.md).
 //!
-//! File `index.bin`: magic, format version, the embedder's sha256 and dimension, the sha256 of
-//! the product metadata (`products.json`, beside it), the embedder's file name when it is not the
+//! File `index.bin`: magic, format version, the embedder's sha256 and dimension, the colour
+//! rules' version (`colour::RULES`), the sha256 of the product metadata (`products.json`, beside it), the embedder's file name when it is not the
 //! shipped one (a retailer's own, `vitrine train`, copied into the index folder by `vitrine index
 //! build --embedder`; empty for the shipped `models/vitrine_embedder.onnx`), the postcard payload,
 //! and a sha256 of all that. Loading a file of another version or embedder, or a damaged one,
@@ -34,7 +34,9 @@ use crate::vector::{int8_scale, to_int8};
 
 const MAGIC: &[u8; 8] = b"VITRIDX\n";
 /// 4: the header names the embedder's file when it is not the shipped one. 5: each product
-/// carries its colour histogram, and the ranking joins it.
+/// carries its colour histogram, and the ranking joins it; the header records the colour rules
+/// (`colour::RULES`, which a change of the bins or of `colour::WEIGHT` bumps), and an index of
+/// other rules is refused.
 const VERSION: u32 = 5;
 /// The longest embedder file name the header holds (bytes).
 const MAX_FILE_NAME: usize = 255;
@@ -112,8 +114,9 @@ pub struct Code {
 }
 
 impl Code {
-    /// The code of a unit `embedding` and a colour `histogram` (shares summing to 1, or all
-    /// zero for none; [`colour::histogram`]).
+    /// The code of a unit `embedding` and a colour `histogram` ([`colour::histogram`]; shares,
+    /// normalised here to sum to 1; all zero for none: such a product scores 0 on colour against
+    /// every coloured query, as a product of another colour would).
     pub fn encode(embedding: &[f32], histogram: &[f32; BINS]) -> Code {
         let v = &embedding[..embedding.len().min(DIM)];
         let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
@@ -131,7 +134,14 @@ impl Code {
         for (i, r) in rest.iter_mut().enumerate() {
             *r = nibble(2 * i) | (nibble(2 * i + 1) << 4);
         }
-        let colour = histogram.map(|share| (share.max(0.0).sqrt() * 255.0).round().min(255.0) as u8);
+        // Shares from elsewhere (a crop's `colour` from JS) may not sum to 1: normalised here, so
+        // the colour term stays a coefficient in 0..1; a histogram of no finite weight is none.
+        let shares = histogram.map(|share| if share.is_finite() { share.max(0.0) } else { 0.0 });
+        let total: f32 = shares.iter().sum();
+        let colour = match total > 0.0 && total.is_finite() {
+            true => shares.map(|share| ((share / total).sqrt() * 255.0).round().min(255.0) as u8),
+            false => [0; BINS],
+        };
         Code { scale, q, rest, colour }
     }
 
@@ -334,6 +344,7 @@ pub fn build_for(
     out.extend(VERSION.to_le_bytes());
     out.extend(embedder_sha256);
     out.extend((DIM as u32).to_le_bytes());
+    out.extend(colour::RULES.to_le_bytes());
     out.extend(sha256(&products_json));
     out.extend((file.len() as u16).to_le_bytes());
     out.extend(file.as_bytes());
@@ -360,6 +371,8 @@ fn decode_hex(s: &str) -> Option<[u8; 32]> {
 struct Header {
     embedder: IndexEmbedder,
     dim: usize,
+    /// The `colour::RULES` its products' histograms were read by.
+    colour_rules: u32,
     products_sha256: [u8; 32],
     payload_len: usize,
     /// Where the payload starts.
@@ -388,6 +401,7 @@ fn header(name: &str, index: &[u8]) -> Result<Header> {
     };
     let embedder_sha256 = hex(take(32)?);
     let dim = u32::from_le_bytes(take(4)?.try_into().unwrap()) as usize;
+    let colour_rules = u32::from_le_bytes(take(4)?.try_into().unwrap());
     let products_sha256: [u8; 32] = take(32)?.try_into().unwrap();
     let file_len = u16::from_le_bytes(take(2)?.try_into().unwrap()) as usize;
     let file = take(file_len)?;
@@ -407,6 +421,7 @@ fn header(name: &str, index: &[u8]) -> Result<Header> {
     Ok(Header {
         embedder: IndexEmbedder { sha256: embedder_sha256, file },
         dim,
+        colour_rules,
         products_sha256,
         payload_len,
         payload_at: at,
@@ -431,7 +446,8 @@ impl CatalogIndex {
     /// width, damaged or truncated, or a `products.json` from another build.
     pub fn from_bytes(name: &str, index: &[u8], products_json: &[u8]) -> Result<CatalogIndex> {
         let fail = |reason: String| Error::Index { input: name.to_string(), reason };
-        let Header { embedder, dim, products_sha256, payload_len, payload_at } = header(name, index)?;
+        let Header { embedder, dim, colour_rules, products_sha256, payload_len, payload_at } =
+            header(name, index)?;
         if index.len() < payload_at + 32 {
             return Err(fail("is truncated; rebuild or re-download it".into()));
         }
@@ -442,6 +458,12 @@ impl CatalogIndex {
         if dim != DIM {
             return Err(fail(format!(
                 "holds {dim}-d embeddings, this vitrine's embedder makes {DIM}-d; rebuild it with `vitrine index build`"
+            )));
+        }
+        if colour_rules != colour::RULES {
+            return Err(fail(format!(
+                "holds colours read by the rules of version {colour_rules}, this vitrine reads colours by version {}; rebuild it with `vitrine index build`",
+                colour::RULES
             )));
         }
         if sha256(products_json) != products_sha256 {

@@ -241,9 +241,9 @@ fn an_index_names_its_own_embedder_file() {
             .to_string();
         assert!(e.contains("not a plain file name"), "{bad}: {e}");
     }
-    // The same name edited into a built file (same length: bytes 82.. of the header).
+    // The same name edited into a built file (same length: bytes 86.. of the header).
     let (mut index, _) = build_for(&own, &items, &vectors, &no_colours(20), Settings::default()).unwrap();
-    index[82..95].copy_from_slice(b"../../x.onnx/");
+    index[86..99].copy_from_slice(b"../../x.onnx/");
     let e = embedder_of("shop", &index).unwrap_err().to_string();
     assert!(
         e.starts_with("index shop: names an embedder file '../../x.onnx/'") && e.contains("rebuild"),

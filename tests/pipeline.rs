@@ -298,6 +298,11 @@ fn an_index_from_another_embedder_or_damaged_is_refused() {
     wide[44..48].copy_from_slice(&1280u32.to_le_bytes());
     let e = err(&resum(wide), &products).to_string();
     assert!(e.contains("1280-d") && e.contains("rebuild"), "{e}");
+    // Colours read by other rules (bytes 48..52): refused, as the ranking would mix two readings.
+    let mut rules = index.clone();
+    rules[48..52].copy_from_slice(&99u32.to_le_bytes());
+    let e = err(&resum(rules), &products).to_string();
+    assert!(e.contains("rules of version 99") && e.contains("rebuild"), "{e}");
 
     let mut damaged = index.clone();
     damaged[200] ^= 1;

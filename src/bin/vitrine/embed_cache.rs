@@ -1,6 +1,7 @@
 //! The index folder's embedding cache, `embeddings.cache`: what `vitrine index build` found for
-//! each product photo (its region and embedding, and its thumbnail's sha256), keyed by the
-//! photo's sha256 and the product's wear, for the models that found it. A rebuild reads the old
+//! each product photo (its region, embedding and colour histogram, and its thumbnail's sha256),
+//! keyed by the photo's sha256 and the product's wear, for the models (and colour rules) that
+//! found it. A rebuild reads the old
 //! folder's cache and embeds only new or changed photos, so a daily feed update costs the
 //! changed products, not the catalog. A cache of other models or another format, or a damaged
 //! one, is ignored whole (and the build says so): the result is then a full rebuild's.

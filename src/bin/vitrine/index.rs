@@ -124,6 +124,9 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     if whole {
         model_ids.push("whole");
     }
+    // Histograms read by other colour rules are read again.
+    let colour_rules = format!("colour{}", vitrine::colour::RULES);
+    model_ids.push(&colour_rules);
     let (old, ignored) = Cache::load(&out, &model_ids);
     if let Some(why) = ignored {
         eprintln!("{why}");

@@ -92,8 +92,9 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
         println!("{name}: {}", look.verdict.message);
         for g in &look.garments {
             let r = g.rect;
+            let colour = g.colour.map_or(String::new(), |c| format!(", {}", c.name()));
             println!(
-                "\n{} ({:.2},{:.2})-({:.2},{:.2}) score {:.2} [{}]",
+                "\n{}{colour} ({:.2},{:.2})-({:.2},{:.2}) score {:.2} [{}]",
                 g.wear.name(),
                 r.x0,
                 r.y0,
