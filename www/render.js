@@ -27,9 +27,7 @@ export function renderRows(look, indexUrl) {
   for (const garment of look.garments) {
     const row = el('section', 'vitrine-row');
     row.dataset.wear = garment.wear;
-    const wear = WEAR_NAMES[garment.wear] || garment.wear;
-    // The colour the search matched on, as the shopper would name it: "Top, red".
-    const heading = el('h3', 'vitrine-row-title', garment.colour ? `${wear}, ${garment.colour}` : wear);
+    const heading = el('h3', 'vitrine-row-title', WEAR_NAMES[garment.wear] || garment.wear);
     row.append(heading);
     const list = el('ol', 'vitrine-cards');
     for (const product of garment.products) list.append(card(product, indexUrl));
