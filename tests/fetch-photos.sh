@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the real test photos from package registries (never committed; see ../shared/README.md):
-# bus.jpg and zidane.jpg from the ultralytics wheel, messi5.jpg and basketball1.png from Debian's
-# opencv-doc, astronaut.png from the scikit-image wheel; messi5.avif is messi5.jpg saved as AVIF by
-# Pillow's wheel (the browser tests' photo only the browser decodes). Idempotent: skips what is
-# already there.
+# bus.jpg and zidane.jpg from the ultralytics wheel, messi5.jpg, basketball1.png and basketball2.png
+# (grey; for bench/evidence) from Debian's opencv-doc, astronaut.png from the scikit-image wheel;
+# messi5.avif is messi5.jpg saved as AVIF by Pillow's wheel (the browser tests' photo only the
+# browser decodes). Idempotent: skips what is already there.
 set -euo pipefail
 dest=${1:-"$(dirname "$0")/photos"}
 mkdir -p "$dest"
@@ -18,12 +18,12 @@ if [ ! -s bus.jpg ] || [ ! -s zidane.jpg ]; then
   unzip -q -o -j "$tmp"/u/ultralytics-*.whl 'ultralytics/assets/bus.jpg' 'ultralytics/assets/zidane.jpg' -d "$tmp/u/x"
   mv "$tmp"/u/x/bus.jpg "$tmp"/u/x/zidane.jpg .
 fi
-if [ ! -s messi5.jpg ] || [ ! -s basketball1.png ]; then
+if [ ! -s messi5.jpg ] || [ ! -s basketball1.png ] || [ ! -s basketball2.png ]; then
   # apt-get download writes as the _apt user: give it a folder it may write to.
   mkdir -m 777 "$tmp/apt" && (cd "$tmp/apt" && apt-get download -qq opencv-doc >/dev/null)
   dpkg-deb -x "$tmp"/apt/opencv-doc_*.deb "$tmp/o"
   d="$tmp/o/usr/share/doc/opencv-doc/examples/data"
-  for f in messi5.jpg basketball1.png; do
+  for f in messi5.jpg basketball1.png basketball2.png; do
     if [ -f "$d/$f" ]; then cp "$d/$f" .; elif [ -f "$d/$f.gz" ]; then gunzip -c "$d/$f.gz" > "$f"; fi
   done
 fi
