@@ -121,9 +121,11 @@ for (const m of result.models) {
 }
 const { look } = result;
 console.log(`\nlook on ${look.photo} (${look.verdict}); vitrine load ${f(look.load)} ms\n`);
-console.log('| stage | cold | warm median (min-max) |');
-console.log('|---|---|---|');
-for (const [stage, s] of Object.entries(look.warm)) console.log(`| ${stage} | ${f(look.cold[stage])} | ${spread(s)} |`);
+console.log('| stage | M multiply-adds | cold | warm median (min-max) |');
+console.log('|---|---|---|---|');
+for (const [stage, s] of Object.entries(look.warm)) {
+  console.log(`| ${stage} | ${f(look.multiplyAdds[stage] / 1e6)} | ${f(look.cold[stage])} | ${spread(s)} |`);
+}
 const w = result.workers;
 console.log(`\nthe same look through VitrineClient (the demo's way), timed in the page, alternating; products as one thread: ${w.sameProducts}`);
 console.log(`| workers | cold | warm median (min-max) | the look's own total, in the worker | warm, until its verdict and boxes |\n|---|---|---|---|---|`);

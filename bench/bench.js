@@ -114,8 +114,11 @@ async function benchLooks(photoName, photo) {
   }
   const cold = Object.fromEntries(looks[0].timings.map(({ stage, ms }) => [stage, ms]));
   const warm = Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [stage, stats(ms)]));
-  log(`look on ${photoName}: ${looks[0].verdict.message}; warm total median ${warm.total.median.toFixed(0)} ms`);
-  return { photo: photoName, verdict: looks[0].verdict.message, load, cold, warm, reference: looks[0] };
+  // The networks' work per stage (the same in every run of the same photo).
+  const multiplyAdds = Object.fromEntries(looks[0].timings.map(({ stage, multiply_adds: m }) => [stage, m]));
+  log(`look on ${photoName}: ${looks[0].verdict.message}; warm total median ${warm.total.median.toFixed(0)} ms, `
+    + `${(multiplyAdds.total / 1e9).toFixed(2)} G multiply-adds`);
+  return { photo: photoName, verdict: looks[0].verdict.message, load, cold, warm, multiplyAdds, reference: looks[0] };
 }
 
 /** Whole looks as the demo makes them, through VitrineClient, timed in this page from the photo

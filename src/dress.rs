@@ -85,8 +85,13 @@ mod tests {
         let bottom = garment(Wear::Bottom, Rect::new(120.0, 280.0, 320.0, 600.0), 0.6);
         let foot = garment(Wear::Foot, Rect::new(130.0, 600.0, 310.0, 650.0), 0.8);
         let crop = dress_crop(&[top.clone(), bottom.clone(), foot.clone()]).unwrap();
-        let matched =
-            Matched { wear: Wear::Dress, products: products("dress", dress), embed_ms: 0.0, search_ms: 0.0 };
+        let matched = Matched {
+            wear: Wear::Dress,
+            products: products("dress", dress),
+            embed_ms: 0.0,
+            search_ms: 0.0,
+            multiply_adds: 0.0,
+        };
         let garments = vec![
             (top, products("top", 0.8)),
             (bottom, products("bottom", 0.7)),

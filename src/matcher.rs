@@ -39,6 +39,9 @@ pub struct Matched {
     pub products: Vec<Recommendation>,
     pub embed_ms: f64,
     pub search_ms: f64,
+    /// The embedding's multiply-adds ([`crate::models::Embedder::multiply_adds`]).
+    #[serde(default)]
+    pub multiply_adds: f64,
 }
 
 /// The embedder and the catalog index: turns crops into products.
@@ -140,6 +143,7 @@ impl CropMatcher {
             products,
             embed_ms: embedded - start,
             search_ms: (self.clock)() - embedded,
+            multiply_adds: self.embedder.multiply_adds(),
         })
     }
 

@@ -23,7 +23,7 @@ use crate::look::{Garment, Look, Options, Person, Recommendation, Verdict};
 use crate::matcher::{Crop, CropMatcher, Matched};
 use crate::models::embedder::beside;
 use crate::models::{
-    Detection, Embedder, Label, ObjectDetector, PersonDetection, Pose, PoseDetector, PoseLandmarker,
+    Detection, Embedder, Label, ObjectDetector, PersonDetection, Pose, PoseDetector, PoseLandmarker, Roi,
 };
 use crate::person::{
     distinct_faces, main_person, merge_people, part_of, people_count, person, person_rect, same_person,
@@ -210,8 +210,8 @@ impl Pipeline {
             )));
         }
         for m in &matched {
-            timer.add(stage("embed", m.wear), m.embed_ms);
-            timer.add(stage("search", m.wear), m.search_ms);
+            timer.add(stage("embed", m.wear), m.embed_ms, m.multiply_adds);
+            timer.add(stage("search", m.wear), m.search_ms, 0.0);
         }
         let (w, h) = (photo.width() as f32, photo.height() as f32);
         let mut matched = matched.into_iter();
@@ -306,17 +306,19 @@ impl Locator {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
 
         let objects = self.ssd.detect(&photo, MIN_SSD_SCORE)?;
+        timer.ran(self.ssd.multiply_adds());
         timer.lap("ssd");
         let boxes: Vec<&Rect> =
             objects.iter().filter(|d| d.label == Label::Person).map(|d| &d.rect).collect();
         let views = tiles(w, h);
-        let mut faces = if views.is_empty() { self.detector.detect(&photo)? } else { Vec::new() };
-        for tile in views {
-            faces.extend(self.detector.detect_in(&photo, &tile)?);
+        let whole = Rect::new(0.0, 0.0, w, h);
+        let mut faces = Vec::new();
+        for view in if views.is_empty() { vec![whole] } else { views } {
+            faces.extend(self.faces_in(&photo, &view, &mut timer)?);
         }
         let seen = merge_people(&boxes, distinct_faces(faces));
         timer.lap("pose_detector");
-        let (people, chosen, who) = self.choose(&photo, &objects, seen)?;
+        let (people, chosen, who) = self.choose(&photo, &objects, seen, &mut timer)?;
         timer.lap("landmarks");
 
         // Boxes that are mostly the chosen person's body are their parts, not other people.
@@ -384,12 +386,13 @@ impl Locator {
     /// gets their landmarks from the detector's look at their box (or their face found before).
     /// When that fails too, the look is the largest, most central person with a pose ("the one
     /// facing the camera"). Returns the people, the index of the chosen one (with a pose, or
-    /// `None`) and how they were chosen.
+    /// `None`) and how they were chosen. The networks it runs count into `timer`.
     fn choose(
         &self,
         photo: &Photo,
         objects: &[Detection],
         seen: Vec<Seen>,
+        timer: &mut Timer,
     ) -> Result<(Vec<Candidate>, Option<usize>, &'static str)> {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
         // SSD boxes first: a face found outside every SSD box may still be one of theirs.
@@ -405,7 +408,7 @@ impl Locator {
         // one, the landmarks say where the person is, and whether they are an SSD box's person
         // whose face lay outside it (a small person's loose box).
         for d in faces.into_iter().filter_map(|s| s.detection) {
-            let pose = self.landmarker.landmarks(photo, &d.roi())?;
+            let pose = self.pose_at(photo, &d.roi(), timer)?;
             let rect = person_rect(None, &pose, d.rect, w, h);
             match people.iter_mut().find(|p| p.face.is_none() && same_person(&p.rect, &rect)) {
                 Some(p) => (p.score, p.face) = (d.score, Some(d)),
@@ -428,14 +431,14 @@ impl Locator {
             // `ssd_seed`: a face found elsewhere in grey messi5.jpg, score 0.50, gave a pose lying
             // sideways). Last, a face of theirs seen elsewhere.
             let region = people[main].rect.pad(0.25, 0.15, 0.25, 0.15);
-            let near = self.detector.detect_in(photo, &region)?.into_iter().next();
+            let near = self.faces_in(photo, &region, timer)?.into_iter().next();
             let seed = is_grey(photo).then(|| ssd_seed(objects, &people[main].rect));
             let tries = near.map(|d| (d, false)).into_iter().chain(seed.map(|d| (d, true)));
             for (d, seeded) in tries.chain(people[main].face.clone().map(|d| (d, false))) {
                 let pose = if seeded {
-                    self.seeded_pose(photo, &d)?
+                    self.seeded_pose(photo, &d, timer)?
                 } else {
-                    Some(self.landmarker.landmarks(photo, &d.roi())?).filter(|pose| trusted(pose, d.score))
+                    Some(self.pose_at(photo, &d.roi(), timer)?).filter(|pose| trusted(pose, d.score))
                 };
                 if let Some(pose) = pose {
                     people[main].score = d.score;
@@ -449,8 +452,7 @@ impl Locator {
         }
         for (i, p) in people.iter_mut().enumerate() {
             if let (true, None, Some(d)) = (i != main, &p.pose, &p.face) {
-                p.pose =
-                    Some(self.landmarker.landmarks(photo, &d.roi())?).filter(|pose| trusted(pose, d.score));
+                p.pose = Some(self.pose_at(photo, &d.roi(), timer)?).filter(|pose| trusted(pose, d.score));
             }
         }
         let posed: Vec<&Rect> = people.iter().filter(|p| p.pose.is_some()).map(|p| &p.rect).collect();
@@ -463,13 +465,25 @@ impl Locator {
     /// the box only roughly holds the person, so the landmarks are found again in the crop their
     /// own alignment points give (as MediaPipe tracks a person from frame to frame), and must
     /// then reach [`SEEDED_MIN_PRESENCE`].
-    fn seeded_pose(&self, photo: &Photo, seed: &PersonDetection) -> Result<Option<Pose>> {
-        let pose = self.landmarker.landmarks(photo, &seed.roi())?;
+    fn seeded_pose(&self, photo: &Photo, seed: &PersonDetection, timer: &mut Timer) -> Result<Option<Pose>> {
+        let pose = self.pose_at(photo, &seed.roi(), timer)?;
         if pose.presence < MIN_PRESENCE {
             return Ok(None);
         }
-        let pose = self.landmarker.landmarks(photo, &pose.aligned_roi())?;
+        let pose = self.pose_at(photo, &pose.aligned_roi(), timer)?;
         Ok(Some(pose).filter(|p| p.presence >= SEEDED_MIN_PRESENCE))
+    }
+
+    /// The pose detector's people in `region` of `photo`, its run counted into `timer`.
+    fn faces_in(&self, photo: &Photo, region: &Rect, timer: &mut Timer) -> Result<Vec<PersonDetection>> {
+        timer.ran(self.detector.multiply_adds());
+        self.detector.detect_in(photo, region)
+    }
+
+    /// The landmark model's pose in `roi`, its run counted into `timer`.
+    fn pose_at(&self, photo: &Photo, roi: &Roi, timer: &mut Timer) -> Result<Pose> {
+        timer.ran(self.landmarker.multiply_adds());
+        self.landmarker.landmarks(photo, roi)
     }
 }
 

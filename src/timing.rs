@@ -37,30 +37,38 @@ pub(crate) fn stage(what: &'static str, wear: Wear) -> &'static str {
     }
 }
 
-/// Laps of one look, in ms, ending with the total.
+/// Laps of one look, in ms and multiply-adds, ending with the total.
 pub(crate) struct Timer {
     clock: Clock,
     start: f64,
     last: f64,
+    /// Multiply-adds run since the last lap.
+    work: f64,
     laps: Vec<Timing>,
 }
 
 impl Timer {
     pub(crate) fn new(clock: Clock) -> Timer {
         let now = clock();
-        Timer { clock, start: now, last: now, laps: Vec::new() }
+        Timer { clock, start: now, last: now, work: 0.0, laps: Vec::new() }
     }
 
     /// A stage timed elsewhere (e.g. by another worker's matcher).
-    pub(crate) fn add(&mut self, stage: &'static str, ms: f64) {
-        self.laps.push(Timing { stage, ms });
+    pub(crate) fn add(&mut self, stage: &'static str, ms: f64, multiply_adds: f64) {
+        self.laps.push(Timing { stage, ms, multiply_adds });
     }
 
-    /// Ends `stage` now: its time is the time since the last lap.
+    /// Counts one network run of `multiply_adds` into the stage under way.
+    pub(crate) fn ran(&mut self, multiply_adds: f64) {
+        self.work += multiply_adds;
+    }
+
+    /// Ends `stage` now: its time is the time since the last lap, its work what ran since.
     pub(crate) fn lap(&mut self, stage: &'static str) {
         let now = (self.clock)();
-        self.laps.push(Timing { stage, ms: now - self.last });
+        self.laps.push(Timing { stage, ms: now - self.last, multiply_adds: self.work });
         self.last = now;
+        self.work = 0.0;
     }
 
     /// The laps so far.
@@ -71,7 +79,8 @@ impl Timer {
     /// The laps and the total since the timer started.
     pub(crate) fn finish(mut self) -> Vec<Timing> {
         let total = (self.clock)() - self.start;
-        self.laps.push(Timing { stage: "total", ms: total });
+        let multiply_adds = self.laps.iter().map(|t| t.multiply_adds).sum();
+        self.laps.push(Timing { stage: "total", ms: total, multiply_adds });
         self.laps
     }
 }

@@ -118,6 +118,46 @@ fn messi_is_a_full_shot_with_three_garments() {
     assert_full_look("messi5.jpg");
 }
 
+/// Issue 24: a look reports, per stage, the multiply-adds of the networks it ran (tract's count
+/// per run, BENCHMARKS.md "Where tract spends the time": SSD 643 M, pose detector 433 M, full
+/// landmarks 387 M, embedder 384 M). messi5.jpg, wider than 4:3, gets the pose detector's two
+/// tiles, then its look at Messi's box and one landmark run, then four embeddings (the demo
+/// catalog has dresses).
+#[test]
+fn a_look_counts_the_multiply_adds_of_each_network_run() {
+    let Some(look) = look("messi5.jpg") else { return };
+    let m = Models::load();
+    let [det, lm, ssd, emb] = &m.0;
+    let det = PoseDetector::new(det).unwrap().multiply_adds();
+    let lm = PoseLandmarker::new(PoseLandmarker::FILE, lm).unwrap().multiply_adds();
+    let ssd = ObjectDetector::new(ssd).unwrap().multiply_adds();
+    let emb = Embedder::new(emb).unwrap().multiply_adds();
+    for (model, expected) in [(ssd, 643.0), (det, 433.0), (lm, 387.0), (emb, 384.0)] {
+        assert!((model / 1e6 - expected).abs() < 1.0, "{model} multiply-adds, tract counted {expected} M");
+    }
+    let work: Vec<(&str, f64)> = look.timings.iter().map(|t| (t.stage, t.multiply_adds)).collect();
+    let expected = [
+        ("decode", 0.0),
+        ("ssd", ssd),
+        ("pose_detector", 2.0 * det),
+        ("landmarks", det + lm),
+        ("embed_top", emb),
+        ("search_top", 0.0),
+        ("embed_bottom", emb),
+        ("search_bottom", 0.0),
+        ("embed_foot", emb),
+        ("search_foot", 0.0),
+        ("embed_dress", emb),
+        ("search_dress", 0.0),
+        ("total", ssd + 3.0 * det + lm + 4.0 * emb),
+    ];
+    assert_eq!(work.len(), expected.len(), "{work:?}");
+    for ((stage, got), (want_stage, want)) in work.iter().zip(expected) {
+        assert_eq!(*stage, want_stage);
+        assert!((got - want).abs() < 1.0, "{stage}: {got} multiply-adds, expected {want}");
+    }
+}
+
 #[test]
 fn bus_is_a_full_shot_of_one_of_several_people() {
     assert_full_look("bus.jpg");

@@ -39,6 +39,7 @@ pub struct Net {
     file: String,
     input_shape: Vec<usize>,
     plan: Arc<TypedRunnableModel>,
+    multiply_adds: f64,
 }
 
 impl std::fmt::Debug for Net {
@@ -77,7 +78,16 @@ impl Net {
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| fail(format!("tract cannot run it: {e:#}")))?;
-        Ok(Net { file: file.to_string(), input_shape: input_shape.to_vec(), plan })
+        let model = plan.model();
+        let multiply_adds = model.nodes().iter().map(|node| multiply_adds(model, node)).sum();
+        Ok(Net { file: file.to_string(), input_shape: input_shape.to_vec(), plan, multiply_adds })
+    }
+
+    /// The multiply-adds of one run: tract's count over the optimized plan (convolutions and
+    /// matrix products) at the input shape given at load time. A look's cost in
+    /// [`crate::look::Timing::multiply_adds`] is these summed over the runs it made.
+    pub fn multiply_adds(&self) -> f64 {
+        self.multiply_adds
     }
 
     /// Runs the network on one input of the shape given at load time.

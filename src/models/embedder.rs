@@ -82,6 +82,11 @@ impl Embedder {
     pub const DIM: usize = 128;
     pub const SIGNATURE: Signature = Signature { input: [1, 3, SIZE, SIZE], outputs: &[Self::OUTPUT] };
 
+    /// Multiply-adds of one embedding ([`crate::engine::Net::multiply_adds`]).
+    pub fn multiply_adds(&self) -> f64 {
+        self.net.net.multiply_adds()
+    }
+
     /// The shipped embedder, `models/vitrine_embedder.onnx`.
     ///
     /// Errors: [`Error::Model`] when `bytes` are not the file models/MANIFEST lists, or tract

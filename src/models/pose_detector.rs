@@ -93,6 +93,11 @@ impl PoseDetector {
     pub const FILE: &'static str = "pose_detector.onnx";
     pub const SIGNATURE: Signature = Signature { input: [1, SIZE, SIZE, 3], outputs: &["boxes", "scores"] };
 
+    /// Multiply-adds of one run of the network ([`crate::engine::Net::multiply_adds`]).
+    pub fn multiply_adds(&self) -> f64 {
+        self.net.multiply_adds()
+    }
+
     pub fn new(bytes: &[u8]) -> Result<PoseDetector> {
         verify(Self::FILE, bytes)?;
         let net = Self::SIGNATURE.load(Self::FILE, bytes)?;

@@ -65,6 +65,11 @@ impl ObjectDetector {
     pub const FILE: &'static str = "ssd_oidv4.onnx";
     pub const SIGNATURE: Signature = Signature { input: [1, SIZE, SIZE, 3], outputs: &["boxes", "scores"] };
 
+    /// Multiply-adds of one run of the network ([`crate::engine::Net::multiply_adds`]).
+    pub fn multiply_adds(&self) -> f64 {
+        self.net.multiply_adds()
+    }
+
     pub fn new(bytes: &[u8]) -> Result<ObjectDetector> {
         verify(Self::FILE, bytes)?;
         let net = Self::SIGNATURE.load(Self::FILE, bytes)?;

@@ -18,7 +18,8 @@ export interface Look {
   verdict: { full_shot: boolean; message: string; reasons: string[]; people: number };
   person: { rect: Rect; score: number; landmarks: { name: string; point: { x: number; y: number }; visibility: number }[] } | null;
   garments: Garment[];
-  timings: { stage: string; ms: number }[];
+  /** Per stage: wall time (ms) and the multiply-adds of the networks it ran; the last is "total". */
+  timings: { stage: string; ms: number; multiply_adds: number }[];
 }
 export interface Rect { x0: number; y0: number; x1: number; y1: number }
 export interface Garment {
@@ -36,8 +37,8 @@ export interface Garment {
 export interface Crop { wear: "top" | "bottom" | "foot" | "dress"; rect: Rect; turn?: number; colour?: number[] }
 /** `Vitrine.locate`: the crops to match, and the look so far (garments without products). */
 export interface Located { crops: Crop[]; preview: Look }
-/** What one crop matched; `embed_ms` and `search_ms` become the look's timings. */
-export interface Matched { wear: string; products: Garment["products"]; embed_ms: number; search_ms: number }
+/** What one crop matched; `embed_ms`, `search_ms` and `multiply_adds` become the look's timings. */
+export interface Matched { wear: string; products: Garment["products"]; embed_ms: number; search_ms: number; multiply_adds: number }
 /** A model file the pipeline needs and its sha256 (models/MANIFEST). */
 export interface ModelFile { role: "poseDetector" | "landmarks" | "ssd" | "embedder"; file: string; sha256: string }
 /** The embedder an index was built with (`indexEmbedder`): `file` is null for the shipped one

@@ -63,7 +63,13 @@ test('bench page: tract and onnxruntime-web run every shipped model to the same 
   const [, look, matcher] = result.workers.loaded;
   assert.deepEqual(result.workers.loaded.map((l) => l.worker), ['look (1-worker client)', 'look', 'matcher']);
   assert.ok(look.wasmMB > matcher.wasmMB && matcher.wasmMB > 0 && look.ms > 0, JSON.stringify(result.workers.loaded));
-  for (const stage of ['decode', 'ssd', 'pose_detector', 'landmarks', 'embed_top', 'search_top', 'total']) {
+  for (const stage of ['decode', 'ssd', 'landmarks', 'embed_top', 'search_top', 'total']) {
     assert.ok(stage in result.look.warm, `${stage} missing from ${Object.keys(result.look.warm)}`);
   }
+  // The look's multiply-adds, per stage and in all: the SSD's, the pose models' and the embeddings'
+  // runs, as tract counts them (`vitrine recommend` prints the same natively).
+  const m = result.look.multiplyAdds;
+  assert.ok(m.ssd > 0 && m.landmarks > 0 && m.embed_top > 0 && m.search_top === 0, JSON.stringify(m));
+  const stages = Object.entries(m).filter(([stage]) => stage !== 'total').reduce((a, [, v]) => a + v, 0);
+  assert.ok(Math.abs(m.total - stages) < 1, JSON.stringify(m));
 });

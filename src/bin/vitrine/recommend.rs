@@ -109,6 +109,11 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
         }
         let times: Vec<String> = look.timings.iter().map(|t| format!("{} {:.1}", t.stage, t.ms)).collect();
         println!("\ntimings (ms): {}", times.join(", "));
+        let work: Vec<String> = (look.timings.iter())
+            .filter(|t| t.multiply_adds > 0.0)
+            .map(|t| format!("{} {:.2}", t.stage, t.multiply_adds / 1e9))
+            .collect();
+        println!("multiply-adds (G): {}", work.join(", "));
     }
     if let Some(out) = draw {
         let photo = Photo::decode(&bytes, &name, &Limits::default())?;

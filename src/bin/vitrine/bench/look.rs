@@ -68,6 +68,8 @@ struct Report {
     /// Stages in pipeline order.
     look_cold: Vec<(&'static str, f64)>,
     look_warm: Vec<(&'static str, Stats)>,
+    /// Each stage's multiply-adds (the same in every run).
+    multiply_adds: Vec<(&'static str, f64)>,
 }
 
 /// Runs `vitrine bench look`.
@@ -120,6 +122,7 @@ pub fn run(args: LookArgs) -> Result<ExitCode> {
         verdict: looks[0].verdict.message.clone(),
         look_cold: looks[0].timings.iter().map(|t| (t.stage, t.ms)).collect(),
         look_warm: stages.into_iter().map(|(stage, ms)| (stage, stats(ms))).collect(),
+        multiply_adds: looks[0].timings.iter().map(|t| (t.stage, t.multiply_adds)).collect(),
     };
 
     let spread = |s: &Stats| format!("{:.1} ({:.1}-{:.1})", s.median, s.min, s.max);
@@ -129,10 +132,13 @@ pub fn run(args: LookArgs) -> Result<ExitCode> {
         println!("| {} | {:.1} | {:.1} | {} |", m.file, m.load, m.timed.cold, spread(&m.timed.warm));
     }
     println!("\nlook on {} ({})\n", report.photo, report.verdict);
-    println!("| stage | cold | warm median (min-max) |\n|---|---|---|");
+    println!("| stage | M multiply-adds | cold | warm median (min-max) |\n|---|---|---|---|");
+    let of = |rows: &[(&'static str, f64)], stage: &str| {
+        rows.iter().find(|(c, _)| *c == stage).map_or(f64::NAN, |r| r.1)
+    };
     for (stage, s) in &report.look_warm {
-        let cold = report.look_cold.iter().find(|(c, _)| c == stage).map_or(f64::NAN, |(_, ms)| *ms);
-        println!("| {stage} | {cold:.1} | {} |", spread(s));
+        let (macs, cold) = (of(&report.multiply_adds, stage), of(&report.look_cold, stage));
+        println!("| {stage} | {:.0} | {cold:.1} | {} |", macs / 1e6, spread(s));
     }
     if let Some(path) = &args.json {
         write_json(path, &report)?;
