@@ -96,8 +96,10 @@ pub struct Recommendation {
 /// One stage of a look ("decode", "ssd", "pose_detector", "landmarks", "embed_top",
 /// "search_top", ..., "total"): its wall time and the multiply-adds of the networks it ran
 /// (tract's count, [`crate::engine::Net::multiply_adds`] per run; "total" is the sum). The
-/// "landmarks" stage includes the pose detector's look at the chosen person's box. Issue 24
-/// counts a look's cost in multiply-adds: wall times swing with the host.
+/// "landmarks" stage includes the pose detector's look at the chosen person's box; a
+/// "pose_detector" stage (its look over the whole photo or its tiles) is there only when the SSD
+/// found nobody, or nobody it found gave a pose. Issue 24 counts a look's cost in multiply-adds:
+/// wall times swing with the host.
 #[derive(Debug, Clone, Serialize)]
 pub struct Timing {
     pub stage: &'static str,
