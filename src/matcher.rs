@@ -110,12 +110,16 @@ impl CropMatcher {
         self
     }
 
-    /// Whether the catalog has any dresses (the dress crop is only worth matching then).
-    pub fn has_dresses(&self) -> bool {
-        self.index.categories().any(|(c, n)| c.wear == Wear::Dress && n > 0)
+    /// Whether the catalog has products of `wear` that a shopper of `audience` sees (a dress
+    /// crop, for one, is only made then).
+    pub fn serves(&self, wear: Wear, audience: Option<Audience>) -> bool {
+        let seen = Audience::seen_by(audience);
+        self.index.categories().any(|(c, n)| c.wear == wear && seen.contains(&c.audience) && n > 0)
     }
 
-    /// Embeds `crop` of `photo` and finds its best `options.k` products.
+    /// Embeds `crop` of `photo` and finds its best `options.k` products. A crop of a wear the
+    /// catalog has none of for `options.audience` is not embedded (issue 24: a shoe shop's look
+    /// embeds only the feet) and matches no products.
     ///
     /// Errors: [`Error::Call`] when the crop is not a region of this photo, and the embedder's
     /// errors.
@@ -133,6 +137,15 @@ impl CropMatcher {
             return Err(Error::Call(format!(
                 "crop {r:?} is not a region of this {w}x{h} photo: pass the crops `locate` gave for it"
             )));
+        }
+        if !self.serves(crop.wear, options.audience) {
+            return Ok(Matched {
+                wear: crop.wear,
+                products: Vec::new(),
+                embed_ms: 0.0,
+                search_ms: 0.0,
+                multiply_adds: 0.0,
+            });
         }
         let start = (self.clock)();
         let embedding = self.embedder.embed_turned(photo, r, crop.turn)?;

@@ -92,7 +92,7 @@ impl Located {
     }
 
     /// What to embed and search, in order: the garment boxes' crops, then the dress region when
-    /// the catalog has dresses and there are a top and a bottom.
+    /// the catalog has dresses for the shopper and there are a top and a bottom.
     pub fn crops(&self) -> &[Crop] {
         &self.crops
     }
@@ -175,7 +175,7 @@ impl Pipeline {
     /// The first part of a look: decode, people, pose, verdict, garment boxes and the crops to
     /// match (none when there is no person).
     pub fn locate(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Located> {
-        let dresses = self.matcher.has_dresses();
+        let dresses = self.matcher.serves(Wear::Dress, options.audience);
         self.locator.locate_decoded(|| Photo::decode(bytes, name, &options.limits), options, dresses)
     }
 
@@ -189,7 +189,7 @@ impl Pipeline {
         name: &str,
         options: &Options,
     ) -> Result<Located> {
-        let dresses = self.matcher.has_dresses();
+        let dresses = self.matcher.serves(Wear::Dress, options.audience);
         self.locator.locate_decoded(
             || Photo::from_rgba(rgba, width, height, name, &options.limits),
             options,

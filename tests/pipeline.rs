@@ -157,6 +157,38 @@ fn a_look_counts_the_multiply_adds_of_each_network_run() {
     }
 }
 
+/// Issue 24: a catalog of tops only. The look still finds every garment, but embeds only the top
+/// (no multiply-adds for the bottom and the foot, no dress crop) and the other rows are empty.
+#[test]
+fn only_the_wears_the_catalog_has_are_embedded() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("messi5.jpg")) else { return };
+    let tops = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tops-only");
+    std::fs::create_dir_all(&tops).unwrap();
+    let csv = std::fs::read_to_string(dir.join("catalog.csv")).unwrap();
+    let rows: Vec<&str> =
+        csv.lines().enumerate().filter(|(i, l)| *i == 0 || l.contains(",top,")).map(|(_, l)| l).collect();
+    assert!(rows.len() > 20, "{} rows", rows.len());
+    std::fs::write(tops.join("catalog.csv"), rows.join("\n") + "\n").unwrap();
+    let (t, d) = (tops.to_str().unwrap(), dir.to_str().unwrap());
+    let out =
+        vitrine(&["index", "build", "--catalog", &format!("{t}/catalog.csv"), "--images", d, "--out", t]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pipeline = Pipeline::new(
+        Models::load().bytes(),
+        "tops-only",
+        &common::read(&tops.join("index.bin")),
+        &common::read(&tops.join("products.json")),
+    )
+    .unwrap();
+    let look = pipeline.recommend(&bytes, "messi5.jpg", &Options::default()).unwrap();
+    let rows: Vec<(Wear, usize)> = look.garments.iter().map(|g| (g.wear, g.products.len())).collect();
+    assert_eq!(rows, [(Wear::Top, 5), (Wear::Bottom, 0), (Wear::Foot, 0)]);
+    let work = |stage: &str| look.timings.iter().find(|t| t.stage == stage).map(|t| t.multiply_adds);
+    let emb = Embedder::new(&model_bytes(Embedder::FILE)).unwrap().multiply_adds();
+    assert_eq!(work("embed_top"), Some(emb));
+    assert_eq!((work("embed_bottom"), work("embed_foot"), work("embed_dress")), (Some(0.0), Some(0.0), None));
+}
+
 #[test]
 fn bus_is_a_full_shot_of_one_of_several_people() {
     assert_full_look("bus.jpg");
