@@ -1,5 +1,6 @@
-//! The whole look, in the order the data flows: photo bytes -> decode -> people (SSD boxes and
-//! pose detector faces) -> pose of the largest, most central person -> full-shot verdict ->
+//! The whole look, in the order the data flows: photo bytes -> decode -> people (the SSD's boxes;
+//! the pose detector's faces when those give no pose) -> pose of the largest, most central
+//! person -> full-shot verdict ->
 //! garment boxes -> crops (with their colour, read on the person) -> embeddings -> per-category
 //! search (embedding and colour joined) -> top products per garment. Each step is a call into the
 //! module that owns it; this file only says their order. Built from bytes only (no file system),

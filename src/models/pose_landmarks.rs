@@ -138,12 +138,12 @@ impl PoseLandmarker {
     pub const SIGNATURE: Signature =
         Signature { input: [1, SIZE, SIZE, 3], outputs: &["landmarks", "presence", "mask"] };
 
-    /// Loads either variant; `file` says which (and is checked against the manifest).
     /// Multiply-adds of one run of the network ([`crate::engine::Net::multiply_adds`]).
     pub fn multiply_adds(&self) -> f64 {
         self.net.multiply_adds()
     }
 
+    /// Loads either variant; `file` says which (and is checked against the manifest).
     pub fn new(file: &str, bytes: &[u8]) -> Result<PoseLandmarker> {
         if file != Self::FILE && file != Self::LITE_FILE {
             return Err(Error::Model {
