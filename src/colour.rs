@@ -239,11 +239,18 @@ pub fn dominant(histogram: &[f32; BINS]) -> Option<Colour> {
     (histogram[best] > 0.0).then_some(Colour::ALL[best])
 }
 
+/// The similarity of two garments joined from their embeddings' `cosine` and their histograms'
+/// Bhattacharyya coefficient: (1 - `weight`) x cosine + `weight` x coefficient (the index ranks by
+/// it at [`WEIGHT`]).
+pub fn mix(cosine: f32, bhattacharyya: f32, weight: f32) -> f32 {
+    (1.0 - weight) * cosine + weight * bhattacharyya
+}
+
 /// An embedding with the garment's colour joined to it: the unit-length `embedding` scaled by
 /// sqrt(1 - `weight`) followed by the histogram's Hellinger vector (the square roots of its
 /// shares, unit length) scaled by sqrt(`weight`), so that the cosine of two joined vectors is
-/// (1 - weight) x the embeddings' cosine + weight x the histograms' Bhattacharyya coefficient.
-/// `weight` is in 0..=1; an empty histogram adds zeros.
+/// [`mix`] of the embeddings' cosine and the histograms' Bhattacharyya coefficient. `weight` is
+/// in 0..=1; an empty histogram adds zeros.
 pub fn joined(embedding: &[f32], histogram: &[f32; BINS], weight: f32) -> Vec<f32> {
     let roots = histogram.map(f32::sqrt);
     let norm = roots.iter().map(|r| r * r).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
@@ -364,7 +371,8 @@ mod tests {
         let (a, b) = (joined(&[1.0, 0.0], &red, 0.3), joined(&[0.0, 1.0], &half, 0.3));
         let cosine: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         // Embeddings orthogonal (0), histograms' Bhattacharyya coefficient sqrt(0.5).
-        assert!((cosine - 0.3 * 0.5f32.sqrt()).abs() < 1e-6, "{cosine}");
+        assert!((cosine - mix(0.0, 0.5f32.sqrt(), 0.3)).abs() < 1e-6, "{cosine}");
+        assert!((mix(0.0, 0.5f32.sqrt(), 0.3) - 0.3 * 0.5f32.sqrt()).abs() < 1e-7);
         let norm: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-6);
     }

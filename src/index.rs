@@ -164,7 +164,7 @@ impl Code {
     /// and the candidate step.
     pub fn similarity(&self, other: &Code) -> f32 {
         let dot: i32 = self.q.iter().zip(&other.q).map(|(a, b)| *a as i32 * *b as i32).sum();
-        joined(dot as f32 * self.scale * other.scale, self.colour_similarity(other))
+        colour::mix(dot as f32 * self.scale * other.scale, self.colour_similarity(other), colour::WEIGHT)
     }
 
     /// The joined similarity with a query (its f32 unit `embedding` and its code), the embedding
@@ -182,15 +182,10 @@ impl Code {
         }
         let cosine = (coarse + fine / 16.0) * self.scale;
         match query.has_colour() {
-            true => joined(cosine, self.colour_similarity(query)),
+            true => colour::mix(cosine, self.colour_similarity(query), colour::WEIGHT),
             false => cosine,
         }
     }
-}
-
-/// (1 - [`colour::WEIGHT`]) x `cosine` + [`colour::WEIGHT`] x `colour`.
-fn joined(cosine: f32, colour: f32) -> f32 {
-    (1.0 - colour::WEIGHT) * cosine + colour::WEIGHT * colour
 }
 
 impl Point for Code {
