@@ -131,6 +131,9 @@ console.log(`\nthe same look through VitrineClient (the demo's way), timed in th
 console.log(`| workers | cold | warm median (min-max) | the look's own total, in the worker | warm, until its verdict and boxes |\n|---|---|---|---|---|`);
 console.log(`| 1 | ${f(w.one.cold)} | ${spread(w.one.warm)} | ${spread(w.one.inside)} | ${spread(w.one.preview)} |`);
 console.log(`| 2${w.twoWorkers ? '' : ' (the second did NOT load: one)'} | ${f(w.two.cold)} | ${spread(w.two.warm)} | ${spread(w.two.inside)} | ${spread(w.two.preview)} |`);
+const stageNames = Object.keys(w.one.stages);
+console.log(`stage medians in the workers, 1 / 2 workers (ms): ${stageNames.filter((s) => !s.startsWith('search'))
+  .map((s) => `${s} ${f(w.one.stages[s].median)} / ${w.two.stages[s] ? f(w.two.stages[s].median) : '-'}`).join(', ')}`);
 console.log(`workers loaded (load ms, wasm memory MB): ${w.loaded.map((l) => `${l.worker} ${f(l.ms)} / ${f(l.wasmMB)}`).join('; ')}`);
 const mb = (n) => (n / 1e6).toFixed(2);
 console.log('\n| first load | raw MB | gzip -9 MB | sent by serve.js (.br, else .gz) MB |\n|---|---|---|---|');

@@ -140,6 +140,9 @@ async function benchWorkers(photoName, photo, reference, wasm) {
   const wall = [[], []];
   const inside = [[], []]; // the look's own "total": from its decode to its finish, in the worker
   const previews = [[], []]; // until the look so far (verdict and boxes) reached the page
+  // Each stage as the workers time it (with two, the bottom and dress crops' on the second
+  // worker's clock): where a client's look spends its time beyond the page's own thread.
+  const stageMs = [{}, {}];
   let sameProducts = true;
   for (let i = 0; i <= RUNS; i += 1) {
     for (const k of [1, 0]) {
@@ -147,6 +150,7 @@ async function benchWorkers(photoName, photo, reference, wasm) {
       const look = await clients[k].recommend(file, '', () => previews[k].push(performance.now() - t));
       wall[k].push(performance.now() - t);
       inside[k].push(look.timings.find((t) => t.stage === 'total').ms);
+      if (i > 0) for (const { stage, ms } of look.timings) (stageMs[k][stage] ||= []).push(ms);
       sameProducts &&= ids(look) === ids(reference);
     }
   }
@@ -156,6 +160,7 @@ async function benchWorkers(photoName, photo, reference, wasm) {
   const sameTogether = together.every((look) => ids(look) === ids(reference));
   const [one, two] = wall.map((ms, k) => ({
     cold: ms[0], warm: stats(ms.slice(1)), inside: stats(inside[k].slice(1)), preview: stats(previews[k].slice(1)),
+    stages: Object.fromEntries(Object.entries(stageMs[k]).map(([stage, v]) => [stage, stats(v)])),
   }));
   log(`look through 1 / 2 workers: warm median ${one.warm.median.toFixed(0)} / ${two.warm.median.toFixed(0)} ms (its boxes after ${one.preview.median.toFixed(0)} / ${two.preview.median.toFixed(0)}); same products as one thread: ${sameProducts}`);
   return { twoWorkers, loaded, one, two, sameProducts, sameTogether, garments: ids(reference) };
