@@ -316,9 +316,13 @@ impl Locator {
         // only adds people the SSD missed, so it runs when the SSD found nobody or when none of
         // the SSD's people gets a pose (issue 24: on bench/evidence's 120 photos the looks are
         // those of the full search, BENCHMARKS.md "One person finder").
+        let mut near = Vec::new();
         let from_ssd = match boxes.is_empty() {
             true => None,
-            false => Some(self.choose(&photo, &objects, merge_people(&boxes, vec![]), true, &mut timer)?),
+            false => {
+                let seen = merge_people(&boxes, vec![]);
+                Some(self.choose(&photo, &objects, seen, true, &mut near, &mut timer)?)
+            }
         };
         let (people, chosen, who) = match from_ssd {
             Some(found @ (_, Some(_), _)) => found,
@@ -331,7 +335,7 @@ impl Locator {
                 }
                 let seen = merge_people(&boxes, distinct_faces(faces));
                 timer.lap("pose_detector");
-                self.choose(&photo, &objects, seen, false, &mut timer)?
+                self.choose(&photo, &objects, seen, false, &mut near, &mut timer)?
             }
         };
         timer.lap("landmarks");
@@ -402,13 +406,15 @@ impl Locator {
     /// `own_face_only`: only a face inside their box). When that fails too, the look is the
     /// largest, most central person with a pose ("the one facing the camera"). Returns the
     /// people, the index of the chosen one (with a pose, or `None`) and how they were chosen. The
-    /// networks it runs count into `timer`.
+    /// networks it runs count into `timer`; `near` keeps the detector's best face at each box it
+    /// looked at, for a second call on the same photo.
     fn choose(
         &self,
         photo: &Photo,
         objects: &[Detection],
         seen: Vec<Seen>,
         own_face_only: bool,
+        near: &mut Vec<(Rect, Option<PersonDetection>)>,
         timer: &mut Timer,
     ) -> Result<(Vec<Candidate>, Option<usize>, &'static str)> {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
@@ -450,8 +456,15 @@ impl Locator {
             // near the box must lie in it: beside a person the SSD missed it is often theirs, and
             // the search over the whole photo that follows finds them.
             let (rect, region) = (people[main].rect, people[main].rect.pad(0.25, 0.15, 0.25, 0.15));
-            let near = self.faces_in(photo, &region, timer)?.into_iter().next();
-            let near = near.filter(|d| !own_face_only || rect.contains(d.rect.center()));
+            let best = match near.iter().find(|(r, _)| *r == rect) {
+                Some((_, best)) => best.clone(),
+                None => {
+                    let best = self.faces_in(photo, &region, timer)?.into_iter().next();
+                    near.push((rect, best.clone()));
+                    best
+                }
+            };
+            let near = best.filter(|d| !own_face_only || rect.contains(d.rect.center()));
             let seed = is_grey(photo).then(|| ssd_seed(objects, &people[main].rect));
             let tries = near.map(|d| (d, false)).into_iter().chain(seed.map(|d| (d, true)));
             for (d, seeded) in tries.chain(people[main].face.clone().map(|d| (d, false))) {
