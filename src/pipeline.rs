@@ -316,12 +316,12 @@ impl Locator {
         // only adds people the SSD missed, so it runs when the SSD found nobody or when none of
         // the SSD's people gets a pose (issue 24: on bench/evidence's 120 photos the looks are
         // those of the full search, BENCHMARKS.md "One person finder").
-        let mut near = Vec::new();
+        let mut looked_at = Vec::new();
         let from_ssd = match boxes.is_empty() {
             true => None,
             false => {
                 let seen = merge_people(&boxes, vec![]);
-                Some(self.choose(&photo, &objects, seen, true, &mut near, &mut timer)?)
+                Some(self.choose(&photo, &objects, seen, true, &mut looked_at, &mut timer)?)
             }
         };
         let (people, chosen, who) = match from_ssd {
@@ -335,7 +335,7 @@ impl Locator {
                 }
                 let seen = merge_people(&boxes, distinct_faces(faces));
                 timer.lap("pose_detector");
-                self.choose(&photo, &objects, seen, false, &mut near, &mut timer)?
+                self.choose(&photo, &objects, seen, false, &mut looked_at, &mut timer)?
             }
         };
         timer.lap("landmarks");
@@ -406,15 +406,15 @@ impl Locator {
     /// `own_face_only`: only a face inside their box). When that fails too, the look is the
     /// largest, most central person with a pose ("the one facing the camera"). Returns the
     /// people, the index of the chosen one (with a pose, or `None`) and how they were chosen. The
-    /// networks it runs count into `timer`; `near` keeps the detector's best face at each box it
-    /// looked at, for a second call on the same photo.
+    /// networks it runs count into `timer`; `looked_at` keeps the detector's best face at each box
+    /// it looked at, for a second call on the same photo.
     fn choose(
         &self,
         photo: &Photo,
         objects: &[Detection],
         seen: Vec<Seen>,
         own_face_only: bool,
-        near: &mut Vec<(Rect, Option<PersonDetection>)>,
+        looked_at: &mut Vec<(Rect, Option<PersonDetection>)>,
         timer: &mut Timer,
     ) -> Result<(Vec<Candidate>, Option<usize>, &'static str)> {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
@@ -456,11 +456,11 @@ impl Locator {
             // near the box must lie in it: beside a person the SSD missed it is often theirs, and
             // the search over the whole photo that follows finds them.
             let (rect, region) = (people[main].rect, people[main].rect.pad(0.25, 0.15, 0.25, 0.15));
-            let best = match near.iter().find(|(r, _)| *r == rect) {
+            let best = match looked_at.iter().find(|(r, _)| *r == rect) {
                 Some((_, best)) => best.clone(),
                 None => {
                     let best = self.faces_in(photo, &region, timer)?.into_iter().next();
-                    near.push((rect, best.clone()));
+                    looked_at.push((rect, best.clone()));
                     best
                 }
             };
