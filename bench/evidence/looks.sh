@@ -3,19 +3,12 @@
 # JSON and its drawn sheet in OUT/looks. Compare two runs with compare.py.
 #   bench/evidence/looks.sh BINARY INDEX OUT [recommend options, e.g. --lite]
 # The photos are made once in OUT/../photos from tests/fetch-photos.sh's. Pillow comes from its
-# PyPI wheel, unzipped onto PYTHONPATH as bench/framing/verdicts.sh does; nothing is installed.
+# PyPI wheel, unzipped onto PYTHONPATH (bench/pillow.sh); nothing is installed.
 set -euo pipefail
 bin=$(realpath "$1"); index=$(realpath "$2"); out=$3; shift 3
 cd "$(dirname "$0")/../.."
 tests/fetch-photos.sh tests/photos >/dev/null
-mkdir -p target && pil=target/pillow
-if [ ! -d "$pil" ]; then
-  tmp=$(mktemp -d)
-  python3 -m pip download -q --no-deps --only-binary=:all: pillow==12.0.0 -d "$tmp"
-  unzip -q -o "$tmp"/pillow-*.whl -d "$pil.part"
-  mv "$pil.part" "$pil"
-  rm -rf "$tmp"
-fi
+pil=$(bench/pillow.sh)
 photos=$(dirname "$out")/photos
 [ -d "$photos" ] || PYTHONPATH=$pil python3 bench/evidence/photos.py tests/photos "$photos"
 mkdir -p "$out/looks"

@@ -5,20 +5,13 @@
 # (fractions). Compare two builds (issue 22's before/after table in BENCHMARKS.md):
 #   bench/framing/verdicts.sh BINARY INDEX OUT_DIR > verdicts.tsv
 # OUT_DIR gets the copies, each look's JSON and its drawn sheet. Pillow comes from its PyPI
-# wheel, unzipped onto PYTHONPATH as tests/fetch-photos.sh does; nothing is installed.
+# wheel, unzipped onto PYTHONPATH (bench/pillow.sh); nothing is installed.
 set -euo pipefail
 bin=$(realpath "$1"); index=$(realpath "$2"); out=$3
 cd "$(dirname "$0")/../.."
 tests/fetch-photos.sh tests/photos >/dev/null
 mkdir -p "$out/copies" "$out/looks"
-mkdir -p target && pil=target/pillow
-if [ ! -d "$pil" ]; then
-  tmp=$(mktemp -d)
-  python3 -m pip download -q --no-deps --only-binary=:all: pillow==12.0.0 -d "$tmp"
-  unzip -q -o "$tmp"/pillow-*.whl -d "$pil.part"
-  mv "$pil.part" "$pil"
-  rm -rf "$tmp"
-fi
+pil=$(bench/pillow.sh)
 PYTHONPATH=$pil python3 bench/framing/copies.py tests/photos "$out/copies"
 for p in "$out"/copies/*.jpg; do
   n=$(basename "$p" .jpg)
