@@ -6,11 +6,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
-use clap::Subcommand;
+use std::collections::BTreeMap;
 
-use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
-use crate::files::{thumbnail_path, write_atomic};
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use vitrine::colour;
+use vitrine::photo::{Limits, Photo};
+
+use crate::datasets::{
+    clothing_photos, clothing_wear, fashion_mnist_image, fashion_mnist_split, ClothingPhoto, FASHION_CLASSES,
+};
+use crate::files::{par_map, read, thumbnail_path, write_atomic, Staging};
 
 /// `vitrine catalog`'s subcommands, one per dataset.
 #[derive(Subcommand)]
@@ -26,15 +33,36 @@ pub enum CatalogCommand {
         #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
         dataset: PathBuf,
     },
-    /// A colour catalog from Alexey Grigorev's clothing dataset (CC0, ../shared/data).
+    /// A colour catalog from Alexey Grigorev's clothing dataset (CC0): the default demo catalog
+    /// (from the subset in data/clothing-demo) or any folder of the dataset's layout. Titles are
+    /// the photo's dominant colour, the label and a number ("Red T-shirt 0412"); prices are made up.
     Clothing {
         #[arg(long)]
         out: PathBuf,
+        /// A folder with `images.csv` (image, sender_id, label, kids) and `images/<image>.jpg`.
         #[arg(long, default_value = "../shared/data/clothing-dataset")]
         dataset: PathBuf,
         /// Only photos whose sender_id is in this list (comma-separated), e.g. a held-out split.
         #[arg(long)]
         senders: Option<String>,
+    },
+    /// The subset of the clothing dataset committed as the demo catalog's photos
+    /// (data/clothing-demo): adults' clothes of the four wears, `--per-wear` photos each, taken in
+    /// turn from each label (in the order of their image ids) so that labels are balanced within a
+    /// wear, downscaled to `--side` pixels, with the dataset's LICENSE and images.csv.
+    ClothingSubset {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "../shared/data/clothing-dataset")]
+        dataset: PathBuf,
+        #[arg(long, default_value_t = 300)]
+        per_wear: usize,
+        /// The longest side of each photo, in pixels (the cards show 256-pixel thumbnails).
+        #[arg(long, default_value_t = 224)]
+        side: u32,
+        /// JPEG quality, 1-100.
+        #[arg(long, default_value_t = 75, value_parser = clap::value_parser!(u8).range(1..=100))]
+        quality: u8,
     },
 }
 
@@ -43,6 +71,9 @@ pub fn run(cmd: CatalogCommand) -> Result<ExitCode> {
     match cmd {
         CatalogCommand::FashionMnist { out, per_class, dataset } => fashion_mnist(&out, per_class, &dataset),
         CatalogCommand::Clothing { out, dataset, senders } => clothing(&out, &dataset, senders.as_deref()),
+        CatalogCommand::ClothingSubset { out, dataset, per_wear, side, quality } => {
+            clothing_subset(&out, &dataset, per_wear, side, quality)
+        }
     }
 }
 
@@ -93,35 +124,146 @@ fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCod
 }
 
 fn clothing(out: &Path, dataset: &Path, senders: Option<&str>) -> Result<ExitCode> {
-    let csv_path = dataset.join("images.csv");
-    let text = fs::read_to_string(&csv_path)
-        .with_context(|| format!("{}: cannot read (see ../shared/README.md)", csv_path.display()))?;
     let keep: Option<Vec<&str>> = senders.map(|s| s.split(',').map(str::trim).collect());
-    let photos = fs::canonicalize(dataset.join("images"))?;
+    let photos = fs::canonicalize(dataset.join("images"))
+        .with_context(|| format!("{}: cannot read (see ../shared/README.md)", dataset.join("images").display()))?;
+    let picked: Vec<(ClothingPhoto, &'static str)> = clothing_photos(dataset)?
+        .into_iter()
+        .filter(|p| keep.as_ref().is_none_or(|k| k.contains(&p.sender_id.as_str())))
+        .filter_map(|p| clothing_wear(&p.label).map(|wear| (p, wear)))
+        .collect();
+    let bar = progress(picked.len(), "reading colours");
+    let colours = par_map(&picked, &bar, |(p, _)| title_colour(&photos.join(format!("{}.jpg", p.image))));
+    bar.finish_and_clear();
     let mut rows = Vec::new();
-    for (n, line) in text.lines().skip(1).enumerate() {
-        let cols: Vec<&str> = line.split(',').collect();
-        let [image, sender, label, _kids] = cols[..] else {
-            bail!("{} line {}: expected 4 columns", csv_path.display(), n + 2);
-        };
-        let Some(wear) = clothing_wear(label) else { continue };
-        if keep.as_ref().is_some_and(|k| !k.contains(&sender)) {
-            continue;
+    for (n, ((p, wear), colour)) in picked.iter().zip(colours).enumerate() {
+        let number = n + 1;
+        let colour = colour?;
+        let mut title = format!("{} {number:04}", product_name(&p.label));
+        if let Some(c) = colour {
+            title = format!("{}{} {title}", c[..1].to_uppercase(), &c[1..]);
         }
         rows.push(Row {
-            id: format!("cd-{image}"),
-            title: format!("{label} {}", &image[..8]),
-            kind: label.to_string(),
+            id: format!("cd-{}", p.image),
+            title,
+            kind: p.label.clone(),
             wear,
-            photo: photos.join(format!("{image}.jpg")).display().to_string(),
-            price: String::new(),
-            note: "A photo from Alexey Grigorev's clothing dataset (CC0): the title comes from its \
-                   label; there is no price and nothing is for sale.",
+            photo: photos.join(format!("{}.jpg", p.image)).display().to_string(),
+            price: made_up_price(number),
+            note: "A demo product made from a photo of Alexey Grigorev's clothing dataset (CC0 1.0): the \
+                   title comes from its label and the photo's main colour, the price is made up, and nothing \
+                   is for sale.",
         });
     }
     write_catalog(out, &rows)?;
     println!("{}: {} products from the clothing dataset", out.display(), rows.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The colour the title names: the largest share of the photo's histogram (the catalog side's
+/// backdrop rules, [`colour::histogram`]) when it covers at least 40% of the garment, else
+/// `None`: a patterned or two-colour garment gets no colour word rather than its backdrop's or
+/// one of its colours (on the demo subset 1 photo in 5, mostly prints, checks and denim).
+fn title_colour(path: &Path) -> Result<Option<&'static str>> {
+    const MIN_SHARE: f32 = 0.4;
+    let photo = Photo::decode(&read(path)?, &path.display().to_string(), &Limits::default())?;
+    let histogram = colour::histogram(photo.rgb(), None);
+    Ok(colour::dominant(&histogram).filter(|&c| histogram[c as usize] >= MIN_SHARE).map(colour::Colour::name))
+}
+
+/// The product name a shop would give a clothing dataset label.
+fn product_name(label: &str) -> &str {
+    match label {
+        "T-Shirt" => "T-shirt",
+        "Longsleeve" => "Long-sleeve top",
+        "Outwear" => "Jacket",
+        "Polo" => "Polo shirt",
+        "Body" => "Bodysuit",
+        "Pants" => "Trousers",
+        other => other,
+    }
+}
+
+/// A made-up price, EUR 9.99-98.99, spread by the product's number (37 is prime to 90, so 90
+/// numbers in a row take every price once).
+fn made_up_price(number: usize) -> String {
+    format!("EUR {}.99", 9 + (number * 37) % 90)
+}
+
+fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quality: u8) -> Result<ExitCode> {
+    // Per wear, per label, the photos in the order of their image ids (random UUIDs).
+    let mut by_wear: BTreeMap<&'static str, BTreeMap<String, Vec<ClothingPhoto>>> = BTreeMap::new();
+    for p in clothing_photos(dataset)? {
+        if p.kids == "True" {
+            continue;
+        }
+        if let Some(wear) = clothing_wear(&p.label) {
+            by_wear.entry(wear).or_default().entry(p.label.clone()).or_default().push(p);
+        }
+    }
+    let mut picked = Vec::new();
+    for (wear, mut labels) in by_wear {
+        let mut queues: Vec<std::vec::IntoIter<ClothingPhoto>> = labels
+            .values_mut()
+            .map(|photos| {
+                photos.sort_by(|a, b| a.image.cmp(&b.image));
+                std::mem::take(photos).into_iter()
+            })
+            .collect();
+        let before = picked.len();
+        // One from each label in turn, until the wear has its share or its labels run out.
+        'wear: loop {
+            let mut took = false;
+            for queue in &mut queues {
+                if picked.len() - before == per_wear {
+                    break 'wear;
+                }
+                if let Some(p) = queue.next() {
+                    picked.push(p);
+                    took = true;
+                }
+            }
+            if !took {
+                break;
+            }
+        }
+        if picked.len() - before < per_wear {
+            println!("{wear}: only {} photos of adults' clothes", picked.len() - before);
+        }
+    }
+    let staging = Staging::new(out)?;
+    let images = staging.dir.join("images");
+    let bar = progress(picked.len(), "downscaling");
+    let written = par_map(&picked, &bar, |p| -> Result<()> {
+        let src = dataset.join("images").join(format!("{}.jpg", p.image));
+        let photo = Photo::decode(&read(&src)?, &src.display().to_string(), &Limits::default())?;
+        let rgb = photo.rgb();
+        let scale = (side as f32 / rgb.width().max(rgb.height()) as f32).min(1.0);
+        let (w, h) = (((rgb.width() as f32 * scale).round() as u32).max(1), ((rgb.height() as f32 * scale).round() as u32).max(1));
+        let small = image::imageops::resize(rgb, w, h, image::imageops::FilterType::Lanczos3);
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality).encode_image(&small)?;
+        write_atomic(&images.join(format!("{}.jpg", p.image)), &jpeg)
+    });
+    bar.finish_and_clear();
+    written.into_iter().collect::<Result<Vec<()>>>()?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(["image", "sender_id", "label", "kids"])?;
+    for p in &picked {
+        csv.write_record([&p.image, &p.sender_id, &p.label, &p.kids])?;
+    }
+    write_atomic(&staging.dir.join("images.csv"), &csv.into_inner()?)?;
+    fs::copy(dataset.join("LICENSE"), staging.dir.join("LICENSE"))
+        .with_context(|| format!("{}: cannot copy", dataset.join("LICENSE").display()))?;
+    staging.replace_all()?;
+    println!("{}: {} photos of the clothing dataset, at most {side} px, JPEG quality {quality}", out.display(), picked.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress(n: usize, what: &str) -> ProgressBar {
+    ProgressBar::new(n as u64)
+        .with_style(ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} photos, eta {eta}").unwrap())
+        .with_message(what.to_string())
 }
 
 /// Writes catalog.csv (image paths relative to `out`, or absolute) and one product page each.

@@ -52,6 +52,33 @@ pub fn fashion_mnist_split(dir: &Path, prefix: &str, take: usize) -> Result<(Vec
     ))
 }
 
+/// One row of the clothing dataset's `images.csv` (columns `image, sender_id, label, kids`): the
+/// photo is `images/<image>.jpg`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ClothingPhoto {
+    pub image: String,
+    pub sender_id: String,
+    pub label: String,
+    /// "True" for children's clothes.
+    pub kids: String,
+}
+
+/// The rows of `dir/images.csv`, in file order; the error names the file and line.
+pub fn clothing_photos(dir: &Path) -> Result<Vec<ClothingPhoto>> {
+    let csv_path = dir.join("images.csv");
+    let bytes = fs::read(&csv_path)
+        .with_context(|| format!("{}: cannot read (see ../shared/README.md)", csv_path.display()))?;
+    csv::Reader::from_reader(&bytes[..])
+        .deserialize()
+        .enumerate()
+        .map(|(n, row)| {
+            row.with_context(|| {
+                format!("{} line {}: expected the columns image, sender_id, label, kids", csv_path.display(), n + 2)
+            })
+        })
+        .collect()
+}
+
 /// The clothing dataset's labels and the wear each maps to (../shared/README.md).
 pub fn clothing_wear(label: &str) -> Option<&'static str> {
     match label {

@@ -26,7 +26,7 @@ use vitrine::photo::{Limits, Photo};
 use vitrine::upright::Turn;
 use vitrine::{regions, Locator};
 
-use crate::datasets::{clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
+use crate::datasets::{clothing_photos, clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
 use crate::files::{create_dir, local_image, par_map, read, write_atomic};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -179,29 +179,23 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset
 }
 
 fn clothing(dir: &Path) -> Result<Dataset> {
-    let csv_path = dir.join("images.csv");
-    let text = fs::read_to_string(&csv_path)
-        .with_context(|| format!("{}: cannot read (see ../shared/README.md)", csv_path.display()))?;
     let mut label_names: Vec<String> = Vec::new();
     let mut splits: [Split; 3] = ["train", "validation", "test"].map(|n| Split {
         name: format!("clothing-{n}"),
         sources: Vec::new(),
         labels: Vec::new(),
     });
-    for (n, line) in text.lines().skip(1).enumerate() {
-        let [image, sender, label, _kids] = line.split(',').collect::<Vec<_>>()[..] else {
-            bail!("{} line {}: expected 4 columns", csv_path.display(), n + 2);
-        };
-        if clothing_wear(label).is_none() {
+    for row in clothing_photos(dir)? {
+        if clothing_wear(&row.label).is_none() {
             continue;
         }
-        let id = label_names.iter().position(|l| l == label).unwrap_or_else(|| {
-            label_names.push(label.to_string());
+        let id = label_names.iter().position(|l| *l == row.label).unwrap_or_else(|| {
+            label_names.push(row.label.clone());
             label_names.len() - 1
         });
         // By sender: one person's photos share background and light, so they stay together.
-        let split = split_of(sender);
-        splits[split].sources.push(Source::File(dir.join("images").join(format!("{image}.jpg"))));
+        let split = split_of(&row.sender_id);
+        splits[split].sources.push(Source::File(dir.join("images").join(format!("{}.jpg", row.image))));
         splits[split].labels.push(id as u32);
     }
     let [train, validation, test] = splits;

@@ -159,6 +159,30 @@ impl Staging {
     }
 }
 
+impl Staging {
+    /// Puts the staging folder in place of the whole of `out` (a folder one command makes
+    /// entire, e.g. `vitrine catalog clothing-subset`'s): an old `out` is moved aside, the new
+    /// one renamed in, then the old one deleted; if the rename fails the old one is put back.
+    pub fn replace_all(mut self) -> Result<()> {
+        let old = self.dir.with_extension("old");
+        let existed = self.out.exists();
+        if existed {
+            fs::rename(&self.out, &old).with_context(|| format!("{}: cannot replace", self.out.display()))?;
+        }
+        if let Err(e) = fs::rename(&self.dir, &self.out) {
+            if existed {
+                let _ = fs::rename(&old, &self.out);
+            }
+            return Err(e).with_context(|| format!("{}: cannot replace", self.out.display()));
+        }
+        self.done = true;
+        if existed {
+            fs::remove_dir_all(&old).with_context(|| format!("{}: cannot remove", old.display()))?;
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.done {
