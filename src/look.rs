@@ -57,6 +57,10 @@ pub struct Person {
     pub score: f32,
     /// The 33 BlazePose landmarks (fractions of the photo) with their visibility.
     pub landmarks: Vec<LandmarkOut>,
+    /// Which way they face the camera ("front", "back", "side"), `null` when the pose cannot
+    /// tell ([`crate::body::facing`]); a product gallery's look is the first full shot facing
+    /// the front.
+    pub facing: Option<crate::body::Facing>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -114,6 +114,7 @@ impl Turn {
         Person {
             rect: self.rect_to_photo(&person.rect, 1.0, 1.0),
             score: person.score,
+            facing: person.facing,
             landmarks: person
                 .landmarks
                 .into_iter()
