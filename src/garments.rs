@@ -38,6 +38,10 @@ pub struct GarmentBox {
     pub crop: Rect,
     pub score: f32,
     pub source: &'static str,
+    /// A top that runs on past the hips to its own hem ([`crate::hem`]: a kurta, a long coat, a
+    /// dress, or a top in the trousers' colour): only then is a dress crop made
+    /// ([`crate::dress::dress_crop`]).
+    pub long: bool,
 }
 
 /// The garment boxes of `pose` in `image` (the photo it was found in) whose landmarks are
@@ -117,7 +121,7 @@ fn pose_boxes(pose: &Pose, footwear: &[Detection], image: &RgbImage) -> Vec<Garm
             }
         }
         if let Some(g) = finish(Wear::Top, rect, vis(&[SHOULDERS, HIPS].concat()), pose, width, height) {
-            out.push(g);
+            out.push(GarmentBox { long: top_hem.is_some(), ..g });
         }
     }
 
@@ -182,7 +186,7 @@ fn finish(wear: Wear, rect: Rect, score: f32, pose: &Pose, width: f32, height: f
         Some(tight) => (tight, "pose+mask"),
         None => (rect, "pose"),
     };
-    Some(GarmentBox { wear, rect, crop: rect, score, source })
+    Some(GarmentBox { wear, rect, crop: rect, score, source, long: false })
 }
 
 /// Shrinks `rect` to the part the person mask covers (plus one grid step), when the mask covers
@@ -249,7 +253,7 @@ fn foot_box(pose: &Pose, footwear: &[Detection], width: f32, height: f32) -> Opt
     };
     let rect = rect.clip(width, height)?;
     let crop = crop.clip(width, height)?;
-    Some(GarmentBox { wear: Wear::Foot, rect, crop, score, source })
+    Some(GarmentBox { wear: Wear::Foot, rect, crop, score, source, long: false })
 }
 
 #[cfg(test)]
@@ -361,7 +365,7 @@ mod tests {
     }
 
     fn garment(wear: Wear, rect: Rect) -> GarmentBox {
-        GarmentBox { wear, rect, crop: rect, score: 1.0, source: "pose" }
+        GarmentBox { wear, rect, crop: rect, score: 1.0, source: "pose", long: false }
     }
 
     #[test]

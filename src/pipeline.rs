@@ -14,7 +14,7 @@
 
 use crate::catalog::Wear;
 use crate::colour::{self, BINS};
-use crate::dress::{dress_crop, dress_rule};
+use crate::dress::{dress_crop, dress_rule, DressCrop};
 use crate::error::{Error, Result};
 use crate::full_shot;
 use crate::garments::{garment_boxes, within_person, GarmentBox};
@@ -93,7 +93,7 @@ impl Located {
     }
 
     /// What to embed and search, in order: the garment boxes' crops, then the dress region when
-    /// the catalog has dresses for the shopper and there are a top and a bottom.
+    /// there are a top and a bottom and [`DressCrop`] allows it.
     pub fn crops(&self) -> &[Crop] {
         &self.crops
     }
@@ -176,8 +176,7 @@ impl Pipeline {
     /// The first part of a look: decode, people, pose, verdict, garment boxes and the crops to
     /// match (none when there is no person).
     pub fn locate(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Located> {
-        let dresses = self.matcher.serves(Wear::Dress, options.audience);
-        self.locator.locate_decoded(|| Photo::decode(bytes, name, &options.limits), options, dresses)
+        self.locator.locate_decoded(|| Photo::decode(bytes, name, &options.limits), options, self.dresses(options))
     }
 
     /// [`Pipeline::locate`] for RGBA pixels the shell decoded itself (see [`Photo::from_rgba`]):
@@ -190,12 +189,21 @@ impl Pipeline {
         name: &str,
         options: &Options,
     ) -> Result<Located> {
-        let dresses = self.matcher.serves(Wear::Dress, options.audience);
         self.locator.locate_decoded(
             || Photo::from_rgba(rgba, width, height, name, &options.limits),
             options,
-            dresses,
+            self.dresses(options),
         )
+    }
+
+    /// A shopper's photo gets a dress crop when the catalog has dresses for them and the top
+    /// runs long ([`DressCrop::IfTheTopIsLong`]).
+    fn dresses(&self, options: &Options) -> DressCrop {
+        if self.matcher.serves(Wear::Dress, options.audience) {
+            DressCrop::IfTheTopIsLong
+        } else {
+            DressCrop::Never
+        }
     }
 
     /// The look from `located` and what its crops matched (`matched[i]` for `crops()[i]`, from
@@ -240,8 +248,8 @@ impl Locator {
     }
 
     /// The people, pose, verdict and garment boxes of a decoded `photo`, as a look finds them;
-    /// `dresses` adds the dress region to the crops.
-    pub fn locate(&self, photo: Photo, options: &Options, dresses: bool) -> Result<Located> {
+    /// `dresses` says when the dress region joins the crops.
+    pub fn locate(&self, photo: Photo, options: &Options, dresses: DressCrop) -> Result<Located> {
         self.locate_decoded(|| Ok(photo), options, dresses)
     }
 
@@ -250,7 +258,7 @@ impl Locator {
         &self,
         decode: impl FnOnce() -> Result<Photo>,
         options: &Options,
-        dresses: bool,
+        dresses: DressCrop,
     ) -> Result<Located> {
         let mut timer = Timer::new(self.clock);
         let photo = decode()?;
@@ -263,7 +271,7 @@ impl Locator {
     /// on the photo turned upright, with its person, boxes and crops mapped back onto the photo;
     /// else `located`. A person the upright copy does not show upright gets a verdict saying how
     /// they are turned, and no garment: boxes from a turned pose would be swapped.
-    fn upright(&self, located: Located, dresses: bool) -> Result<Located> {
+    fn upright(&self, located: Located, dresses: DressCrop) -> Result<Located> {
         let (w, h) = (located.photo.width() as f32, located.photo.height() as f32);
         let Some(turn) = located.person.as_ref().map(|p| Turn::of_person(p, w, h)) else {
             return Ok(located);
@@ -303,7 +311,7 @@ impl Locator {
     }
 
     /// [`Pipeline::locate`] after the decode, reading `photo` as it is.
-    fn locate_in(&self, photo: Photo, options: &Options, mut timer: Timer, dresses: bool) -> Result<Located> {
+    fn locate_in(&self, photo: Photo, options: &Options, mut timer: Timer, dresses: DressCrop) -> Result<Located> {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
 
         let objects = self.ssd.detect(&photo, MIN_SSD_SCORE)?;
@@ -390,9 +398,7 @@ impl Locator {
             .iter()
             .map(|b| Crop { wear: b.wear, rect: b.crop, turn: Turn::UPRIGHT, colour: [0.0; BINS] })
             .collect();
-        if dresses {
-            crops.extend(dress_crop(&boxes));
-        }
+        crops.extend(dress_crop(&boxes, dresses));
         // The garment's colour is read on the person, not on the backdrop or a neighbour.
         for crop in &mut crops {
             crop.colour = colour::histogram_of_person(photo.rgb(), crop.rect, |p| pose.mask.at(p) > 0.5);

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Wear;
 use crate::colour::{self, BINS};
+use crate::dress::DressCrop;
 use crate::error::Result;
 use crate::full_shot::{self, MIN_PERSON_HEIGHT};
 use crate::geometry::Rect;
@@ -109,7 +110,8 @@ pub fn region(locator: &Locator, photo: Photo, wear: Wear) -> Result<(Photo, Reg
         let region = Region::read(&photo, rect, Source::Packshot, None);
         return Ok((photo, region));
     }
-    let located = locator.locate(photo, &Options::default(), wear == Wear::Dress)?;
+    let dresses = if wear == Wear::Dress { DressCrop::Always } else { DressCrop::Never };
+    let located = locator.locate(photo, &Options::default(), dresses)?;
     let people = located.verdict().people;
     let crop = located.crops().iter().find(|c| c.wear == wear).copied();
     // Catalog photos show people upright: a "person" lying sideways or upside down is the pose

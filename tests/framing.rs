@@ -9,6 +9,7 @@ use image::{Rgb, RgbImage};
 use vitrine::look::Verdict;
 use vitrine::models::{ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::{Limits, Photo};
+use vitrine::dress::DressCrop;
 use vitrine::{Locator, Options};
 
 fn locator() -> Locator {
@@ -22,7 +23,7 @@ fn locator() -> Locator {
 
 fn verdict(locator: &Locator, image: RgbImage) -> Verdict {
     let photo = Photo::from_image(image::DynamicImage::ImageRgb8(image)).unwrap();
-    locator.locate(photo, &Options::default(), false).unwrap().verdict().clone()
+    locator.locate(photo, &Options::default(), DressCrop::Never).unwrap().verdict().clone()
 }
 
 /// Rows `from` to `to` (fractions of the height) of `image`.

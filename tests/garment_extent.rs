@@ -14,6 +14,7 @@ use vitrine::geometry::Rect;
 use vitrine::look::Look;
 use vitrine::models::{ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::{Limits, Photo};
+use vitrine::dress::DressCrop;
 use vitrine::{Locator, Options};
 
 fn locator() -> &'static Locator {
@@ -31,7 +32,7 @@ fn locator() -> &'static Locator {
 /// The look's verdict, person and boxes (no products) of a photo's bytes.
 fn located(bytes: &[u8], name: &str) -> Look {
     let photo = Photo::decode(bytes, name, &Limits::default()).unwrap();
-    let look = locator().locate(photo, &Options::default(), false).unwrap().preview();
+    let look = locator().locate(photo, &Options::default(), DressCrop::Never).unwrap().preview();
     println!("{name}: {:?}", look.verdict.message);
     for g in &look.garments {
         println!("  {:?} {:?} {}", g.wear, g.rect, g.source);
