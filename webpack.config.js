@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import CopyPlugin from 'copy-webpack-plugin';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const index = process.env.VITRINE_INDEX || path.join(root, 'index', 'fashion-mnist');
+const index = process.env.VITRINE_INDEX || path.join(root, 'index', 'clothing');
 const samples = process.env.VITRINE_SAMPLES || path.join(root, 'tests', 'photos');
 
 for (const [what, file, fix] of [
@@ -26,7 +26,8 @@ class ServiceWorkerPlugin {
       compilation.hooks.processAssets.tap({ name: 'vitrine-sw', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT }, () => {
         const shell = ['./', ...Object.keys(compilation.assets)
           // Not the wasm: the vitrine worker caches the one build it runs (www/worker.js).
-          .filter((name) => /^[^/]+\.(html|js|css)$/.test(name) || name.startsWith('samples/'))
+          // Not the product page's gallery either: the demo page never shows it.
+          .filter((name) => /^[^/]+\.(html|js|css)$/.test(name) || (name.startsWith('samples/') && !name.startsWith('samples/gallery-')))
           .sort()];
         const source = readFileSync(path.join(root, 'www', 'sw.js'), 'utf8')
           .replace('self.__SHELL__', JSON.stringify(shell));
@@ -62,12 +63,13 @@ export default {
         { from: 'models/*.onnx', to: 'models/[name][ext]', globOptions: { ignore: ['**/efficientnet_lite0.onnx'] } },
         {
           from: index,
-          to: 'index/fashion-mnist',
+          to: 'index/clothing',
           // embeddings.cache only speeds up the next `vitrine index build`: no page reads it.
           globOptions: { ignore: ['**/photos/**', '**/catalog.csv', '**/embeddings.cache'] },
         },
         { from: 'www/samples.json', to: 'samples/samples.json' },
-        ...['messi5.jpg', 'bus.jpg', 'zidane.jpg'].map((f) => ({
+        // The demo's sample looks, and the sample product page's gallery (tests/fetch-photos.sh).
+        ...['messi5.jpg', 'bus.jpg', 'zidane.jpg', 'gallery-1-close.jpg', 'gallery-2-back.jpg', 'gallery-3-half.jpg'].map((f) => ({
           from: path.join(samples, f), to: `samples/${f}`, noErrorOnMissing: true,
         })),
       ],

@@ -93,7 +93,7 @@ const wasmFile = path.basename(new URL(result.wasmUrl).pathname);
 const firstLoad = [
   ...top.filter((f) => f === wasmFile).map(size),
   ...defaults.map((f) => size(`models/${f}`)),
-  ...['index.bin', 'products.json'].map((f) => size(`index/fashion-mnist/${f}`)),
+  ...['index.bin', 'products.json'].map((f) => size(`index/clothing/${f}`)),
   ...top.filter((f) => !f.endsWith('.wasm')).map(size),
 ];
 result.firstLoad = firstLoad;

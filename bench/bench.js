@@ -99,7 +99,7 @@ async function benchModels(files, photo) {
 async function benchLooks(photoName, photo) {
   const files = modelFiles(false);
   const models = await Promise.all(files.map((f) => bytesOf(new URL(`models/${f.file}`, location.href).href)));
-  const indexUrl = new URL('index/fashion-mnist/', location.href).href;
+  const indexUrl = new URL('index/clothing/', location.href).href;
   const [index, products] = await Promise.all(['index.bin', 'products.json'].map((f) => bytesOf(indexUrl + f)));
   const [detector, landmarks, ssd, embedder] = models;
   let t = performance.now();
@@ -125,7 +125,7 @@ async function benchLooks(photoName, photo) {
  * to the look: one worker against two (the second matching every other crop), alternating. The
  * products must be those of the one-thread look above. */
 async function benchWorkers(photoName, photo, reference, wasm) {
-  const indexUrl = new URL('index/fashion-mnist/', location.href).href;
+  const indexUrl = new URL('index/clothing/', location.href).href;
   const modelsUrl = new URL('models/', location.href).href;
   const clients = [1, 2].map((workers) => new VitrineClient({ modelsUrl, indexUrl, workers, wasm }));
   for (const client of clients) await client.load();

@@ -2,8 +2,8 @@
 # Builds the browser side into dist/: the wasm module twice (wasm-pack, offline: simd128, and
 # simd128 + relaxed-simd for the browsers that have it, whose fused multiply-add speeds up the
 # matrix and depthwise kernels of tract; the page picks one, see www/wasm.js), the default
-# demo catalog index when it is missing or older than the models, the index format
-# (src/index.rs) or the catalog regions (src/regions.rs), the sample looks, the webpack bundle
+# demo catalog index when it is missing or older than what makes it (the models, the index
+# format, the catalog regions, the catalog's titles and the committed photos), the sample looks, the webpack bundle
 # and its precompressed copies, and the benchmark page beside it (bench/webpack.config.js;
 # bench/bench-browser.js runs it).
 # VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
@@ -31,12 +31,18 @@ if [ "${VITRINE_WASM_NAMES:-}" != 1 ]; then
   wasm-strip pkg/vitrine_relaxed_bg.wasm
 fi
 
-index=index/fashion-mnist
-if [ ! -s "$index/index.bin" ] || [ models/MANIFEST -nt "$index/index.bin" ] || [ src/index.rs -nt "$index/index.bin" ] || [ src/regions.rs -nt "$index/index.bin" ]; then
-  echo "[web] building the default demo catalog ($index)"
+# The default demo catalog: the committed subset of the CC0 clothing dataset (data/clothing-demo),
+# made into a catalog (titles, prices, product pages: src/bin/vitrine/catalog.rs) and indexed.
+index=index/clothing
+stale=0
+for source in models/MANIFEST src/index.rs src/regions.rs src/bin/vitrine/catalog.rs data/clothing-demo/images.csv; do
+  if [ "$source" -nt "$index/index.bin" ]; then stale=1; fi
+done
+if [ ! -s "$index/index.bin" ] || [ "$stale" = 1 ]; then
+  echo "[web] building the default demo catalog ($index, ~1.5 min)"
   cargo build --quiet --profile "$profile" --bin vitrine
   dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
-  "target/$dir/vitrine" catalog fashion-mnist --out "$index"
+  "target/$dir/vitrine" catalog clothing --dataset data/clothing-demo --out "$index"
   "target/$dir/vitrine" index build --catalog "$index/catalog.csv" --images "$index" --out "$index"
 fi
 

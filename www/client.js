@@ -57,9 +57,12 @@ export class VitrineClient {
    * browser decodes, e.g. AVIF, or HEIC in Safari: see worker.js); `audience` is '', 'women',
    * 'men' or 'unisex'.
    * `onPreview(look)` gets the look so far once the garments are located (~2/3 of the way).
+   * `onlyIf(look so far)`, when given and false, stops the look there: it resolves with the
+   * look so far (verdict, person, garment boxes, no products), e.g. for a product gallery whose
+   * photos are worth a whole look only once one is a full shot.
    * Looks asked for at once run one after the other: a worker holds one located photo. */
-  recommend(photo, audience = '', onPreview = () => {}) {
-    const run = () => this.look(photo, audience, onPreview);
+  recommend(photo, audience = '', onPreview = () => {}, { onlyIf } = {}) {
+    const run = () => this.look(photo, audience, onPreview, onlyIf);
     const look = this.queue.then(run);
     this.queue = look.catch(() => {});
     return look;
@@ -89,12 +92,12 @@ export class VitrineClient {
     this.busy = false;
   }
 
-  async look(photo, audience, onPreview) {
+  async look(photo, audience, onPreview, onlyIf) {
     await this.load();
     const bytes = await photo.arrayBuffer();
     const name = photo.name || 'photo';
     try {
-      return await this.steps(bytes, name, audience, onPreview);
+      return await this.steps(bytes, name, audience, onPreview, onlyIf);
     } catch (error) {
       if (!error.trapped) throw error;
       // The wasm trapped: its instance is unusable (every later call would fail). The next
@@ -105,7 +108,7 @@ export class VitrineClient {
     }
   }
 
-  async steps(bytes, name, audience, onPreview) {
+  async steps(bytes, name, audience, onPreview, onlyIf) {
     const matcher = this.matcher;
     let decoded = Promise.resolve();
     if (matcher) {
@@ -115,6 +118,7 @@ export class VitrineClient {
     }
     const { crops, preview } = await this.call(this.worker, { type: 'locate', photo: bytes, name, audience }, [bytes]);
     onPreview(preview);
+    if (onlyIf && !onlyIf(preview)) return preview;
     const numbered = crops.map((crop, i) => ({ i, crop }));
     const mine = matcher ? numbered.filter(({ i }) => i % 2 === 0) : numbered;
     const theirs = matcher ? numbered.filter(({ i }) => i % 2 === 1) : [];

@@ -4,7 +4,7 @@ import { VitrineClient } from './client.js';
 import { previewText, renderBoxes, renderRows, timingsText, verdictText } from './render.js';
 import lookCss from './look.css';
 
-const INDEX_URL = new URL('index/fashion-mnist/', document.baseURI).href;
+const INDEX_URL = new URL('index/clothing/', document.baseURI).href;
 const $ = (id) => document.getElementById(id);
 
 const style = document.createElement('style');

@@ -4,11 +4,21 @@
 //   <vitrine-look for="look" index="/vitrine/index/my-shop/"></vitrine-look>
 //
 // or with the photo inside: <vitrine-look index="..."><img src="look.jpg" alt="..."></vitrine-look>.
-// Attributes: index (the catalog index folder, required), for (the id of the look image),
-// models (the models folder; default: models/ beside this script), audience (women, men,
-// unisex), lite (the smaller pose model), preload or preload="cached" (see below). Events
-// (bubbling, composed): vitrine:ready, vitrine:prepared (with preload; detail: the look),
-// vitrine:results (detail: the look), vitrine:error (detail: { message }).
+//
+// A product page's gallery works too: `for` naming the gallery's container, or several <img>
+// inside the widget. The widget then chooses the look itself, one photo at a time in gallery
+// order, stopping at the first full shot facing the camera (the verdict, and the pose's
+// `facing`: shoulders' left/right order and a face seen); only that photo's garments are
+// matched. With none, the look is the first full shot facing elsewhere, else the photo with
+// the most garments found, and the status says its verdict. The look's `chosen` says which
+// photo and why: { index (0-based, in gallery order), src, photos (how many), reason }.
+//
+// Attributes: index (the catalog index folder, required), for (the id of the look image or of
+// the gallery), models (the models folder; default: models/ beside this script), audience
+// (women, men, unisex), lite (the smaller pose model), preload or preload="cached" (see below).
+// Events (bubbling, composed): vitrine:ready (the engine is in, before any photo is looked at),
+// vitrine:prepared (with preload; detail: the look, with `chosen`), vitrine:results (detail: the
+// look, with `chosen`), vitrine:error (detail: { message }).
 //
 // By default nothing heavy loads until the shopper presses the button, who then waits for the
 // download (~14 MB on a first visit), the load and the look. With `preload` the widget does all
@@ -51,19 +61,24 @@ class VitrineLook extends HTMLElement {
         this.prepare();
         // A new look image (e.g. the product in another colour) is prepared once it has loaded.
         try {
-          this.image().addEventListener('load', () => whenIdle(() => this.prepare()));
+          for (const img of this.images()) img.addEventListener('load', () => whenIdle(() => this.prepare()));
         } catch { /* no look image: the press says so */ }
       });
     }
   }
 
-  image() {
+  /** The photos the look may be made of, in gallery order: the <img> `for` names, the <img>s
+   * inside the element it names (a gallery), or the <img>s inside the widget. */
+  images() {
     const id = this.getAttribute('for');
-    const img = id ? document.getElementById(id) : this.querySelector('img');
-    if (!img || !img.currentSrc && !img.src) {
-      throw new Error(`<vitrine-look> found no look image: give it for="ID OF AN IMG" or put an <img> inside it`);
+    const target = id ? document.getElementById(id) : this;
+    const all = !target ? [] : target instanceof HTMLImageElement ? [target] : [...target.querySelectorAll('img')];
+    const images = all.filter((img) => img.currentSrc || img.src);
+    if (!images.length) {
+      throw new Error('<vitrine-look> found no look image: give it for="ID" of an <img> or of a gallery of them, '
+        + 'or put <img>s inside it');
     }
-    return img;
+    return images;
   }
 
   client() {
@@ -102,16 +117,15 @@ class VitrineLook extends HTMLElement {
     return this.loading;
   }
 
-  /** The look of the look image as it is now: the one prepared in the background when it is
-   * of this image and audience, else a new one. A failed look is not kept. `onlyIfCached`: a
-   * new look loads the engine only from the cache (see VitrineClient.load). */
+  /** The look of the look images as they are now: the one prepared in the background when it
+   * is of these images and audience, else a new one. A failed look is not kept. `onlyIfCached`:
+   * a new look loads the engine only from the cache (see VitrineClient.load). */
   look(onlyIfCached = false) {
-    const img = this.image();
-    const url = img.currentSrc || img.src;
+    const urls = this.images().map((img) => img.currentSrc || img.src);
     const audience = this.getAttribute('audience') || '';
-    const key = `${audience} ${url}`;
+    const key = `${audience} ${urls.join(' ')}`;
     if (this.prepared?.key !== key) {
-      const look = this.makeLook(url, audience, onlyIfCached);
+      const look = this.makeLook(urls, audience, onlyIfCached);
       this.prepared = { key, look };
       look.catch(() => {
         if (this.prepared?.look === look) this.prepared = null;
@@ -120,17 +134,41 @@ class VitrineLook extends HTMLElement {
     return this.prepared.look;
   }
 
-  async makeLook(url, audience, onlyIfCached) {
+  /** The look of the first of `urls` that is a full shot facing the camera (see the top of
+   * this file), with `chosen` saying which and why. */
+  async makeLook(urls, audience, onlyIfCached) {
     const client = await this.engine(onlyIfCached);
-    if (this.busy) this.status.textContent = 'Looking at the photo…';
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`the look image ${url} could not be read (HTTP ${response.status})`);
-    const blob = await response.blob();
-    const name = new URL(url, document.baseURI).pathname.split('/').pop() || 'look image';
-    return client.recommend(new File([blob], name, { type: blob.type }), audience, (preview) => {
-      const text = previewText(preview, true);
+    const say = (text) => {
       if (this.busy && text) this.status.textContent = text;
-    });
+    };
+    const onPreview = (preview) => say(previewText(preview, true));
+    const chosen = (look, index, reason) => ({ ...look, chosen: { index, src: urls[index], photos: urls.length, reason } });
+    if (urls.length === 1) {
+      say('Looking at the photo…');
+      return chosen(await client.recommend(await photoFile(urls[0]), audience, onPreview), 0, 'the only photo');
+    }
+    const seen = [];
+    const failed = [];
+    for (const [index, url] of urls.entries()) {
+      say(`Looking at photo ${index + 1} of ${urls.length}…`);
+      try {
+        const photo = await photoFile(url);
+        // Stops at the look so far unless it is the one: only that photo's garments are matched.
+        const look = await client.recommend(photo, audience, () => {}, { onlyIf: facesTheCamera });
+        if (facesTheCamera(look)) return chosen(look, index, 'the first full shot facing the camera');
+        seen.push({ index, photo, look });
+      } catch (error) {
+        failed.push(error); // a broken photo in a gallery leaves the others
+      }
+    }
+    if (!seen.length) throw failed[0];
+    const full = seen.find((s) => s.look.verdict.full_shot);
+    const best = full ?? seen.reduce((a, b) => (b.look.garments.length > a.look.garments.length ? b : a));
+    const reason = full
+      ? 'no full shot faces the camera: the first full shot'
+      : 'no photo is a full shot: the one with the most garments found';
+    say(`Looking at photo ${best.index + 1} of ${urls.length}…`);
+    return chosen(await client.recommend(best.photo, audience, onPreview), best.index, reason);
   }
 
   /** With `preload`: the look made, and its product images fetched, before the shopper asks.
@@ -142,7 +180,7 @@ class VitrineLook extends HTMLElement {
       if (this.preparedLook === look) return; // this image's look is prepared already
       this.preparedLook = look;
       // Held, so that the rows' images of the same URLs come from memory.
-      this.images = await Promise.all(productImages(look, this.client().options.indexUrl).map((src) => {
+      this.heldImages = await Promise.all(productImages(look, this.client().options.indexUrl).map((src) => {
         const img = new Image();
         img.src = src;
         return img.decode().catch(() => {}).then(() => img);
@@ -159,7 +197,8 @@ class VitrineLook extends HTMLElement {
       this.status.textContent = this.ready ? 'Looking at the photo…' : 'Loading…';
       // A press while the engine was being looked for in the cache, and not found there, loads it.
       const look = await this.look().catch((error) => (error.notCached ? this.look() : Promise.reject(error)));
-      this.status.textContent = verdictText(look);
+      this.status.textContent = verdictText(look)
+        + (look.chosen.photos > 1 ? ` Photo ${look.chosen.index + 1} of ${look.chosen.photos}: ${look.chosen.reason}.` : '');
       this.rows.append(renderRows(look, this.client().options.indexUrl));
       this.emit('vitrine:results', look);
     } catch (error) {
@@ -170,6 +209,20 @@ class VitrineLook extends HTMLElement {
       this.button.disabled = false;
     }
   }
+}
+
+/** A full shot whose person faces the camera: the look a gallery is looked at for. */
+function facesTheCamera(look) {
+  return look.verdict.full_shot && look.person?.facing === 'front';
+}
+
+/** The photo at `url` as a File named after it, or an error naming the URL. */
+async function photoFile(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the look image ${url} could not be read (HTTP ${response.status})`);
+  const blob = await response.blob();
+  const name = new URL(url, document.baseURI).pathname.split('/').pop() || 'look image';
+  return new File([blob], name, { type: blob.type });
 }
 
 /** Calls `then` once `element` is within a screen of the viewport and the browser is idle. */

@@ -266,7 +266,7 @@ for (const engine of ['Firefox', 'WebKit']) {
       await session.run(() => {
         window.events = [];
         const widget = document.createElement('vitrine-look');
-        for (const [name, value] of [['id', 'preloading'], ['for', 'look'], ['index', 'index/fashion-mnist/'], ['preload', 'cached']]) {
+        for (const [name, value] of [['id', 'preloading'], ['for', 'look'], ['index', 'index/clothing/'], ['preload', 'cached']]) {
           widget.setAttribute(name, value);
         }
         document.querySelector('vitrine-look').before(widget);

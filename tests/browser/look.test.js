@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium, NEEDS } from '../../scripts/browsers.js';
 import { serve } from '../../scripts/serve.js';
-import { artifacts, assertThreeRowsOfFive, BROWSER_PNG, dist, fixture, photo, requireFiles, ROWS, validatedBuild, WASM_FILES } from './shared.js';
+import { artifacts, assertThreeRowsOfFive, BROWSER_PNG, CARD_COLOURS, dist, fixture, photo, requireFiles, ROWS, validatedBuild, WASM_FILES } from './shared.js';
 
 const LOOK_TIMEOUT = 120_000;
 
@@ -91,6 +91,10 @@ test('demo: a full shot gives 3 rows of 5 products; other photos give their verd
   assertThreeRowsOfFive(await rows(page));
   assert.equal(await page.locator('.vitrine-box').count(), 3);
   assert.match(await page.locator('#timings').textContent(), /^decode \d+ ms · ssd \d+ ms · .* · total \d+ ms$/);
+  // The default catalog is a colour one: most cards show colour (a grey catalog's show none).
+  const colours = await page.evaluate(CARD_COLOURS, false);
+  assert.equal(colours.length, 15);
+  assert.ok(colours.filter((c) => c >= 0.1).length >= 8, `cards in colour: ${colours.map((c) => c.toFixed(2)).join(' ')}`);
   await page.screenshot({ path: path.join(artifacts, 'demo.png'), fullPage: true });
   // The server sent the precompressed copies (scripts/compress.js) and the page ran on them.
   for (const file of [/\.wasm$/, /vitrine_embedder\.onnx$/, /index\.bin$/]) {
@@ -336,7 +340,7 @@ test('demo: what an earlier release left in the cache (another wasm, another mod
   await context.close();
 });
 
-test('widget: loads nothing heavy until pressed, then shows the three rows in place and says so in events', async () => {
+test('widget: loads nothing heavy until pressed, then makes the look of the product gallery\'s full shot, shows the three rows in place and says so in events', async () => {
   const { context, page, requests, errors } = await open('/pdp.html');
   await page.evaluate(() => {
     window.events = [];
@@ -354,13 +358,49 @@ test('widget: loads nothing heavy until pressed, then shows the three rows in pl
   await page.waitForFunction(() => window.events.some((e) => e.name !== 'vitrine:ready'), null, { timeout: LOOK_TIMEOUT });
   const events = await page.evaluate(() => window.events);
   assert.deepEqual(events.map((e) => e.name), ['vitrine:ready', 'vitrine:results']);
-  assert.equal(events[1].detail.verdict.full_shot, true);
-  assert.match(await page.locator('vitrine-look .status').textContent(), /^Full shot\./);
+  const look = events[1].detail;
+  assert.equal(look.verdict.full_shot, true);
+  assert.equal(look.person.facing, 'front');
+  // pdp.html's gallery: a close crop, a crop from the neck down, the half body, the full shot.
+  assert.deepEqual(look.chosen, {
+    index: 3, src: `${origin}/samples/messi5.jpg`, photos: 4, reason: 'the first full shot facing the camera',
+  });
+  assert.equal(await page.locator('vitrine-look .status').textContent(),
+    'Full shot. Photo 4 of 4: the first full shot facing the camera.');
   assertThreeRowsOfFive(await rows(page, true));
+  assert.ok((await page.evaluate(CARD_COLOURS, true)).filter((c) => c >= 0.1).length >= 8, 'the cards show colour');
   await page.screenshot({ path: path.join(artifacts, 'pdp.png'), fullPage: true });
 
   assert.deepEqual(errors, []);
-  assertPrivate(requests, [photo('messi5.jpg')]);
+  assertPrivate(requests, ['gallery-1-close.jpg', 'gallery-2-back.jpg', 'gallery-3-half.jpg', 'messi5.jpg'].map(photo));
+  await context.close();
+});
+
+test('widget: a gallery with no full shot shows the best partial look, with the verdict\'s reason', async () => {
+  const { context, page, errors } = await open('/pdp.html');
+  await page.evaluate(() => {
+    window.events = [];
+    for (const name of ['vitrine:results', 'vitrine:error']) {
+      document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
+    }
+    document.getElementById('look').remove();
+  });
+  await page.locator('vitrine-look button').click();
+  await page.waitForFunction(() => window.events.length > 0, null, { timeout: LOOK_TIMEOUT });
+  const [{ name, detail: look }] = await page.evaluate(() => window.events);
+  assert.equal(name, 'vitrine:results');
+  assert.equal(look.verdict.full_shot, false);
+  // The close crop and the one from the neck down show no person; the half body shows the top.
+  assert.deepEqual(look.chosen, {
+    index: 2, src: `${origin}/samples/gallery-3-half.jpg`, photos: 3, reason: 'no photo is a full shot: the one with the most garments found',
+  });
+  assert.equal(await page.locator('vitrine-look .status').textContent(),
+    `${look.verdict.message.charAt(0).toUpperCase()}${look.verdict.message.slice(1)}. Photo 3 of 3: no photo is a full shot: the one with the most garments found.`);
+  assert.match(look.verdict.message, /^not a full shot: cut off at the hips$/);
+  const found = await rows(page, true);
+  assert.deepEqual(found.map((r) => [r.wear, r.links.length]), [['top', 5]]);
+  await page.locator('vitrine-look').screenshot({ path: path.join(artifacts, 'pdp-no-full-shot.png') });
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
@@ -375,7 +415,7 @@ test('widget with preload: nothing until it nears the viewport, then the look in
     const spacer = Object.assign(document.createElement('div'), { style: 'height: 3000px' });
     const widget = document.createElement('vitrine-look');
     widget.setAttribute('for', 'look');
-    widget.setAttribute('index', 'index/fashion-mnist/');
+    widget.setAttribute('index', 'index/clothing/');
     widget.setAttribute('preload', '');
     document.querySelector('vitrine-look').replaceWith(spacer, widget);
   });
@@ -429,7 +469,7 @@ async function cachedPreloadWidget(page) {
     }
     const widget = document.createElement('vitrine-look');
     widget.setAttribute('for', 'look');
-    widget.setAttribute('index', 'index/fashion-mnist/');
+    widget.setAttribute('index', 'index/clothing/');
     widget.setAttribute('preload', 'cached');
     document.querySelector('vitrine-look').replaceWith(widget);
   });
@@ -498,6 +538,8 @@ test('widget: a broken look image gives a vitrine:error event and a readable mes
   await page.evaluate(() => {
     window.events = [];
     document.addEventListener('vitrine:error', (e) => window.events.push(e.detail.message));
+    // One look image (in a gallery, a broken photo is passed over for the others).
+    document.querySelector('vitrine-look').setAttribute('for', 'look');
     document.getElementById('look').src = 'samples/samples.json';
   });
   await page.locator('vitrine-look button').click();

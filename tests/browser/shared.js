@@ -64,6 +64,28 @@ export const ROWS = (inWidget) => {
   }));
 };
 
+/**
+ * Runs in the page (self-contained): for each product card image of the demo's rows (or with
+ * `inWidget` the widget's), the share of its pixels that show a colour (RGB channels more than
+ * 48 apart: not grey, white or black), read from the image drawn at 32 x 32.
+ */
+export const CARD_COLOURS = async (inWidget) => {
+  const scope = inWidget ? document.querySelector('vitrine-look').shadowRoot : document;
+  const images = [...scope.querySelectorAll('.vitrine-card img')];
+  return Promise.all(images.map(async (img) => {
+    img.loading = 'eager'; // the cards load lazily; these are read now
+    await img.decode();
+    const context = new OffscreenCanvas(32, 32).getContext('2d');
+    context.drawImage(img, 0, 0, 32, 32);
+    const { data } = context.getImageData(0, 0, 32, 32);
+    let coloured = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 48) coloured += 1;
+    }
+    return coloured / (32 * 32);
+  }));
+};
+
 export function assertThreeRowsOfFive(found) {
   assert.deepEqual(found.map((r) => r.wear), ['top', 'bottom', 'foot']);
   for (const row of found) {
