@@ -107,7 +107,8 @@ mod tests {
         let top = garment(Wear::Top, Rect::new(100.0, 100.0, 300.0, 300.0), 0.9);
         let bottom = garment(Wear::Bottom, Rect::new(120.0, 280.0, 320.0, 600.0), 0.6);
         let foot = garment(Wear::Foot, Rect::new(130.0, 600.0, 310.0, 650.0), 0.8);
-        let crop = dress_crop(&[top.clone(), bottom.clone(), foot.clone()], DressCrop::IfTheTopIsLong).unwrap();
+        let crop =
+            dress_crop(&[top.clone(), bottom.clone(), foot.clone()], DressCrop::IfTheTopIsLong).unwrap();
         let matched = Matched {
             wear: Wear::Dress,
             products: products("dress", dress),
@@ -132,7 +133,11 @@ mod tests {
         assert_eq!(dress_crop(&boxes, DressCrop::Never), None);
         let mut short = boxes.clone();
         short[0].long = false;
-        assert_eq!(dress_crop(&short, DressCrop::IfTheTopIsLong), None, "a top that ends at the hips: no dress");
+        assert_eq!(
+            dress_crop(&short, DressCrop::IfTheTopIsLong),
+            None,
+            "a top that ends at the hips: no dress"
+        );
         assert!(dress_crop(&short, DressCrop::Always).is_some(), "a catalog photo of a dress");
         // Issue 21 item 7: an upside-down person's top box lay under the bottom box, and the
         // crop from the top's top to the bottom's bottom was a strip across the thighs.

@@ -176,7 +176,11 @@ impl Pipeline {
     /// The first part of a look: decode, people, pose, verdict, garment boxes and the crops to
     /// match (none when there is no person).
     pub fn locate(&self, bytes: &[u8], name: &str, options: &Options) -> Result<Located> {
-        self.locator.locate_decoded(|| Photo::decode(bytes, name, &options.limits), options, self.dresses(options))
+        self.locator.locate_decoded(
+            || Photo::decode(bytes, name, &options.limits),
+            options,
+            self.dresses(options),
+        )
     }
 
     /// [`Pipeline::locate`] for RGBA pixels the shell decoded itself (see [`Photo::from_rgba`]):
@@ -311,7 +315,13 @@ impl Locator {
     }
 
     /// [`Pipeline::locate`] after the decode, reading `photo` as it is.
-    fn locate_in(&self, photo: Photo, options: &Options, mut timer: Timer, dresses: DressCrop) -> Result<Located> {
+    fn locate_in(
+        &self,
+        photo: Photo,
+        options: &Options,
+        mut timer: Timer,
+        dresses: DressCrop,
+    ) -> Result<Located> {
         let (w, h) = (photo.width() as f32, photo.height() as f32);
 
         let objects = self.ssd.detect(&photo, MIN_SSD_SCORE)?;

@@ -6,10 +6,10 @@
 mod common;
 
 use image::{Rgb, RgbImage};
+use vitrine::dress::DressCrop;
 use vitrine::look::Verdict;
 use vitrine::models::{ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::{Limits, Photo};
-use vitrine::dress::DressCrop;
 use vitrine::{Locator, Options};
 
 fn locator() -> Locator {

@@ -10,11 +10,11 @@ use std::sync::OnceLock;
 use common::{model_bytes, photo};
 use image::{Rgb, RgbImage};
 use vitrine::catalog::Wear;
+use vitrine::dress::DressCrop;
 use vitrine::geometry::Rect;
 use vitrine::look::Look;
 use vitrine::models::{ObjectDetector, PoseDetector, PoseLandmarker};
 use vitrine::photo::{Limits, Photo};
-use vitrine::dress::DressCrop;
 use vitrine::{Locator, Options};
 
 fn locator() -> &'static Locator {

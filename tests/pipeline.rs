@@ -691,10 +691,13 @@ fn the_demo_catalog_has_colour_titles_and_made_up_prices() {
     let mut reader = csv::Reader::from_path(dir.join("catalog.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1200);
-    let colours: Vec<String> = Colour::ALL.iter().map(|c| {
-        let name = c.name();
-        format!("{}{}", name[..1].to_uppercase(), &name[1..])
-    }).collect();
+    let colours: Vec<String> = Colour::ALL
+        .iter()
+        .map(|c| {
+            let name = c.name();
+            format!("{}{}", name[..1].to_uppercase(), &name[1..])
+        })
+        .collect();
     let (mut per_wear, mut coloured) = (std::collections::BTreeMap::new(), 0);
     for (n, row) in rows.iter().enumerate() {
         let (title, price, wear) = (&row[1], &row[4], &row[6]);
@@ -720,7 +723,18 @@ fn the_clothing_subset_is_balanced_downscaled_and_licensed() {
     let Some(dataset) = common::clothing_dataset() else { return };
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clothing-subset");
     let d = dir.to_str().unwrap();
-    let args = ["catalog", "clothing-subset", "--dataset", dataset.to_str().unwrap(), "--out", d, "--per-wear", "6", "--side", "100"];
+    let args = [
+        "catalog",
+        "clothing-subset",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--out",
+        d,
+        "--per-wear",
+        "6",
+        "--side",
+        "100",
+    ];
     for _ in 0..2 {
         // The second run replaces the first folder whole.
         let out = vitrine(&args);

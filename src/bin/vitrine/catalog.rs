@@ -2,11 +2,10 @@
 //! `catalog.csv`, `photos/` (the product photos) and `products/` (one generated product page
 //! each). Both datasets have no titles, prices or links: everything made up says so on the page.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -125,8 +124,9 @@ fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCod
 
 fn clothing(out: &Path, dataset: &Path, senders: Option<&str>) -> Result<ExitCode> {
     let keep: Option<Vec<&str>> = senders.map(|s| s.split(',').map(str::trim).collect());
-    let photos = fs::canonicalize(dataset.join("images"))
-        .with_context(|| format!("{}: cannot read (see ../shared/README.md)", dataset.join("images").display()))?;
+    let photos = fs::canonicalize(dataset.join("images")).with_context(|| {
+        format!("{}: cannot read (see ../shared/README.md)", dataset.join("images").display())
+    })?;
     let picked: Vec<(ClothingPhoto, &'static str)> = clothing_photos(dataset)?
         .into_iter()
         .filter(|p| keep.as_ref().is_none_or(|k| k.contains(&p.sender_id.as_str())))
@@ -239,7 +239,10 @@ fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quali
         let photo = Photo::decode(&read(&src)?, &src.display().to_string(), &Limits::default())?;
         let rgb = photo.rgb();
         let scale = (side as f32 / rgb.width().max(rgb.height()) as f32).min(1.0);
-        let (w, h) = (((rgb.width() as f32 * scale).round() as u32).max(1), ((rgb.height() as f32 * scale).round() as u32).max(1));
+        let (w, h) = (
+            ((rgb.width() as f32 * scale).round() as u32).max(1),
+            ((rgb.height() as f32 * scale).round() as u32).max(1),
+        );
         let small = image::imageops::resize(rgb, w, h, image::imageops::FilterType::Lanczos3);
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality).encode_image(&small)?;
@@ -256,7 +259,11 @@ fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quali
     fs::copy(dataset.join("LICENSE"), staging.dir.join("LICENSE"))
         .with_context(|| format!("{}: cannot copy", dataset.join("LICENSE").display()))?;
     staging.replace_all()?;
-    println!("{}: {} photos of the clothing dataset, at most {side} px, JPEG quality {quality}", out.display(), picked.len());
+    println!(
+        "{}: {} photos of the clothing dataset, at most {side} px, JPEG quality {quality}",
+        out.display(),
+        picked.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -73,7 +73,11 @@ pub fn clothing_photos(dir: &Path) -> Result<Vec<ClothingPhoto>> {
         .enumerate()
         .map(|(n, row)| {
             row.with_context(|| {
-                format!("{} line {}: expected the columns image, sender_id, label, kids", csv_path.display(), n + 2)
+                format!(
+                    "{} line {}: expected the columns image, sender_id, label, kids",
+                    csv_path.display(),
+                    n + 2
+                )
             })
         })
         .collect()

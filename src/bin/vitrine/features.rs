@@ -26,7 +26,9 @@ use vitrine::photo::{Limits, Photo};
 use vitrine::upright::Turn;
 use vitrine::{regions, Locator};
 
-use crate::datasets::{clothing_photos, clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES};
+use crate::datasets::{
+    clothing_photos, clothing_wear, fashion_mnist_image, fashion_mnist_split, FASHION_CLASSES,
+};
 use crate::files::{create_dir, local_image, par_map, read, write_atomic};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
