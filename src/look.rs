@@ -61,6 +61,9 @@ pub struct Person {
     /// tell ([`crate::body::facing`]); a product gallery's look is the first full shot facing
     /// the front.
     pub facing: Option<crate::body::Facing>,
+    /// Whether they stand upright in the photo as it is shown (false: the photo had to be
+    /// turned a quarter turn or more to find them upright); a gallery prefers upright photos.
+    pub upright: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

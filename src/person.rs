@@ -136,6 +136,7 @@ pub fn person(rect: Rect, score: f32, pose: &Pose, w: f32, h: f32) -> Person {
         rect: rect.normalized(w, h),
         score,
         facing: crate::body::facing(&pose.landmarks, w, h),
+        upright: true,
         landmarks: LANDMARK_NAMES
             .iter()
             .zip(&pose.landmarks)

@@ -115,6 +115,7 @@ impl Turn {
             rect: self.rect_to_photo(&person.rect, 1.0, 1.0),
             score: person.score,
             facing: person.facing,
+            upright: self.quarters() == 0,
             landmarks: person
                 .landmarks
                 .into_iter()

@@ -681,7 +681,7 @@ fn a_turned_person_gets_the_upright_look_drawn_on_the_photo() {
 
 /// Issue 25: the default demo catalog is made from the committed subset of the clothing dataset
 /// (data/clothing-demo): 1,200 products, 300 per wear, titled "[Colour] Name NNNN" with made-up
-/// prices, and product pages that say what was made up.
+/// prices and audiences, and product pages that say what was made up.
 #[test]
 fn the_demo_catalog_has_colour_titles_and_made_up_prices() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clothing-demo-catalog");
@@ -708,6 +708,9 @@ fn the_demo_catalog_has_colour_titles_and_made_up_prices() {
             coloured += 1;
         }
         assert!(price.starts_with("EUR ") && price.ends_with(".99"), "{price}");
+        // Made up too: dresses, skirts and blouses for women, so a man's shorts get no skirts.
+        let women = matches!(&row[7], "Dress" | "Skirt" | "Blouse");
+        assert_eq!(&row[5], if women { "women" } else { "unisex" }, "{title}");
     }
     assert_eq!(per_wear.values().collect::<Vec<_>>(), [&300; 4], "{per_wear:?}");
     // The title names a colour when one covers 40% of the photo: 4 photos in 5.
@@ -754,6 +757,23 @@ fn the_clothing_subset_is_balanced_downscaled_and_licensed() {
         assert!(w.max(h) <= 100, "{}: {w} x {h}", &r[0]);
     }
     assert_eq!(std::fs::read(dir.join("LICENSE")).unwrap(), std::fs::read(dataset.join("LICENSE")).unwrap());
+    // A folder holding anything else, or the dataset itself, is never replaced.
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let out = vitrine(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds more than an earlier subset (notes.txt;"));
+    assert!(dir.join("notes.txt").is_file() && dir.join("images.csv").is_file());
+    let inside = dataset.join("subset");
+    let out = vitrine(&[
+        "catalog",
+        "clothing-subset",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--out",
+        inside.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("inside or around it"), "{out:?}");
+    assert!(!inside.exists());
 }
 
 /// Issue 25: a product gallery's look is its first full shot facing the camera. messi5.jpg
@@ -772,6 +792,13 @@ fn the_person_of_a_full_shot_faces_the_camera_and_a_crop_without_a_face_cannot_t
     assert_eq!(facing("messi5.jpg", &bytes), (true, Some(Facing::Front)));
     assert_eq!(facing("messi5 mirrored", &png(&image.fliph())), (true, Some(Facing::Front)));
     assert_eq!(facing("messi5 upside down", &png(&image.rotate180())), (true, Some(Facing::Front)));
+    let upright = |bytes: &[u8]| {
+        pipeline.recommend(bytes, "messi5", &Options::default()).unwrap().person.unwrap().upright
+    };
+    assert!(
+        upright(&bytes) && !upright(&png(&image.rotate180())),
+        "a gallery prefers the photo shown upright"
+    );
     // From the shoulders down (y 0.37 of 342 px; his nose is at 0.35).
     let (w, h) = (image.width(), image.height());
     let (full, seen) = facing("messi5 from the neck down", &png(&image.crop_imm(0, 126, w, h - 126)));

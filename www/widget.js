@@ -7,10 +7,11 @@
 //
 // A product page's gallery works too: `for` naming the gallery's container, or several <img>
 // inside the widget. The widget then chooses the look itself, one photo at a time in gallery
-// order, stopping at the first full shot facing the camera (the verdict, and the pose's
-// `facing`: shoulders' left/right order and a face seen); only that photo's garments are
-// matched. With none, the look is the first full shot facing elsewhere, else the photo with
-// the most garments found, and the status says its verdict. The look's `chosen` says which
+// order, stopping at the first full shot facing the camera (the verdict, and the person's
+// `facing`: shoulders' left/right order and a face seen; and `upright`: shown the right way
+// up, not found by turning the photo); only that photo's garments are matched. With none, the
+// look is the first full shot facing elsewhere, else the photo with the most garments found,
+// and the status says its verdict. A second press waits for the first. The look's `chosen` says which
 // photo and why: { index (0-based, in gallery order), src, photos (how many), reason }.
 //
 // Attributes: index (the catalog index folder, required), for (the id of the look image or of
@@ -72,7 +73,8 @@ class VitrineLook extends HTMLElement {
   images() {
     const id = this.getAttribute('for');
     const target = id ? document.getElementById(id) : this;
-    const all = !target ? [] : target instanceof HTMLImageElement ? [target] : [...target.querySelectorAll('img')];
+    if (!target) throw new Error(`<vitrine-look for="${id}">: no element has the id "${id}"`);
+    const all = target instanceof HTMLImageElement ? [target] : [...target.querySelectorAll('img')];
     const images = all.filter((img) => img.currentSrc || img.src);
     if (!images.length) {
       throw new Error('<vitrine-look> found no look image: give it for="ID" of an <img> or of a gallery of them, '
@@ -161,12 +163,14 @@ class VitrineLook extends HTMLElement {
         failed.push(error); // a broken photo in a gallery leaves the others
       }
     }
-    if (!seen.length) throw failed[0];
+    if (!seen.length) {
+      throw new Error(`none of the ${urls.length} photos could be looked at (the first: ${failed[0].message})`);
+    }
     const full = seen.find((s) => s.look.verdict.full_shot);
     const best = full ?? seen.reduce((a, b) => (b.look.garments.length > a.look.garments.length ? b : a));
-    const reason = full
-      ? 'no full shot faces the camera: the first full shot'
-      : 'no photo is a full shot: the one with the most garments found';
+    const reason = full ? 'no full shot faces the camera: the first full shot'
+      : best.look.garments.length ? 'no photo is a full shot: the one with the most garments found'
+        : 'no photo shows a person\'s garments: the first that could be read';
     say(`Looking at photo ${best.index + 1} of ${urls.length}…`);
     return chosen(await client.recommend(best.photo, audience, onPreview), best.index, reason);
   }
@@ -190,6 +194,7 @@ class VitrineLook extends HTMLElement {
   }
 
   async shop() {
+    if (this.busy) return; // a second press (or a scripted click on the disabled button) waits for the first
     this.button.disabled = true;
     this.busy = true;
     this.rows.replaceChildren();
@@ -211,9 +216,10 @@ class VitrineLook extends HTMLElement {
   }
 }
 
-/** A full shot whose person faces the camera: the look a gallery is looked at for. */
+/** A full shot whose person stands upright in the photo and faces the camera: the look a
+ * gallery is looked at for. */
 function facesTheCamera(look) {
-  return look.verdict.full_shot && look.person?.facing === 'front';
+  return look.verdict.full_shot && look.person?.facing === 'front' && look.person.upright;
 }
 
 /** The photo at `url` as a File named after it, or an error naming the URL. */

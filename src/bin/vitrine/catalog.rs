@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use vitrine::colour;
@@ -16,13 +16,13 @@ use vitrine::photo::{Limits, Photo};
 use crate::datasets::{
     clothing_photos, clothing_wear, fashion_mnist_image, fashion_mnist_split, ClothingPhoto, FASHION_CLASSES,
 };
-use crate::files::{par_map, read, thumbnail_path, write_atomic, Staging};
+use crate::files::{create_dir, par_map, read, thumbnail_path, write_atomic, Staging};
 
 /// `vitrine catalog`'s subcommands, one per dataset.
 #[derive(Subcommand)]
 pub enum CatalogCommand {
-    /// The default demo catalog from Fashion-MNIST (Debian package dataset-fashion-mnist, MIT):
-    /// greyscale 28x28 product photos of 9 garment classes (bags are left out).
+    /// A greyscale catalog from Fashion-MNIST (Debian package dataset-fashion-mnist, MIT), for
+    /// tests and benchmarks: 28x28 product photos of 9 garment classes (bags are left out).
     FashionMnist {
         #[arg(long)]
         out: PathBuf,
@@ -54,10 +54,10 @@ pub enum CatalogCommand {
         out: PathBuf,
         #[arg(long, default_value = "../shared/data/clothing-dataset")]
         dataset: PathBuf,
-        #[arg(long, default_value_t = 300)]
-        per_wear: usize,
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+        per_wear: u32,
         /// The longest side of each photo, in pixels (the cards show 256-pixel thumbnails).
-        #[arg(long, default_value_t = 224)]
+        #[arg(long, default_value_t = 224, value_parser = clap::value_parser!(u32).range(16..))]
         side: u32,
         /// JPEG quality, 1-100.
         #[arg(long, default_value_t = 75, value_parser = clap::value_parser!(u8).range(1..=100))]
@@ -71,7 +71,7 @@ pub fn run(cmd: CatalogCommand) -> Result<ExitCode> {
         CatalogCommand::FashionMnist { out, per_class, dataset } => fashion_mnist(&out, per_class, &dataset),
         CatalogCommand::Clothing { out, dataset, senders } => clothing(&out, &dataset, senders.as_deref()),
         CatalogCommand::ClothingSubset { out, dataset, per_wear, side, quality } => {
-            clothing_subset(&out, &dataset, per_wear, side, quality)
+            clothing_subset(&out, &dataset, per_wear as usize, side, quality)
         }
     }
 }
@@ -82,6 +82,8 @@ struct Row {
     /// The product type (the dataset's class), the label `vitrine train --catalog` learns from.
     kind: String,
     wear: &'static str,
+    /// The catalog's `gender` column: women, men or unisex.
+    audience: &'static str,
     photo: String,
     price: String,
     note: &'static str,
@@ -89,7 +91,7 @@ struct Row {
 
 fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCode> {
     let (images, labels) = fashion_mnist_split(dataset, "t10k", usize::MAX)?;
-    fs::create_dir_all(out.join("photos"))?;
+    create_dir(&out.join("photos"))?;
     let mut taken = [0usize; 10];
     let mut rows = Vec::new();
     for (i, (pixels, &class)) in images.iter().zip(&labels).enumerate() {
@@ -112,6 +114,7 @@ fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCod
             price: format!("EUR {}.99", 9 + (i * 7919) % 90),
             id,
             wear,
+            audience: "unisex",
             photo,
             note: "A demo product made from the Fashion-MNIST test set (Zalando Research, MIT licence): \
                    the title comes from its class, the price is made up, and nothing is for sale.",
@@ -132,6 +135,13 @@ fn clothing(out: &Path, dataset: &Path, senders: Option<&str>) -> Result<ExitCod
         .filter(|p| keep.as_ref().is_none_or(|k| k.contains(&p.sender_id.as_str())))
         .filter_map(|p| clothing_wear(&p.label).map(|wear| (p, wear)))
         .collect();
+    if picked.is_empty() {
+        bail!(
+            "{}: no photo of a top, bottom, foot wear or dress{}: nothing to make a catalog of",
+            dataset.join("images.csv").display(),
+            senders.map_or(String::new(), |s| format!(" from the senders {s}"))
+        );
+    }
     let bar = progress(picked.len(), "reading colours");
     let colours = par_map(&picked, &bar, |(p, _)| title_colour(&photos.join(format!("{}.jpg", p.image))));
     bar.finish_and_clear();
@@ -148,6 +158,7 @@ fn clothing(out: &Path, dataset: &Path, senders: Option<&str>) -> Result<ExitCod
             title,
             kind: p.label.clone(),
             wear,
+            audience: audience_of(&p.label),
             photo: photos.join(format!("{}.jpg", p.image)).display().to_string(),
             price: made_up_price(number),
             note: "A demo product made from a photo of Alexey Grigorev's clothing dataset (CC0 1.0): the \
@@ -160,13 +171,24 @@ fn clothing(out: &Path, dataset: &Path, senders: Option<&str>) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
+/// The made-up audience of a clothing dataset label, which has none: dresses, skirts and
+/// blouses for women (so that a man's shorts are not matched with skirts), the rest unisex.
+fn audience_of(label: &str) -> &'static str {
+    match label {
+        "Dress" | "Skirt" | "Blouse" => "women",
+        _ => "unisex",
+    }
+}
+
 /// The colour the title names: the largest share of the photo's histogram (the catalog side's
 /// backdrop rules, [`colour::histogram`]) when it covers at least 40% of the garment, else
 /// `None`: a patterned or two-colour garment gets no colour word rather than its backdrop's or
 /// one of its colours (on the demo subset 1 photo in 5, mostly prints, checks and denim).
 fn title_colour(path: &Path) -> Result<Option<&'static str>> {
     const MIN_SHARE: f32 = 0.4;
-    let photo = Photo::decode(&read(path)?, &path.display().to_string(), &Limits::default())?;
+    let bytes = read(path).context("restore the photo, or remove its row from images.csv")?;
+    let photo = Photo::decode(&bytes, &path.display().to_string(), &Limits::default())
+        .context("replace the photo, or remove its row from images.csv")?;
     let histogram = colour::histogram(photo.rgb(), None);
     Ok(colour::dominant(&histogram).filter(|&c| histogram[c as usize] >= MIN_SHARE).map(colour::Colour::name))
 }
@@ -231,6 +253,17 @@ fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quali
             println!("{wear}: only {} photos of adults' clothes", picked.len() - before);
         }
     }
+    if picked.is_empty() {
+        bail!("{}: no photo of adults' clothes of the four wears", dataset.join("images.csv").display());
+    }
+    let license = dataset.join("LICENSE");
+    if !license.is_file() {
+        bail!(
+            "{}: missing; the subset is redistributed under the dataset's licence, so it must go with it",
+            license.display()
+        );
+    }
+    check_subset_out(out, dataset)?;
     let staging = Staging::new(out)?;
     let images = staging.dir.join("images");
     let bar = progress(picked.len(), "downscaling");
@@ -256,8 +289,14 @@ fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quali
         csv.write_record([&p.image, &p.sender_id, &p.label, &p.kids])?;
     }
     write_atomic(&staging.dir.join("images.csv"), &csv.into_inner()?)?;
-    fs::copy(dataset.join("LICENSE"), staging.dir.join("LICENSE"))
-        .with_context(|| format!("{}: cannot copy", dataset.join("LICENSE").display()))?;
+    fs::copy(&license, staging.dir.join("LICENSE"))
+        .with_context(|| format!("{}: cannot copy", license.display()))?;
+    // A README written beside an earlier subset (data/clothing-demo's) stays.
+    let readme = out.join("README.md");
+    if readme.is_file() {
+        fs::copy(&readme, staging.dir.join("README.md"))
+            .with_context(|| format!("{}: cannot copy", readme.display()))?;
+    }
     staging.replace_all()?;
     println!(
         "{}: {} photos of the clothing dataset, at most {side} px, JPEG quality {quality}",
@@ -265,6 +304,56 @@ fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quali
         picked.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What an earlier `clothing-subset` folder holds; an `--out` holding anything else is refused.
+const SUBSET_ENTRIES: [&str; 4] = ["images", "images.csv", "LICENSE", "README.md"];
+
+/// Refuses an `--out` the subset would wrongly replace: a file, the dataset or a folder inside
+/// or around it, or a folder that is not an earlier subset (the whole folder is replaced).
+fn check_subset_out(out: &Path, dataset: &Path) -> Result<()> {
+    let dataset = fs::canonicalize(dataset).with_context(|| format!("{}: cannot read", dataset.display()))?;
+    let resolved = resolved(out);
+    if resolved.starts_with(&dataset) || dataset.starts_with(&resolved) {
+        bail!(
+            "{}: is the dataset {} or inside or around it, which the subset would replace; give --out another folder",
+            out.display(),
+            dataset.display()
+        );
+    }
+    if !out.exists() {
+        return Ok(());
+    }
+    if !out.is_dir() {
+        bail!("{}: is a file; give --out a folder", out.display());
+    }
+    let others: Vec<String> = fs::read_dir(out)
+        .with_context(|| format!("{}: cannot read", out.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !SUBSET_ENTRIES.contains(&name.as_str()))
+        .collect();
+    if !others.is_empty() {
+        bail!(
+            "{}: holds more than an earlier subset ({}; a subset holds only {}), and the whole folder \
+             would be replaced; give a new folder, or empty this one",
+            out.display(),
+            others.join(", "),
+            SUBSET_ENTRIES.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `path` made absolute with its existing part's symlinks resolved (the rest need not exist).
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    for base in absolute.ancestors() {
+        if let Ok(real) = fs::canonicalize(base) {
+            return real.join(absolute.strip_prefix(base).unwrap_or(Path::new("")));
+        }
+    }
+    absolute
 }
 
 fn progress(n: usize, what: &str) -> ProgressBar {
@@ -275,12 +364,12 @@ fn progress(n: usize, what: &str) -> ProgressBar {
 
 /// Writes catalog.csv (image paths relative to `out`, or absolute) and one product page each.
 fn write_catalog(out: &Path, rows: &[Row]) -> Result<()> {
-    fs::create_dir_all(out.join("products"))?;
+    create_dir(&out.join("products"))?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(["id", "title", "link", "image", "price", "gender", "wear", "product_type"])?;
     for r in rows {
         let link = format!("products/{}.html", r.id);
-        csv.write_record([&r.id, &r.title, &link, &r.photo, &r.price, "unisex", r.wear, &r.kind])?;
+        csv.write_record([&r.id, &r.title, &link, &r.photo, &r.price, r.audience, r.wear, &r.kind])?;
         let photo = if Path::new(&r.photo).is_absolute() {
             format!("../{}", thumbnail_path(&r.id))
         } else {
