@@ -1,9 +1,10 @@
 //! The dress rule. A dress covers top and bottom, so when the catalog has dresses for the
 //! shopper's audience and the top runs on past the hips to its own hem (`GarmentBox::long`: a
 //! dress's colours go on down the body, a shirt's end at the shorts; [`DressCrop`]), the region
-//! from the top box's top to the bottom box's bottom is embedded and searched among dresses too. The dress replaces the top and bottom rows when its best match
-//! is more similar than both the best top and the best bottom match: the catalog itself says
-//! which reading of the photo it can serve better.
+//! from the top box's top to the bottom box's bottom is embedded and searched among dresses too.
+//! The dress replaces the top and bottom rows when its best match is more similar than both the
+//! best top and the best bottom match: the catalog itself says which reading of the photo it
+//! can serve better.
 
 use crate::catalog::Wear;
 use crate::colour::BINS;

@@ -157,9 +157,7 @@ impl Staging {
         fs::remove_dir_all(&self.dir)
             .with_context(|| format!("{}: cannot remove the old index", self.dir.display()))
     }
-}
 
-impl Staging {
     /// Puts the staging folder in place of the whole of `out` (a folder one command makes
     /// entire, e.g. `vitrine catalog clothing-subset`'s): an old `out` is moved aside, the new
     /// one renamed in, then the old one deleted; if the rename fails the old one is put back.
