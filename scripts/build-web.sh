@@ -3,8 +3,8 @@
 # simd128 + relaxed-simd for the browsers that have it, whose fused multiply-add speeds up the
 # matrix and depthwise kernels of tract; the page picks one, see www/wasm.js), the default
 # demo catalog index when it is missing or older than what makes it (the models, the index
-# format, the catalog regions, the catalog's titles and the committed photos), the sample looks, the webpack bundle
-# and its precompressed copies, and the benchmark page beside it (bench/webpack.config.js;
+# format, the catalog regions, the catalog's titles and the committed photos), the sample looks,
+# the webpack bundle and its precompressed copies, and the benchmark page beside it (bench/webpack.config.js;
 # bench/bench-browser.js runs it).
 # VITRINE_PROFILE=dev uses the test build of the CLI (scripts/test.sh does).
 set -euo pipefail

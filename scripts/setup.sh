@@ -20,7 +20,8 @@ apt_install() {
 
 have cargo || { echo "[setup] cargo is missing: install Rust with rustup first" >&2; exit 1; }
 # unzip and dpkg-deb unpack the test photos from their packages (tests/fetch-photos.sh);
-# Fashion-MNIST is a test and benchmark catalog (`vitrine catalog fashion-mnist`); wabt's wasm-strip drops the wasm's custom sections
+# Fashion-MNIST is a test catalog (`vitrine catalog fashion-mnist`); wabt's wasm-strip drops the
+# wasm's custom sections
 # (scripts/build-web.sh).
 apt_install unzip dataset-fashion-mnist wabt
 # apt-get download needs package lists.
