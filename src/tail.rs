@@ -1,8 +1,9 @@
 //! The backbone's tail that `vitrine train --fine-tune` trains with the head: EfficientNet-Lite0's
-//! last MBConv block (1x1 expand, 3x3 depthwise, 1x1 project; ReLU6 after the first two, no
-//! skip: it changes width 192 -> 320) and `conv_head` (1x1, 320 -> 1280, ReLU6), before the
-//! global average pool. Tan & Le, "EfficientNet" (ICML 2019), Table 1, stage 8 and stage 9's
-//! conv; the Lite variant drops squeeze-and-excitation and uses ReLU6 (TensorFlow's
+//! last MBConv blocks (1x1 expand, depthwise k x k, 1x1 project; ReLU6 after the first two; the
+//! input added back when the block keeps its width) and `conv_head` (1x1, 320 -> 1280, ReLU6),
+//! before the global average pool. Tan & Le, "EfficientNet" (ICML 2019), Table 1: stage 8's one
+//! block (3x3, 192 -> 320, no skip), before it stage 7's blocks (5x5, 192 -> 192, with skip),
+//! and stage 9's conv; the Lite variant drops squeeze-and-excitation and uses ReLU6 (TensorFlow's
 //! efficientnet-lite README). Batch norm is folded into each convolution's weights and bias in
 //! the shipped file, so each convolution here is weights + bias. Plain data: `engine` reads it
 //! from and writes it into the ONNX file, `train` turns it into candle variables.
@@ -37,20 +38,36 @@ impl Conv {
     }
 }
 
+/// One MBConv block at stride 1: expand, depthwise (`depthwise.kernel` square, zero padding
+/// `kernel / 2`), project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Block {
+    pub expand: Conv,
+    pub depthwise: Conv,
+    pub project: Conv,
+}
+
+impl Block {
+    /// Whether the block adds its input to its output (MBConv's identity skip: stride 1 and the
+    /// same width in and out).
+    pub fn skip(&self) -> bool {
+        self.project.outputs == self.expand.inputs_per_group
+    }
+}
+
 /// The trained tail: input `[channels, 7, 7]` (the trunk's activations for a 224x224 input),
 /// output the 1280-d feature before the average pool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tail {
-    pub expand: Conv,
-    pub depthwise: Conv,
-    pub project: Conv,
+    /// The backbone's last MBConv blocks, in order (at least one).
+    pub blocks: Vec<Block>,
     pub head_conv: Conv,
 }
 
 impl Tail {
     /// Channels of the activations the tail takes.
     pub fn inputs(&self) -> usize {
-        self.expand.inputs_per_group
+        self.blocks.first().map_or(self.head_conv.inputs_per_group, |b| b.expand.inputs_per_group)
     }
 
     /// Width of the pooled feature it gives.
@@ -58,9 +75,12 @@ impl Tail {
         self.head_conv.outputs
     }
 
-    /// Its four convolutions, in order.
-    pub fn convs(&self) -> [&Conv; 4] {
-        [&self.expand, &self.depthwise, &self.project, &self.head_conv]
+    /// Its convolutions, in graph order (each block's expand, depthwise, project; conv_head).
+    pub fn convs(&self) -> Vec<&Conv> {
+        (self.blocks.iter())
+            .flat_map(|b| [&b.expand, &b.depthwise, &b.project])
+            .chain([&self.head_conv])
+            .collect()
     }
 }
 

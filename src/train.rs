@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
 use crate::head::{Head, Layer};
-use crate::tail::{Conv, Tail};
+use crate::tail::{Block, Conv, Tail};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mining {
@@ -114,12 +114,13 @@ pub struct FineTuneConfig {
     pub warmup_epochs: usize,
 }
 
-/// Fine-tunes `tail` (the backbone's last block and conv_head, from its pretrained weights) and
-/// a new head together on cached trunk activations: `views` holds `views_per_item` consecutive
-/// views (augmentations) of each item, each `[tail.inputs(), 7, 7]` flattened; a batch takes one
-/// view of each item drawn. The forward pass is the ONNX graph's: ReLU6 after the expand, the
-/// depthwise (zero padding 1) and conv_head convolutions, the mean over positions, L2
-/// normalisation, then the head.
+/// Fine-tunes `tail` (the backbone's last blocks and conv_head, from their pretrained weights)
+/// and a new head together on cached trunk activations: `views` holds `views_per_item`
+/// consecutive views (augmentations) of each item, each `[tail.inputs(), 7, 7]` flattened; a
+/// batch takes one view of each item drawn. The forward pass is the ONNX graph's: per block
+/// ReLU6 after the expand and the depthwise (zero padding k / 2) convolutions, the input added to
+/// the project's output where the width is kept; then conv_head with ReLU6, the mean over
+/// positions, L2 normalisation, then the head.
 pub fn fine_tune(
     tail: &Tail,
     views: &[&[f32]],
@@ -229,46 +230,63 @@ impl Trainable for HeadNet {
     }
 }
 
-/// The tail as candle variables, NHWC inside: 1x1 convolutions are matrix products over
-/// positions, the depthwise 3x3 a sum of nine shifted, per-channel scaled copies.
-struct TailNet {
-    /// `inputs x outputs` (the ONNX `outputs x inputs x 1 x 1`, transposed), bias.
+/// One block's variables: each dense 1x1 convolution as `inputs x outputs` (the ONNX `outputs x
+/// inputs x 1 x 1`, transposed) and its bias; the depthwise one as `kernel² x channels`
+/// (tap-major) and its bias.
+struct BlockVars {
     expand: (Var, Var),
-    /// `9 x channels` (tap-major), bias.
     depthwise: (Var, Var),
+    kernel: usize,
     project: (Var, Var),
+    skip: bool,
+}
+
+/// The tail as candle variables, NHWC inside: 1x1 convolutions are matrix products over
+/// positions, the depthwise ones a custom op ([`Depthwise`]).
+struct TailNet {
+    blocks: Vec<BlockVars>,
     head_conv: (Var, Var),
     channels: usize,
     head: HeadNet,
 }
 
+fn dense_var(c: &Conv) -> candle_core::Result<(Var, Var)> {
+    let device = Device::Cpu;
+    let w =
+        Tensor::from_vec(c.weights.clone(), (c.outputs, c.inputs_per_group), &device)?.t()?.contiguous()?;
+    Ok((Var::from_tensor(&w)?, Var::from_tensor(&Tensor::new(c.bias.as_slice(), &device)?)?))
+}
+
 impl TailNet {
     fn new(tail: &Tail, config: &TrainConfig, rng: &mut StdRng) -> candle_core::Result<TailNet> {
         let device = Device::Cpu;
-        let dense = |c: &Conv| -> candle_core::Result<(Var, Var)> {
-            let w = Tensor::from_vec(c.weights.clone(), (c.outputs, c.inputs_per_group), &device)?
-                .t()?
-                .contiguous()?;
-            Ok((Var::from_tensor(&w)?, Var::from_tensor(&Tensor::new(c.bias.as_slice(), &device)?)?))
+        let block = |b: &Block| -> candle_core::Result<BlockVars> {
+            let d = &b.depthwise;
+            let taps = d.kernel * d.kernel;
+            let w = Tensor::from_vec(d.weights.clone(), (d.outputs, taps), &device)?.t()?.contiguous()?;
+            Ok(BlockVars {
+                expand: dense_var(&b.expand)?,
+                depthwise: (
+                    Var::from_tensor(&w)?,
+                    Var::from_tensor(&Tensor::new(d.bias.as_slice(), &device)?)?,
+                ),
+                kernel: d.kernel,
+                project: dense_var(&b.project)?,
+                skip: b.skip(),
+            })
         };
-        let d = &tail.depthwise;
-        let taps = Tensor::from_vec(d.weights.clone(), (d.outputs, 9), &device)?.t()?.contiguous()?;
         Ok(TailNet {
-            expand: dense(&tail.expand)?,
-            depthwise: (
-                Var::from_tensor(&taps)?,
-                Var::from_tensor(&Tensor::new(d.bias.as_slice(), &device)?)?,
-            ),
-            project: dense(&tail.project)?,
-            head_conv: dense(&tail.head_conv)?,
+            blocks: tail.blocks.iter().map(block).collect::<candle_core::Result<_>>()?,
+            head_conv: dense_var(&tail.head_conv)?,
             channels: tail.inputs(),
             head: HeadNet::new(tail.outputs(), config, rng)?,
         })
     }
 
     fn tail_vars(&self) -> Vec<Var> {
-        [&self.expand, &self.depthwise, &self.project, &self.head_conv]
-            .iter()
+        (self.blocks.iter())
+            .flat_map(|b| [&b.expand, &b.depthwise, &b.project])
+            .chain([&self.head_conv])
             .flat_map(|(w, b)| [w.clone(), b.clone()])
             .collect()
     }
@@ -285,12 +303,16 @@ impl TailNet {
                 bias: b.as_tensor().to_vec1()?,
             })
         };
-        Ok(Tail {
-            expand: conv(&self.expand, 1, false)?,
-            depthwise: conv(&self.depthwise, 3, true)?,
-            project: conv(&self.project, 1, false)?,
-            head_conv: conv(&self.head_conv, 1, false)?,
-        })
+        let blocks = (self.blocks.iter())
+            .map(|b| {
+                Ok(Block {
+                    expand: conv(&b.expand, 1, false)?,
+                    depthwise: conv(&b.depthwise, b.kernel, true)?,
+                    project: conv(&b.project, 1, false)?,
+                })
+            })
+            .collect::<candle_core::Result<_>>()?;
+        Ok(Tail { blocks, head_conv: conv(&self.head_conv, 1, false)? })
     }
 
     /// The pooled, unit-length 1280-d feature of each input row (`channels x side x side`).
@@ -301,15 +323,17 @@ impl TailNet {
         let dense = |x: &Tensor, (w, b): &(Var, Var)| x.matmul(w.as_tensor())?.broadcast_add(b.as_tensor());
         // [B, C, HW] -> [B*HW, C]
         let x = x.reshape((batch, self.channels, positions))?.transpose(1, 2)?.contiguous()?;
-        let x = x.reshape((batch * positions, self.channels))?;
-        let e = dense(&x, &self.expand)?.clamp(0f32, 6f32)?;
-        let width = e.dim(1)?;
-        let e = e.reshape((batch, side, side, width))?;
-        let d = e.apply_op2(self.depthwise.0.as_tensor(), Depthwise3x3)?;
-        let d = d.broadcast_add(self.depthwise.1.as_tensor())?.clamp(0f32, 6f32)?;
-        let d = d.reshape((batch * positions, width))?;
-        let p = dense(&d, &self.project)?;
-        let h = dense(&p, &self.head_conv)?.clamp(0f32, 6f32)?;
+        let mut x = x.reshape((batch * positions, self.channels))?;
+        for b in &self.blocks {
+            let e = dense(&x, &b.expand)?.clamp(0f32, 6f32)?;
+            let width = e.dim(1)?;
+            let e = e.reshape((batch, side, side, width))?;
+            let d = e.apply_op2(b.depthwise.0.as_tensor(), Depthwise { kernel: b.kernel })?;
+            let d = d.broadcast_add(b.depthwise.1.as_tensor())?.clamp(0f32, 6f32)?;
+            let p = dense(&d.reshape((batch * positions, width))?, &b.project)?;
+            x = if b.skip { (p + x)? } else { p };
+        }
+        let h = dense(&x, &self.head_conv)?.clamp(0f32, 6f32)?;
         let pooled = h.reshape((batch, positions, self.head_conv.0.as_tensor().dim(1)?))?.mean(1)?;
         let norm = pooled.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12f32, f32::MAX)?;
         pooled.broadcast_div(&norm)
@@ -327,24 +351,26 @@ impl Trainable for TailNet {
     }
 }
 
-/// The depthwise 3x3 convolution (stride 1, zero padding 1) on NHWC maps, with its gradients:
-/// input `[batch, side, side, channels]`, taps `[9, channels]` (dy-major, then dx), output the
-/// input's shape. A custom op because candle's own ops need nine strided copies and their
-/// scatters for it, which made the backward pass 3x slower than all the 1x1 convolutions.
-struct Depthwise3x3;
+/// The depthwise k x k convolution (stride 1, zero padding k / 2, k odd) on NHWC maps, with its
+/// gradients: input `[batch, side, side, channels]`, taps `[k², channels]` (dy-major, then dx),
+/// output the input's shape. A custom op because candle's own ops need k² strided copies and
+/// their scatters for it, which made the backward pass 3x slower than all the 1x1 convolutions.
+struct Depthwise {
+    kernel: usize,
+}
 
 /// `f(output, input, tap)` (positions counted over the batch) for every output position and
-/// each of its neighbours inside the map.
-fn each_tap(batch: usize, side: usize, mut f: impl FnMut(usize, usize, usize)) {
-    let s = side as i64;
+/// each of its neighbours inside the map, for a `kernel` x `kernel` window.
+fn each_tap(batch: usize, side: usize, kernel: usize, mut f: impl FnMut(usize, usize, usize)) {
+    let (s, k, r) = (side as i64, kernel as i64, (kernel / 2) as i64);
     for b in 0..batch {
         for y in 0..s {
             for x in 0..s {
-                for tap in 0..9 {
-                    let (ny, nx) = (y + tap as i64 / 3 - 1, x + tap as i64 % 3 - 1);
+                for tap in 0..k * k {
+                    let (ny, nx) = (y + tap / k - r, x + tap % k - r);
                     if (0..s).contains(&ny) && (0..s).contains(&nx) {
                         let at = |yy: i64, xx: i64| (b * side * side) + (yy * s + xx) as usize;
-                        f(at(y, x), at(ny, nx), tap);
+                        f(at(y, x), at(ny, nx), tap as usize);
                     }
                 }
             }
@@ -367,9 +393,9 @@ fn f32s<'a>(s: &'a candle_core::CpuStorage, l: &candle_core::Layout) -> candle_c
     }
 }
 
-impl candle_core::CustomOp2 for Depthwise3x3 {
+impl candle_core::CustomOp2 for Depthwise {
     fn name(&self) -> &'static str {
-        "depthwise3x3"
+        "depthwise"
     }
 
     fn cpu_fwd(
@@ -382,7 +408,7 @@ impl candle_core::CustomOp2 for Depthwise3x3 {
         let (batch, side, c) = dims4(l1.shape())?;
         let (x, taps) = (f32s(s1, l1)?, f32s(s2, l2)?);
         let mut out = vec![0f32; x.len()];
-        each_tap(batch, side, |o, i, tap| {
+        each_tap(batch, side, self.kernel, |o, i, tap| {
             let (o, i, w) =
                 (&mut out[o * c..(o + 1) * c], &x[i * c..(i + 1) * c], &taps[tap * c..(tap + 1) * c]);
             o.iter_mut().zip(i).zip(w).for_each(|((o, i), w)| *o += i * w);
@@ -401,7 +427,7 @@ impl candle_core::CustomOp2 for Depthwise3x3 {
         let values = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
         let (xv, wv, gv) = (values(x)?, values(taps)?, values(grad)?);
         let (mut gx, mut gw) = (vec![0f32; xv.len()], vec![0f32; wv.len()]);
-        each_tap(batch, side, |o, i, tap| {
+        each_tap(batch, side, self.kernel, |o, i, tap| {
             let g = &gv[o * c..(o + 1) * c];
             let w = &wv[tap * c..(tap + 1) * c];
             gx[i * c..(i + 1) * c].iter_mut().zip(g).zip(w).for_each(|((gx, g), w)| *gx += g * w);
@@ -592,14 +618,21 @@ mod tests {
         (features, labels)
     }
 
-    /// The depthwise op against a direct convolution, and its gradients against central finite
-    /// differences of `sum(out * r)`.
+    /// The depthwise op against a direct convolution (3x3 and 5x5, on a map smaller than the
+    /// 5x5 window), and its gradients against central finite differences of `sum(out * r)`.
     #[test]
     fn the_depthwise_op_and_its_gradients_are_the_convolution_s() {
-        let (batch, side, c) = (2, 4, 3);
+        for kernel in [3usize, 5] {
+            depthwise_matches(kernel);
+        }
+    }
+
+    fn depthwise_matches(kernel: usize) {
+        let (batch, side, c, k, r0) = (2, 4, 3, kernel as i64, kernel as i64 / 2);
         let mut rng = StdRng::seed_from_u64(5);
         let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect() };
-        let (x, w, r) = (draw(batch * side * side * c), draw(9 * c), draw(batch * side * side * c));
+        let (x, w, r) =
+            (draw(batch * side * side * c), draw(kernel * kernel * c), draw(batch * side * side * c));
         let direct = |x: &[f32], w: &[f32]| -> Vec<f32> {
             let mut out = vec![0.0; x.len()];
             for b in 0..batch {
@@ -607,12 +640,12 @@ mod tests {
                     for xx in 0..side as i64 {
                         for ch in 0..c {
                             let mut sum = 0.0;
-                            for dy in -1..=1i64 {
-                                for dx in -1..=1i64 {
+                            for dy in -r0..=r0 {
+                                for dx in -r0..=r0 {
                                     let (ny, nx) = (y + dy, xx + dx);
                                     if (0..side as i64).contains(&ny) && (0..side as i64).contains(&nx) {
                                         let i = ((b * side + ny as usize) * side + nx as usize) * c + ch;
-                                        sum += x[i] * w[((dy + 1) * 3 + dx + 1) as usize * c + ch];
+                                        sum += x[i] * w[((dy + r0) * k + dx + r0) as usize * c + ch];
                                     }
                                 }
                             }
@@ -626,11 +659,11 @@ mod tests {
         let dev = Device::Cpu;
         let xt =
             Var::from_tensor(&Tensor::from_vec(x.clone(), (batch, side, side, c), &dev).unwrap()).unwrap();
-        let wt = Var::from_tensor(&Tensor::from_vec(w.clone(), (9, c), &dev).unwrap()).unwrap();
-        let out = xt.as_tensor().apply_op2(wt.as_tensor(), Depthwise3x3).unwrap();
+        let wt = Var::from_tensor(&Tensor::from_vec(w.clone(), (kernel * kernel, c), &dev).unwrap()).unwrap();
+        let out = xt.as_tensor().apply_op2(wt.as_tensor(), Depthwise { kernel }).unwrap();
         let got: Vec<f32> = out.flatten_all().unwrap().to_vec1().unwrap();
         for (a, b) in got.iter().zip(direct(&x, &w)) {
-            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+            assert!((a - b).abs() < 1e-5, "{kernel}: {a} vs {b}");
         }
         let rt = Tensor::from_vec(r.clone(), (batch, side, side, c), &dev).unwrap();
         let grads = (out * rt).unwrap().sum_all().unwrap().backward().unwrap();
@@ -645,7 +678,7 @@ mod tests {
                 } else {
                     (loss(&x, &up) - loss(&x, &down)) / 2e-2
                 };
-                assert!((a - numeric).abs() < 1e-2, "{i}: {a} vs {numeric}");
+                assert!((a - numeric).abs() < 1e-2, "{kernel}, {i}: {a} vs {numeric}");
             }
         };
         check(grads.get(xt.as_tensor()).unwrap().flatten_all().unwrap().to_vec1().unwrap(), &x, true);

@@ -191,11 +191,13 @@ fn the_shipped_embedder_is_the_trunk_with_its_fine_tuned_tail_and_head() {
     assert_eq!(value("backbone_sha256"), vitrine::models::expected_sha256(Backbone::FILE));
     assert!(value("fine_tuned").is_some(), "{metadata:?}");
 
+    let blocks = value("tail_blocks").map_or(1, |v| v.parse().unwrap());
     let backbone = model_bytes(Backbone::FILE);
-    let (tail, _) = vitrine::engine::read_tail(Embedder::FILE, &bytes).unwrap();
-    let (pretrained, _) = vitrine::engine::read_tail(Backbone::FILE, &backbone).unwrap();
+    let (tail, _) = vitrine::engine::read_tail(Embedder::FILE, &bytes, blocks).unwrap();
+    let (pretrained, _) = vitrine::engine::read_tail(Backbone::FILE, &backbone, blocks).unwrap();
     assert_ne!(tail.head_conv.weights, pretrained.head_conv.weights, "the tail was trained");
-    let trunk = vitrine::models::Trunk::new(Backbone::FILE, &backbone).unwrap();
+    assert_ne!(tail.blocks[0], pretrained.blocks[0], "its first block was trained");
+    let trunk = vitrine::models::Trunk::new(Backbone::FILE, &backbone, blocks).unwrap();
     let feature =
         vitrine::train::tail_features(&tail, &[&trunk.activations(&photo).unwrap()]).unwrap().remove(0);
     let expected = normalize(head.embed(&feature));
@@ -263,10 +265,11 @@ fn a_head_appended_to_the_backbone_runs_in_tract() {
     }
 }
 
-/// The fine-tuning path computes the backbone's own numbers: the trunk cut before the tail, then
-/// the tail as `vitrine::train` runs it in candle, gives the backbone's feature; the tail read
-/// from the file and written back (int8 again) leaves the network's output unchanged; a tail
-/// with other weights changes it as candle predicts.
+/// The fine-tuning path computes the backbone's own numbers: the trunk cut before the tail (its
+/// last block, and its last two: a 5x5 depthwise and a skip), then the tail as `vitrine::train`
+/// runs it in candle, gives the backbone's feature; the tail read from the file and written back
+/// (int8 again) leaves the network's output unchanged; a tail with other weights changes it as
+/// candle predicts.
 #[cfg(feature = "train")]
 #[test]
 fn the_trunk_and_the_tail_in_candle_are_the_backbone() {
@@ -275,19 +278,8 @@ fn the_trunk_and_the_tail_in_candle_are_the_backbone() {
         return;
     };
     let bytes = model_bytes(Backbone::FILE);
-    let (tail, input) = vitrine::engine::read_tail(Backbone::FILE, &bytes).unwrap();
-    assert_eq!((tail.inputs(), tail.outputs(), tail.depthwise.outputs), (192, 1280, 1152));
-    let trunk = Trunk::new(Backbone::FILE, &bytes).unwrap();
-    let activations = trunk.activations(&photo).unwrap();
-    assert_eq!(activations.len(), 192 * 7 * 7, "{input}");
-    let ours = vitrine::train::tail_features(&tail, &[&activations]).unwrap().remove(0);
     let backbone = Backbone::new(&bytes).unwrap();
     let expected = backbone.feature(&photo).unwrap();
-    let cos = dot(&ours, &expected);
-    assert!(cos > 0.9999, "cosine {cos}");
-
-    // Written back unchanged: the same network.
-    let same = vitrine::engine::replace_tail("same.onnx", &bytes, &tail).unwrap();
     let run = |bytes: &[u8], photo: &Photo| {
         let net = Net::load("tail.onnx", bytes, &[1, 3, 224, 224], &["features"]).unwrap();
         let rect = Rect::new(0.0, 0.0, photo.width() as f32, photo.height() as f32);
@@ -297,17 +289,37 @@ fn the_trunk_and_the_tail_in_candle_are_the_backbone() {
             (0..3).flat_map(|c| hwc.iter().skip(c).step_by(3).map(|v| (v - 127.0) / 128.0)).collect();
         normalize(net.run(Tensor::new(vec![1, 3, 224, 224], pixels)).unwrap().remove(0).data)
     };
-    assert!(dot(&run(&same, &photo), &expected) > 0.9999);
+    for (blocks, kernel, skip) in [(1, 3, false), (2, 5, true)] {
+        let (tail, input) = vitrine::engine::read_tail(Backbone::FILE, &bytes, blocks).unwrap();
+        let first = &tail.blocks[0];
+        assert_eq!((tail.blocks.len(), tail.inputs(), tail.outputs()), (blocks, 192, 1280));
+        assert_eq!((first.depthwise.outputs, first.depthwise.kernel, first.skip()), (1152, kernel, skip));
+        let trunk = Trunk::new(Backbone::FILE, &bytes, blocks).unwrap();
+        let activations = trunk.activations(&photo).unwrap();
+        assert_eq!(activations.len(), 192 * 7 * 7, "{input}");
+        let ours = vitrine::train::tail_features(&tail, &[&activations]).unwrap().remove(0);
+        let cos = dot(&ours, &expected);
+        assert!(cos > 0.9999, "{blocks} blocks: cosine {cos}");
 
-    // Other weights: the project convolution's halved and its bias moved.
-    let mut changed = tail.clone();
-    changed.project.weights.iter_mut().for_each(|w| *w *= 0.5);
-    changed.project.bias.iter_mut().enumerate().for_each(|(i, b)| *b += (i % 7) as f32 * 0.1);
-    let predicted = vitrine::train::tail_features(&changed, &[&activations]).unwrap().remove(0);
-    let written = run(&vitrine::engine::replace_tail("changed.onnx", &bytes, &changed).unwrap(), &photo);
-    assert!(dot(&predicted, &expected) < 0.99, "the change must matter");
-    let cos = dot(&written, &predicted);
-    assert!(cos > 0.999, "cosine {cos}");
+        // Written back unchanged: the same network.
+        let same = vitrine::engine::replace_tail("same.onnx", &bytes, &tail).unwrap();
+        assert!(dot(&run(&same, &photo), &expected) > 0.9999);
+
+        // Other weights: the first block's project convolution halved and its bias moved.
+        let mut changed = tail.clone();
+        let project = &mut changed.blocks[0].project;
+        project.weights.iter_mut().for_each(|w| *w *= 0.5);
+        project.bias.iter_mut().enumerate().for_each(|(i, b)| *b += (i % 7) as f32 * 0.1);
+        let predicted = vitrine::train::tail_features(&changed, &[&activations]).unwrap().remove(0);
+        let written = run(&vitrine::engine::replace_tail("changed.onnx", &bytes, &changed).unwrap(), &photo);
+        assert!(dot(&predicted, &expected) < 0.99, "the change must matter");
+        let cos = dot(&written, &predicted);
+        assert!(cos > 0.999, "{blocks} blocks: cosine {cos}");
+    }
+    // 4 blocks are on the 7 x 7 map; the 5th from the end halves the map before it.
+    assert_eq!(vitrine::engine::read_tail(Backbone::FILE, &bytes, 4).unwrap().0.blocks.len(), 4);
+    let err = vitrine::engine::read_tail(Backbone::FILE, &bytes, 5).unwrap_err().to_string();
+    assert!(err.contains("give 1 to 4"), "{err}");
 }
 
 /// What the benchmarks time: every shipped network bare, on a real photo; other files are refused

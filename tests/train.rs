@@ -94,7 +94,8 @@ fn a_catalog_trains_an_embedder_that_eval_scores() {
 }
 
 /// `vitrine train --fine-tune` end to end on the same small catalog, one short epoch: the
-/// backbone's tail and the head trained on cached, augmented trunk activations, written as one
+/// backbone's tail (its last two blocks: a 5x5 depthwise and a skip, then the last stage's
+/// block) and the head trained on cached, augmented trunk activations, written as one
 /// embedder that tract runs, scored by `vitrine eval` running the file whole, and the same bytes
 /// again from the same seed.
 #[test]
@@ -104,14 +105,14 @@ fn fine_tuning_trains_the_tail_and_repeats_with_a_seed() {
     let (csv, cache) = (format!("{d}/catalog.csv"), format!("{d}/features"));
     let data = ["--catalog", &csv, "--images", d, "--cache", &cache];
     let train = |onnx: &str| {
-        let args =
-            ["train", "--fine-tune", "--views", "2", "--epochs", "2", "--warmup-epochs", "1", "--out", onnx];
+        let args = ["train", "--fine-tune", "--tail-blocks", "2", "--views", "2", "--epochs", "2"];
+        let args = [&args[..], &["--warmup-epochs", "1", "--out", onnx]].concat();
         let out = vitrine(&[&args[..], &data].concat());
         let log = text(&out);
         println!("{log}");
         assert!(out.status.success(), "{log}");
         assert!(log.contains("trunk activations (2 views each)") && log.contains("epoch   2  loss"), "{log}");
-        assert!(log.contains("its last block and conv_head fine-tuned"), "{log}");
+        assert!(log.contains("its last 2 blocks and conv_head fine-tuned"), "{log}");
         std::fs::read(onnx).unwrap()
     };
     let (first, second) = (format!("{d}/a.onnx"), format!("{d}/b.onnx"));
@@ -140,8 +141,10 @@ fn fine_tuning_trains_the_tail_and_repeats_with_a_seed() {
     // The tail really changed: the file is not the backbone plus a head.
     let backbone =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/efficientnet_lite0.onnx")).unwrap();
-    let (old, _) = vitrine::engine::read_tail("backbone", &backbone).unwrap();
-    let (new, _) = vitrine::engine::read_tail(&first, &bytes).unwrap();
-    assert_ne!(old.project.weights, new.project.weights);
-    assert_eq!(old.expand.weights.len(), new.expand.weights.len());
+    let (old, _) = vitrine::engine::read_tail("backbone", &backbone, 2).unwrap();
+    let (new, _) = vitrine::engine::read_tail(&first, &bytes, 2).unwrap();
+    for (old, new) in old.blocks.iter().zip(&new.blocks) {
+        assert_ne!(old.project.weights, new.project.weights);
+        assert_eq!(old.expand.weights.len(), new.expand.weights.len());
+    }
 }

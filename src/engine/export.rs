@@ -7,7 +7,7 @@ use prost::Message;
 use super::{pb, pb_tensor, raw_f32s};
 use crate::error::{Error, Result};
 use crate::head::{Head, Layer, QuantizedWeights};
-use crate::tail::{Conv, Tail};
+use crate::tail::{Block, Conv, Tail};
 
 fn pb_node(op: &str, inputs: &[&str], output: &str, attributes: Vec<pb::AttributeProto>) -> pb::NodeProto {
     pb::NodeProto {
@@ -134,33 +134,54 @@ pub fn read_head(file: &str, bytes: &[u8]) -> Result<(Head, Vec<(String, String)
     Ok((Head { layers }, metadata))
 }
 
-/// Where the backbone's trainable tail ([`Tail`]) sits in its graph: the last four `Conv` nodes
-/// (expand, depthwise, project, conv_head), checked to have that form.
+/// Where the backbone's trainable tail ([`Tail`]) sits in its graph: the last `3 x blocks + 1`
+/// `Conv` nodes (each block's expand, depthwise, project, then conv_head), checked to have that
+/// form.
 struct TailNodes {
-    /// Indices of the four Conv nodes in `graph.node`.
-    convs: [usize; 4],
+    /// Indices of the Conv nodes in `graph.node`, in order.
+    convs: Vec<usize>,
     /// The tensor the tail takes (the trunk's output).
     input: String,
 }
 
-fn tail_nodes(file: &str, graph: &pb::GraphProto) -> Result<TailNodes> {
+/// The most MBConv blocks a tail may take: those at stride 1 on the 7 x 7 map, EfficientNet-Lite0's
+/// last stage (1 block) and the last 3 of the 4 of the stage before it, whose first block halves
+/// the map (Tan & Le 2019, Table 1, stages 7-8).
+pub const MAX_TAIL_BLOCKS: usize = 4;
+
+fn tail_nodes(file: &str, graph: &pb::GraphProto, blocks: usize) -> Result<TailNodes> {
     let fail = |reason: String| Error::Model { file: file.to_string(), reason };
+    if !(1..=MAX_TAIL_BLOCKS).contains(&blocks) {
+        return Err(fail(format!("a tail of {blocks} blocks: give 1 to {MAX_TAIL_BLOCKS}")));
+    }
     let convs: Vec<usize> =
         (graph.node.iter().enumerate()).filter(|(_, n)| n.op_type == "Conv").map(|(i, _)| i).collect();
-    let [.., a, b, c, d] = convs[..] else {
-        return Err(fail("has fewer than four convolutions: not EfficientNet-Lite0".into()));
-    };
-    // Between and after them only ReLU6 (Clip), the global average pool and the head's nodes.
+    let count = 3 * blocks + 1;
+    if convs.len() < count {
+        return Err(fail(format!("has fewer than {count} convolutions: not EfficientNet-Lite0")));
+    }
+    let convs = convs[convs.len() - count..].to_vec();
+    // Between and after them only ReLU6 (Clip), the skips (Add), the global average pool and
+    // the head's nodes.
     let allowed = ["Clip", "ReduceMean", "LpNormalization", "DequantizeLinear", "MatMul", "Add", "Relu"];
     if let Some(n) =
-        graph.node[a..].iter().find(|n| n.op_type != "Conv" && !allowed.contains(&n.op_type.as_str()))
+        graph.node[convs[0]..].iter().find(|n| n.op_type != "Conv" && !allowed.contains(&n.op_type.as_str()))
     {
         return Err(fail(format!(
-            "has a {} node in its last block: not EfficientNet-Lite0's tail",
+            "has a {} node in its last {blocks} blocks: not EfficientNet-Lite0's tail",
             n.op_type
         )));
     }
-    Ok(TailNodes { convs: [a, b, c, d], input: graph.node[a].input[0].clone() })
+    // The candle tail runs stride 1 only (the 7 x 7 map throughout).
+    let strided =
+        |n: &pb::NodeProto| n.attribute.iter().any(|a| a.name == "strides" && a.ints.iter().any(|&s| s != 1));
+    if let Some(&n) = convs.iter().find(|&&n| strided(&graph.node[n])) {
+        return Err(fail(format!(
+            "{} has a stride: the last {blocks} blocks are not all on one map; train fewer",
+            graph.node[n].name
+        )));
+    }
+    Ok(TailNodes { input: graph.node[convs[0]].input[0].clone(), convs })
 }
 
 /// The initializer `name`, or the int8 initializer behind the `DequantizeLinear` whose output is
@@ -178,15 +199,16 @@ fn weight_source(graph: &pb::GraphProto, name: &str) -> Option<(usize, Option<us
 }
 
 /// The trainable tail of `backbone` (EfficientNet-Lite0 as models/build writes it: int8 weights
-/// behind `DequantizeLinear`, batch norm folded): its four convolutions' weights in f32, and the
-/// name of the tensor it takes.
+/// behind `DequantizeLinear`, batch norm folded) with its last `blocks` MBConv blocks: its
+/// convolutions' weights in f32, and the name of the tensor it takes.
 ///
-/// Errors: [`Error::Model`] naming `file` when the graph does not end in that form.
-pub fn read_tail(file: &str, backbone: &[u8]) -> Result<(Tail, String)> {
+/// Errors: [`Error::Model`] naming `file` when the graph does not end in that form, or `blocks`
+/// is not 1 to [`MAX_TAIL_BLOCKS`].
+pub fn read_tail(file: &str, backbone: &[u8], blocks: usize) -> Result<(Tail, String)> {
     let fail = |reason: String| Error::Model { file: file.to_string(), reason };
     let model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
     let graph = model.graph.as_ref().ok_or_else(|| fail("has no graph".into()))?;
-    let nodes = tail_nodes(file, graph)?;
+    let nodes = tail_nodes(file, graph, blocks)?;
     let conv = |n: usize| -> Result<Conv> {
         let node = &graph.node[n];
         let source = |name: Option<&String>| {
@@ -229,32 +251,51 @@ pub fn read_tail(file: &str, backbone: &[u8]) -> Result<(Tail, String)> {
             bias,
         })
     };
-    let [expand, depthwise, project, head_conv] = nodes.convs.map(conv);
-    let tail = Tail { expand: expand?, depthwise: depthwise?, project: project?, head_conv: head_conv? };
-    let (e, d, p, h) = (&tail.expand, &tail.depthwise, &tail.project, &tail.head_conv);
-    let shaped = e.kernel == 1
-        && d.inputs_per_group == 1
-        && d.outputs == e.outputs
-        && d.kernel == 3
-        && p.kernel == 1
-        && p.inputs_per_group == d.outputs
-        && h.kernel == 1
-        && h.inputs_per_group == p.outputs;
-    if !shaped {
-        return Err(fail(
-            "its last four convolutions are not expand 1x1, depthwise 3x3, project 1x1, conv_head 1x1".into(),
-        ));
+    let mut convs = nodes.convs.iter().map(|&n| conv(n)).collect::<Result<Vec<Conv>>>()?;
+    let head_conv = convs.pop().expect("tail_nodes gives 3 x blocks + 1 convolutions");
+    let mut parts = convs.into_iter();
+    let blocks: Vec<Block> = std::iter::from_fn(|| {
+        Some(Block { expand: parts.next()?, depthwise: parts.next()?, project: parts.next()? })
+    })
+    .collect();
+    let mut width = blocks[0].expand.inputs_per_group;
+    for b in &blocks {
+        let (e, d, p) = (&b.expand, &b.depthwise, &b.project);
+        let shaped = e.kernel == 1
+            && e.inputs_per_group == width
+            && d.inputs_per_group == 1
+            && d.outputs == e.outputs
+            && d.kernel % 2 == 1
+            && p.kernel == 1
+            && p.inputs_per_group == d.outputs;
+        if !shaped {
+            return Err(fail(
+                "its last blocks are not expand 1x1, depthwise k x k (k odd), project 1x1".into(),
+            ));
+        }
+        width = p.outputs;
     }
-    Ok((tail, nodes.input))
+    if head_conv.kernel != 1 || head_conv.inputs_per_group != width {
+        return Err(fail("its last convolution is not conv_head (1x1 on the last block)".into()));
+    }
+    // A block that keeps its width adds its input back (MBConv's skip): one Add each.
+    let adds = (graph.node[nodes.convs[0]..*nodes.convs.last().unwrap_or(&0)].iter())
+        .filter(|n| n.op_type == "Add")
+        .count();
+    if adds != blocks.iter().filter(|b| b.skip()).count() {
+        return Err(fail("its last blocks' skips (Add) are not where their widths put them".into()));
+    }
+    Ok((Tail { blocks, head_conv }, nodes.input))
 }
 
-/// `backbone` cut before its tail: the graph that gives the activations [`read_tail`]'s tail
-/// takes (`[1, channels, 7, 7]` for a 224x224 input), as its one output named like that tensor.
-pub fn trunk(file: &str, backbone: &[u8]) -> Result<(Vec<u8>, String)> {
+/// `backbone` cut before its tail of `blocks` blocks: the graph that gives the activations
+/// [`read_tail`]'s tail takes (`[1, channels, 7, 7]` for a 224x224 input), as its one output
+/// named like that tensor.
+pub fn trunk(file: &str, backbone: &[u8], blocks: usize) -> Result<(Vec<u8>, String)> {
     let fail = |reason: String| Error::Model { file: file.to_string(), reason };
     let mut model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
     let graph = model.graph.as_mut().ok_or_else(|| fail("has no graph".into()))?;
-    let nodes = tail_nodes(file, graph)?;
+    let nodes = tail_nodes(file, graph, blocks)?;
     // The nodes are in topological order: what comes before the tail's first convolution is all
     // the trunk needs (tract drops the weight nodes left unused).
     graph.node.truncate(nodes.convs[0]);
@@ -269,7 +310,7 @@ pub fn trunk(file: &str, backbone: &[u8]) -> Result<(Vec<u8>, String)> {
 /// is stored int8.
 pub fn replace_tail(file: &str, backbone: &[u8], tail: &Tail) -> Result<Vec<u8>> {
     let fail = |reason: String| Error::Model { file: file.to_string(), reason };
-    let (old, _) = read_tail(file, backbone)?;
+    let (old, _) = read_tail(file, backbone, tail.blocks.len())?;
     for (a, b) in old.convs().iter().zip(tail.convs()) {
         if (a.outputs, a.inputs_per_group, a.kernel, a.weights.len())
             != (b.outputs, b.inputs_per_group, b.kernel, b.weights.len())
@@ -279,7 +320,7 @@ pub fn replace_tail(file: &str, backbone: &[u8], tail: &Tail) -> Result<Vec<u8>>
     }
     let mut model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
     let graph = model.graph.as_mut().ok_or_else(|| fail("has no graph".into()))?;
-    let nodes = tail_nodes(file, graph)?;
+    let nodes = tail_nodes(file, graph, tail.blocks.len())?;
     for (n, conv) in nodes.convs.into_iter().zip(tail.convs()) {
         let node = graph.node[n].clone();
         let (w, scale) = weight_source(graph, &node.input[1])

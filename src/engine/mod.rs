@@ -18,7 +18,7 @@ pub mod dequantize;
 #[cfg(feature = "train")]
 pub mod export;
 #[cfg(feature = "train")]
-pub use export::{append_head, read_head, read_tail, replace_tail, trunk};
+pub use export::{append_head, read_head, read_tail, replace_tail, trunk, MAX_TAIL_BLOCKS};
 
 /// A dense f32 tensor in row-major order.
 #[derive(Debug, Clone, PartialEq)]

@@ -217,12 +217,14 @@ pub struct Trunk(RegionNet);
 #[cfg(feature = "train")]
 impl Trunk {
     /// The trunk of `bytes`, the backbone (checked against models/MANIFEST) or an embedder made
-    /// from it; the tensor it gives is the input of the tail [`crate::engine::read_tail`] reads.
+    /// from it, before its last `blocks` MBConv blocks; the tensor it gives is the input of the
+    /// tail [`crate::engine::read_tail`] reads with as many blocks.
     ///
-    /// Errors: [`Error::Model`] when the file is not in the manifest or not EfficientNet-Lite0.
-    pub fn new(file: &str, bytes: &[u8]) -> Result<Trunk> {
+    /// Errors: [`Error::Model`] when the file is not in the manifest or not EfficientNet-Lite0,
+    /// or `blocks` is not 1 to [`crate::engine::MAX_TAIL_BLOCKS`].
+    pub fn new(file: &str, bytes: &[u8], blocks: usize) -> Result<Trunk> {
         verify(file, bytes)?;
-        let (cut, output) = crate::engine::trunk(file, bytes)?;
+        let (cut, output) = crate::engine::trunk(file, bytes, blocks)?;
         Ok(Trunk(RegionNet { net: Net::load(file, &cut, &[1, 3, SIZE, SIZE], &[output.as_str()])? }))
     }
 

@@ -375,13 +375,22 @@ impl Activations {
 const AUGMENTATIONS: u32 = 1;
 
 /// [`Activations`] of every item of `split`, `views` views each, augmentations drawn from `seed`
-/// (per item and view, so the same whatever the threads do); cached in raw f32 (~37 KB a view).
-pub fn activations_of(split: &Split, args: &DataArgs, views: usize, seed: u64) -> Result<Activations> {
+/// (per item and view, so the same whatever the threads do), of the trunk before the backbone's
+/// last `blocks` blocks; cached in raw f32 (~37 KB a view).
+pub fn activations_of(
+    split: &Split,
+    args: &DataArgs,
+    views: usize,
+    seed: u64,
+    blocks: usize,
+) -> Result<Activations> {
     let backbone = expected_sha256(Backbone::FILE).context("the backbone is not in models/MANIFEST")?;
     let path = args.cache.join(format!(
-        "{}-{}.trunk-{views}views-seed{seed}-aug{AUGMENTATIONS}.activations",
+        "{}-{}.trunk{}-{views}views-seed{seed}-aug{AUGMENTATIONS}.activations",
         split.name,
-        &backbone[..12]
+        &backbone[..12],
+        // The cut before the last block kept the name it had before cuts could move.
+        if blocks == 1 { String::new() } else { format!("-before{blocks}") }
     ));
     let n = split.sources.len();
     if let Ok(bytes) = fs::read(&path) {
@@ -396,7 +405,7 @@ pub fn activations_of(split: &Split, args: &DataArgs, views: usize, seed: u64) -
             }
         }
     }
-    let trunk = Trunk::new(Backbone::FILE, &read(&args.models.join(Backbone::FILE))?)?;
+    let trunk = Trunk::new(Backbone::FILE, &read(&args.models.join(Backbone::FILE))?, blocks)?;
     let results = per_item(split, args, "trunk activations", |i, photo, region| -> Result<Vec<f32>> {
         let mut out = match &region {
             Some(r) => trunk.activations_of(&photo, &r.rect, r.turn)?,

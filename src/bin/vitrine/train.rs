@@ -48,10 +48,14 @@ pub struct TrainArgs {
     lr: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Also train the backbone's last block and conv_head (`vitrine::tail`) with the head, on
+    /// Also train the backbone's last blocks and conv_head (`vitrine::tail`) with the head, on
     /// trunk activations cached once per item and view; the embedder then carries that tail.
     #[arg(long)]
     fine_tune: bool,
+    /// --fine-tune: how many of the backbone's last MBConv blocks to train (1: the last stage's
+    /// one block; up to 4, with the stage before it's blocks on the same 7 x 7 map).
+    #[arg(long, default_value_t = 1, requires = "fine_tune")]
+    tail_blocks: usize,
     /// --fine-tune: views of each training item, the first as the embedder sees it, the others
     /// augmented (`vitrine::augment`).
     #[arg(long, default_value_t = 4, requires = "fine_tune")]
@@ -74,6 +78,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if args.fine_tune && args.views == 0 {
         bail!("--views 0: give at least 1 (the item as the embedder sees it)");
     }
+    if !(1..=engine::MAX_TAIL_BLOCKS).contains(&args.tail_blocks) {
+        bail!("--tail-blocks {}: give 1 to {}", args.tail_blocks, engine::MAX_TAIL_BLOCKS);
+    }
     let datasets = load(&args.data)?;
     let started = std::time::Instant::now();
     // Labels of different datasets are kept apart: each gets its own range.
@@ -82,7 +89,13 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     for dataset in &datasets {
         let offset = labels.iter().max().map_or(0, |m| m + 1);
         if args.fine_tune {
-            activations.push(activations_of(&dataset.train, &args.data, args.views, args.seed)?);
+            activations.push(activations_of(
+                &dataset.train,
+                &args.data,
+                args.views,
+                args.seed,
+                args.tail_blocks,
+            )?);
         } else {
             features.extend(features_of(&dataset.train, &args.data)?.vectors);
         }
@@ -136,7 +149,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     vitrine::models::verify(Backbone::FILE, &backbone)?;
     let file = args.out.display().to_string();
     let (head, settings) = if args.fine_tune {
-        let (tail, _) = engine::read_tail(Backbone::FILE, &backbone)?;
+        let (tail, _) = engine::read_tail(Backbone::FILE, &backbone, args.tail_blocks)?;
         let views: Vec<&[f32]> = activations.iter().flat_map(Activations::slices).collect();
         let config = FineTuneConfig {
             head: config,
@@ -156,8 +169,15 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         ("settings", settings),
         ("recipe", "vitrine train (weighted triplet loss, issue 5); see models/README.md".to_string()),
     ];
-    if args.fine_tune {
-        metadata.push((FINE_TUNED, "expand, depthwise, project, conv_head".to_string()));
+    // One block writes what it always wrote, so the recipe still gives the shipped file's bytes.
+    match (args.fine_tune, args.tail_blocks) {
+        (false, _) => {}
+        (true, 1) => metadata.push((FINE_TUNED, "expand, depthwise, project, conv_head".to_string())),
+        (true, n) => {
+            metadata
+                .push((FINE_TUNED, format!("the last {n} blocks' expand, depthwise, project; conv_head")));
+            metadata.push((TAIL_BLOCKS, n.to_string()));
+        }
     }
     let onnx = engine::append_head(&file, &backbone, &head, Embedder::OUTPUT, &metadata)?;
     write_atomic(&args.out, &onnx)?;
@@ -165,7 +185,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         "{}: {}{} + head {} -> {} ({} bytes, sha256 {})",
         args.out.display(),
         Backbone::FILE,
-        if args.fine_tune { " (its last block and conv_head fine-tuned)" } else { "" },
+        match (args.fine_tune, args.tail_blocks) {
+            (false, _) => String::new(),
+            (true, 1) => " (its last block and conv_head fine-tuned)".into(),
+            (true, n) => format!(" (its last {n} blocks and conv_head fine-tuned)"),
+        },
         head.inputs(),
         head.dim(),
         onnx.len(),
@@ -207,3 +231,7 @@ fn with_colours(dataset: &Dataset, data: &DataArgs) -> Result<Vec<u32>> {
 /// The metadata key of an embedder whose backbone tail was fine-tuned: its value names the
 /// layers trained. `vitrine eval` scores such a file by running it whole.
 pub const FINE_TUNED: &str = "fine_tuned";
+
+/// The metadata key of how many MBConv blocks a fine-tuned embedder's tail has (absent: 1, as
+/// the first fine-tuned files were made).
+pub const TAIL_BLOCKS: &str = "tail_blocks";
