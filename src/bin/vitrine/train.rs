@@ -53,7 +53,7 @@ pub struct TrainArgs {
     #[arg(long)]
     fine_tune: bool,
     /// --fine-tune: how many of the backbone's last MBConv blocks to train (1: the last stage's
-    /// one block; up to 4, with the stage before it's blocks on the same 7 x 7 map).
+    /// one block; up to 4: the stage before it has 3 more on the same 7 x 7 map).
     #[arg(long, default_value_t = 1, requires = "fine_tune")]
     tail_blocks: usize,
     /// --fine-tune: views of each training item, the first as the embedder sees it, the others
@@ -79,7 +79,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         bail!("--views 0: give at least 1 (the item as the embedder sees it)");
     }
     if !(1..=engine::MAX_TAIL_BLOCKS).contains(&args.tail_blocks) {
-        bail!("--tail-blocks {}: give 1 to {}", args.tail_blocks, engine::MAX_TAIL_BLOCKS);
+        bail!(
+            "--tail-blocks {}: give 1 to {} (the backbone's blocks on its last 7 x 7 map)",
+            args.tail_blocks,
+            engine::MAX_TAIL_BLOCKS
+        );
     }
     let datasets = load(&args.data)?;
     let started = std::time::Instant::now();
