@@ -208,6 +208,13 @@ pub fn read_tail(file: &str, backbone: &[u8], blocks: usize) -> Result<(Tail, St
     let fail = |reason: String| Error::Model { file: file.to_string(), reason };
     let model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
     let graph = model.graph.as_ref().ok_or_else(|| fail("has no graph".into()))?;
+    let (tail, nodes) = tail_in(file, graph, blocks)?;
+    Ok((tail, nodes.input))
+}
+
+/// [`read_tail`] on a decoded graph: the tail and where its nodes are.
+fn tail_in(file: &str, graph: &pb::GraphProto, blocks: usize) -> Result<(Tail, TailNodes)> {
+    let fail = |reason: String| Error::Model { file: file.to_string(), reason };
     let nodes = tail_nodes(file, graph, blocks)?;
     let conv = |n: usize| -> Result<Conv> {
         let node = &graph.node[n];
@@ -285,7 +292,7 @@ pub fn read_tail(file: &str, backbone: &[u8], blocks: usize) -> Result<(Tail, St
     if adds != blocks.iter().filter(|b| b.skip()).count() {
         return Err(fail("its last blocks' skips (Add) are not where their widths put them".into()));
     }
-    Ok((Tail { blocks, head_conv }, nodes.input))
+    Ok((Tail { blocks, head_conv }, nodes))
 }
 
 /// `backbone` cut before its tail of `blocks` blocks: the graph that gives the activations
@@ -310,7 +317,9 @@ pub fn trunk(file: &str, backbone: &[u8], blocks: usize) -> Result<(Vec<u8>, Str
 /// is stored int8.
 pub fn replace_tail(file: &str, backbone: &[u8], tail: &Tail) -> Result<Vec<u8>> {
     let fail = |reason: String| Error::Model { file: file.to_string(), reason };
-    let (old, _) = read_tail(file, backbone, tail.blocks.len())?;
+    let mut model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
+    let graph = model.graph.as_mut().ok_or_else(|| fail("has no graph".into()))?;
+    let (old, nodes) = tail_in(file, graph, tail.blocks.len())?;
     for (a, b) in old.convs().iter().zip(tail.convs()) {
         if (a.outputs, a.inputs_per_group, a.kernel, a.weights.len())
             != (b.outputs, b.inputs_per_group, b.kernel, b.weights.len())
@@ -318,9 +327,6 @@ pub fn replace_tail(file: &str, backbone: &[u8], tail: &Tail) -> Result<Vec<u8>>
             return Err(fail("the trained tail's shapes are not this backbone's".into()));
         }
     }
-    let mut model = pb::ModelProto::decode(backbone).map_err(|e| fail(format!("not an ONNX model ({e})")))?;
-    let graph = model.graph.as_mut().ok_or_else(|| fail("has no graph".into()))?;
-    let nodes = tail_nodes(file, graph, tail.blocks.len())?;
     for (n, conv) in nodes.convs.into_iter().zip(tail.convs()) {
         let node = graph.node[n].clone();
         let (w, scale) = weight_source(graph, &node.input[1])
