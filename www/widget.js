@@ -11,8 +11,9 @@
 // `facing`: shoulders' left/right order and a face seen; and `upright`: shown the right way
 // up, not found by turning the photo); only that photo's garments are matched. With none, the
 // look is the first full shot facing elsewhere, else the photo with the most garments found,
-// and the status says its verdict. A second press waits for the first. The look's `chosen` says which
-// photo and why: { index (0-based, in gallery order), src, photos (how many), reason }.
+// and the status says its verdict. A second press while a look runs is ignored. The look's
+// `chosen` says which photo and why: { index (0-based, in gallery order), src, photos (how
+// many), reason }.
 //
 // Attributes: index (the catalog index folder, required), for (the id of the look image or of
 // the gallery), models (the models folder; default: models/ beside this script), audience
@@ -194,7 +195,8 @@ class VitrineLook extends HTMLElement {
   }
 
   async shop() {
-    if (this.busy) return; // a second press (or a scripted click on the disabled button) waits for the first
+    // A second press (or a scripted click on the disabled button) is ignored while the first runs.
+    if (this.busy) return;
     this.button.disabled = true;
     this.busy = true;
     this.rows.replaceChildren();
