@@ -5,6 +5,7 @@
 //! Indices are MediaPipe BlazePose GHUM's landmark order ([`crate::models::LANDMARK_NAMES`];
 //! the model card in models/README.md).
 
+use crate::geometry::Point;
 use crate::models::Landmark;
 
 /// Nose, eyes and ears: the face seen from the front or the side.
@@ -108,8 +109,7 @@ pub enum Facing {
 /// side. Facing the camera an adult's shoulders span ~0.8 torso lengths (biacromial breadth
 /// ~40 cm over a ~50 cm shoulder-to-hip torso, anthropometric means); turned 70° away they span
 /// ~0.27 (0.8 x cos 70°). messi5.jpg, dribbling half-turned: 0.63; basketball2.png's man on the
-/// left, turned to his partner: 0.12. On the 70 full shots of bench/evidence, 67 face the front
-/// and that man's 3 copies are side-on.
+/// right, turned to his partner: 0.12. The 75 full shots of bench/evidence all face the front.
 pub const SIDE_ON: f32 = 0.3;
 
 /// Which way the person of `landmarks` (photo pixels of a `width` x `height` photo) faces: by
@@ -160,6 +160,74 @@ pub fn plausible(landmarks: &[Landmark], i: usize) -> bool {
         axis.0 * thigh.0 + axis.1 * thigh.1 >= 0.0
     };
     long_enough && down && plausible(landmarks, parent)
+}
+
+/// How far below the lowest seen foot landmark (torso lengths) the person's mask is looked at
+/// by [`body_below_feet`]: the soles lie just under the heel and toe landmarks, and a shoe's
+/// fringe or a shadow in the mask stays within this.
+const BELOW_FEET: f32 = 0.3;
+/// A mask row at least this wide (torso lengths) under the feet is body, not a mask's fringe:
+/// one lower leg is ~0.25 torso wide (a ~12 cm calf over a ~50 cm shoulder-to-hip torso,
+/// anthropometric means). Widest rows measured (12-02): on bench/evidence's 120 photos, 76
+/// poses with a foot seen, 73 of them 0 (no mask at all there); basketball2.png's man cut off
+/// at the thighs, whose landmarks the model squeezed into the photo with "feet" on his shirt,
+/// 0.94 (3 copies). On bench/framing's 39 copies, 0 everywhere (messi5.jpg in a painted long
+/// skirt included) but messi5.jpg cut at the chest or the waist, where the model invents a
+/// small person in the crop: 1.16 and 1.00.
+pub const BODY_BELOW_FEET: f32 = 0.25;
+
+/// Whether the person's body runs on under their feet: when a foot landmark (ankles, heels,
+/// toes) is [`visible`], somewhere [`BELOW_FEET`] torso lengths or more under the lowest one the
+/// model places (seen or not), a row of
+/// the `width` x `height` photo holds at least [`BODY_BELOW_FEET`] torso lengths of pixels that
+/// `on_body` says are the person's (their segmentation mask). Then those feet are the landmark
+/// model's guesses for a person the photo cuts lower down. `false` when no foot is seen or the
+/// photo ends first. Looks at about 32 x 32 points per torso length, so a 12 MP photo costs a
+/// few thousand lookups.
+pub fn body_below_feet(
+    landmarks: &[Landmark],
+    on_body: impl Fn(Point) -> bool,
+    width: f32,
+    height: f32,
+) -> bool {
+    let feet = || ANKLES.iter().chain(&FEET);
+    if !feet().any(|&i| visible(landmarks, i, width, height)) {
+        return false;
+    }
+    // Under every foot the model places, seen or not: the foot of a standing leg under a long
+    // skirt is hidden and lower than the kicking one seen (messi5.jpg in a painted skirt).
+    let lowest = feet().map(|&i| landmarks[i].y).fold(f32::MIN, f32::max);
+    let torso = torso_length(landmarks).max(1.0);
+    let step = (torso / 32.0).max(1.0);
+    let columns = (width / step) as usize;
+    let mut y = lowest + BELOW_FEET * torso;
+    while y < height {
+        let row = (0..columns).filter(|&c| on_body(Point::new((c as f32 + 0.5) * step, y))).count();
+        if row as f32 * step >= BODY_BELOW_FEET * torso {
+            return true;
+        }
+        y += step;
+    }
+    false
+}
+
+/// Marks the knees, ankles, heels and toes of `landmarks` as not seen (visibility 0) when the
+/// person's body runs on under the feet ([`body_below_feet`]): the model has squeezed a person
+/// whom the photo cuts into it, and everything from the knees down is a guess. The full-shot
+/// rule then names the cut, and no bottom or foot box lands on the shirt. Returns whether it did.
+pub fn unsee_squeezed_legs(
+    landmarks: &mut [Landmark],
+    on_body: impl Fn(Point) -> bool,
+    width: f32,
+    height: f32,
+) -> bool {
+    let squeezed = body_below_feet(landmarks, on_body, width, height);
+    if squeezed {
+        for i in KNEES.iter().chain(&ANKLES).chain(&FEET) {
+            landmarks[*i].visibility = 0.0;
+        }
+    }
+    squeezed
 }
 
 #[cfg(test)]
@@ -226,6 +294,36 @@ pub(crate) mod tests {
         assert_eq!(facing(&side, 800.0, 1000.0), Some(Facing::Side));
         side[SHOULDERS[1]].visibility = 0.2;
         assert_eq!(facing(&side, 800.0, 1000.0), None, "a shoulder not seen");
+    }
+
+    #[test]
+    fn a_body_that_runs_on_under_the_feet_makes_the_legs_guesses() {
+        // standing(): torso 200 px, feet at y 700 in an 800 x 1000 photo; 0.3 torso is 60 px.
+        let body_to =
+            |bottom: f32, x0: f32, x1: f32| move |p: Point| p.y <= bottom && (x0..x1).contains(&p.x);
+        // A mask that ends at the soles, or a shadow 40 px wide (0.2 torso) under them: feet.
+        assert!(!body_below_feet(&standing(), body_to(715.0, 340.0, 460.0), 800.0, 1000.0));
+        assert!(!body_below_feet(&standing(), body_to(1000.0, 380.0, 420.0), 800.0, 1000.0));
+        // The body 120 px wide down to the bottom edge: the "feet" are on it.
+        assert!(body_below_feet(&standing(), body_to(1000.0, 340.0, 460.0), 800.0, 1000.0));
+        // A photo that ends 50 px under the feet has no room to say.
+        assert!(!body_below_feet(&standing(), body_to(750.0, 340.0, 460.0), 800.0, 750.0));
+        // No foot seen, nothing to contradict.
+        let mut hidden = standing();
+        for i in ANKLES.iter().chain(&FEET) {
+            hidden[*i].visibility = 0.1;
+        }
+        assert!(!body_below_feet(&hidden, |_| true, 800.0, 1000.0));
+
+        let mut squeezed = standing();
+        assert!(unsee_squeezed_legs(&mut squeezed, body_to(1000.0, 340.0, 460.0), 800.0, 1000.0));
+        for i in 0..33 {
+            let guessed = KNEES.contains(&i) || ANKLES.contains(&i) || FEET.contains(&i);
+            assert_eq!(visible(&squeezed, i, 800.0, 1000.0), !guessed, "landmark {i}");
+        }
+        let mut whole = standing();
+        assert!(!unsee_squeezed_legs(&mut whole, body_to(715.0, 340.0, 460.0), 800.0, 1000.0));
+        assert_eq!(whole, standing());
     }
 
     #[test]

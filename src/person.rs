@@ -100,13 +100,16 @@ pub fn part_of(r: &Rect, body: &Rect) -> bool {
 /// The largest, most central person among `people` (boxes in a `w` x `h` photo): area weighted
 /// by closeness to the photo's centre (1 at the centre, 0.5 half a diagonal away).
 pub fn main_person<'a>(people: &[&'a Rect], w: f32, h: f32) -> Option<&'a Rect> {
-    let diagonal = w.hypot(h);
-    let weight = |r: &Rect| {
-        let c = r.center();
-        let off = (c.x - w / 2.0).hypot(c.y - h / 2.0) / diagonal;
-        r.area() * (1.0 - off)
-    };
-    people.iter().copied().max_by(|a, b| weight(a).total_cmp(&weight(b)))
+    people.iter().copied().max_by(|a, b| prominence(a, w, h).total_cmp(&prominence(b, w, h)))
+}
+
+/// How much person box `r` stands out in a `w` x `h` photo, as [`main_person`] ranks people: its
+/// area (square pixels) times one minus its centre's distance from the photo's centre over the
+/// diagonal.
+pub fn prominence(r: &Rect, w: f32, h: f32) -> f32 {
+    let c = r.center();
+    let off = (c.x - w / 2.0).hypot(c.y - h / 2.0) / w.hypot(h);
+    r.area() * (1.0 - off)
 }
 
 /// How many people the verdict names: none without a pose; else at least the one posed, and
@@ -115,8 +118,14 @@ pub fn people_count(people: &[&Rect], main: Option<&Rect>, posed: bool) -> usize
     match (main, posed) {
         (_, false) => 0,
         (None, true) => people.len().max(1),
-        (Some(m), true) => people.iter().filter(|r| r.area() >= PEOPLE_MIN_AREA * m.area()).count().max(1),
+        (Some(m), true) => people.iter().filter(|r| counts_beside(r, m)).count().max(1),
     }
+}
+
+/// Whether person box `r` counts beside the chosen person's box `main`: at least
+/// [`PEOPLE_MIN_AREA`] of its area.
+pub fn counts_beside(r: &Rect, main: &Rect) -> bool {
+    r.area() >= PEOPLE_MIN_AREA * main.area()
 }
 
 /// The person's box in a `w` x `h` photo: the SSD's box when there is one, else the visible

@@ -12,6 +12,7 @@
 //! on its own decode of the same photo), and [`Pipeline::finish`]. [`Pipeline::recommend`] runs
 //! the three in a row.
 
+use crate::body;
 use crate::catalog::Wear;
 use crate::colour::{self, BINS};
 use crate::dress::{dress_crop, dress_rule, DressCrop};
@@ -27,8 +28,8 @@ use crate::models::{
     Detection, Embedder, Label, ObjectDetector, PersonDetection, Pose, PoseDetector, PoseLandmarker, Roi,
 };
 use crate::person::{
-    distinct_faces, main_person, merge_people, part_of, people_count, person, person_rect, same_person,
-    tiles, Seen,
+    counts_beside, distinct_faces, main_person, merge_people, part_of, people_count, person, person_rect,
+    prominence, same_person, tiles, Seen,
 };
 use crate::photo::Photo;
 use crate::timing::{default_clock, stage, Clock, Timer};
@@ -335,6 +336,7 @@ impl Locator {
         // the SSD's people gets a pose (issue 24: on bench/evidence's 120 photos the looks are
         // those of the full search, BENCHMARKS.md "One person finder").
         let mut looked_at = Vec::new();
+        let mut own_face_only = true;
         let from_ssd = match boxes.is_empty() {
             true => None,
             false => {
@@ -342,9 +344,10 @@ impl Locator {
                 Some(self.choose(&photo, &objects, seen, true, &mut looked_at, &mut timer)?)
             }
         };
-        let (people, chosen, who) = match from_ssd {
+        let (mut people, mut chosen, who) = match from_ssd {
             Some(found @ (_, Some(_), _)) => found,
             _ => {
+                own_face_only = false;
                 let views = tiles(w, h);
                 let whole = Rect::new(0.0, 0.0, w, h);
                 let mut faces = Vec::new();
@@ -356,26 +359,48 @@ impl Locator {
                 self.choose(&photo, &objects, seen, false, &mut looked_at, &mut timer)?
             }
         };
+        if let Some(i) = chosen {
+            unsee_squeezed_legs(&mut people[i], w, h);
+        }
+        let mut verdict = judged(&people, chosen, &objects, w, h, who);
+        if let (false, Some(main)) = (verdict.full_shot, chosen) {
+            // The look a shopper can shop whole: another person in the photo head to feet before
+            // a larger one whom it cuts (basketball2.png). The next largest counted people get a
+            // pose, a few at most: each costs a detector and a landmark run.
+            let rects = people_rects(&people, chosen, w, h);
+            let mut others: Vec<usize> = (0..people.len())
+                .filter(|&i| i != main && counts_beside(&people[i].rect, &people[main].rect))
+                .filter(|&i| rects.iter().any(|r| std::ptr::eq(*r, &people[i].rect)))
+                .collect();
+            let prominence = |i: usize| prominence(&people[i].rect, w, h);
+            others.sort_by(|&a, &b| prominence(b).total_cmp(&prominence(a)));
+            others.truncate(MAX_OTHERS_POSED);
+            for i in others {
+                if people[i].pose.is_none() {
+                    let found = self.pose_for(
+                        &photo,
+                        &objects,
+                        &people[i],
+                        own_face_only,
+                        &mut looked_at,
+                        &mut timer,
+                    )?;
+                    if let Some((score, pose)) = found {
+                        (people[i].score, people[i].pose) = (score, Some(pose));
+                    }
+                }
+                if people[i].pose.is_none() {
+                    continue;
+                }
+                unsee_squeezed_legs(&mut people[i], w, h);
+                let other = judged(&people, Some(i), &objects, w, h, HEAD_TO_FEET);
+                if other.full_shot {
+                    (chosen, verdict) = (Some(i), other);
+                    break;
+                }
+            }
+        }
         timer.lap("landmarks");
-
-        // Boxes that are mostly the chosen person's body are their parts, not other people.
-        let body =
-            chosen.and_then(|i| Some(person_rect(None, people[i].pose.as_ref()?, people[i].rect, w, h)));
-        let rects: Vec<&Rect> = (people.iter().enumerate())
-            .filter(|&(i, p)| Some(i) == chosen || !body.is_some_and(|b| part_of(&p.rect, &b)))
-            .map(|(_, p)| &p.rect)
-            .collect();
-        let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
-        let pose = chosen.and_then(|i| people[i].pose.as_ref());
-        // The chosen person's shoes only (inside their detected box, which holds the feet under
-        // a long skirt where the seen landmarks stop at the hips): another person's shoe must
-        // not complete their body.
-        let detected = chosen.map(|i| people[i].rect);
-        let shoes: Vec<Rect> = (objects.iter())
-            .filter(|d| d.label.is_footwear() && detected.is_some_and(|b| b.contains(d.rect.center())))
-            .map(|d| d.rect)
-            .collect();
-        let verdict = full_shot::verdict(pose.map(|p| &p.landmarks[..]), &shoes, w, h, count, who);
         let Some(Candidate { rect, pose: Some(pose), score, .. }) = chosen.map(|i| &people[i]) else {
             return Ok(Located {
                 photo,
@@ -401,7 +426,8 @@ impl Locator {
                 timer,
             });
         }
-        let others: Vec<&Rect> = rects.iter().copied().filter(|r| !std::ptr::eq(*r, rect)).collect();
+        let others: Vec<&Rect> =
+            people_rects(&people, chosen, w, h).into_iter().filter(|r| !std::ptr::eq(*r, rect)).collect();
 
         let boxes = within_person(garment_boxes(pose, &objects, photo.rgb()), rect, &others);
         let mut crops: Vec<Crop> = boxes
@@ -465,35 +491,10 @@ impl Locator {
             return Ok((people, None, "the largest, most central one"));
         };
         if people[main].pose.is_none() {
-            // The detector looks at the chosen person's box first, where they are largest. In a
-            // grey photo its faces are weak and the SSD box seeds the landmark crop next (see
-            // `ssd_seed`: a face found elsewhere in grey messi5.jpg, score 0.50, gave a pose lying
-            // sideways). Last, a face of theirs seen elsewhere. With `own_face_only` the best face
-            // near the box must lie in it: beside a person the SSD missed it is often theirs, and
-            // the search over the whole photo that follows finds them.
-            let (rect, region) = (people[main].rect, people[main].rect.pad(0.25, 0.15, 0.25, 0.15));
-            let best = match looked_at.iter().find(|(r, _)| *r == rect) {
-                Some((_, best)) => best.clone(),
-                None => {
-                    let best = self.faces_in(photo, &region, timer)?.into_iter().next();
-                    looked_at.push((rect, best.clone()));
-                    best
-                }
-            };
-            let near = best.filter(|d| !own_face_only || rect.contains(d.rect.center()));
-            let seed = is_grey(photo).then(|| ssd_seed(objects, &people[main].rect));
-            let tries = near.map(|d| (d, false)).into_iter().chain(seed.map(|d| (d, true)));
-            for (d, seeded) in tries.chain(people[main].face.clone().map(|d| (d, false))) {
-                let pose = if seeded {
-                    self.seeded_pose(photo, &d, timer)?
-                } else {
-                    Some(self.pose_at(photo, &d.roi(), timer)?).filter(|pose| trusted(pose, d.score))
-                };
-                if let Some(pose) = pose {
-                    people[main].score = d.score;
-                    people[main].pose = Some(pose);
-                    break;
-                }
+            if let Some((score, pose)) =
+                self.pose_for(photo, objects, &people[main], own_face_only, looked_at, timer)?
+            {
+                (people[main].score, people[main].pose) = (score, Some(pose));
             }
         }
         if people[main].pose.is_some() {
@@ -508,6 +509,48 @@ impl Locator {
         let facing =
             main_person(&posed, w, h).and_then(|m| people.iter().position(|p| std::ptr::eq(&p.rect, m)));
         Ok((people, facing, "the one facing the camera"))
+    }
+
+    /// The pose of `person`, who has none yet, and the score of the face that gave it (`None`
+    /// when no try is [`trusted`]). The detector looks at their box first, where they are
+    /// largest. In a grey photo its faces are weak and the SSD box seeds the landmark crop next
+    /// (see `ssd_seed`: a face found elsewhere in grey messi5.jpg, score 0.50, gave a pose lying
+    /// sideways). Last, a face of theirs seen elsewhere. With `own_face_only` the best face near
+    /// the box must lie in it: beside a person the SSD missed it is often theirs, and the search
+    /// over the whole photo that follows finds them. `looked_at` keeps the detector's best face
+    /// at each box, for a second call on the same photo.
+    fn pose_for(
+        &self,
+        photo: &Photo,
+        objects: &[Detection],
+        person: &Candidate,
+        own_face_only: bool,
+        looked_at: &mut Vec<(Rect, Option<PersonDetection>)>,
+        timer: &mut Timer,
+    ) -> Result<Option<(f32, Pose)>> {
+        let (rect, region) = (person.rect, person.rect.pad(0.25, 0.15, 0.25, 0.15));
+        let best = match looked_at.iter().find(|(r, _)| *r == rect) {
+            Some((_, best)) => best.clone(),
+            None => {
+                let best = self.faces_in(photo, &region, timer)?.into_iter().next();
+                looked_at.push((rect, best.clone()));
+                best
+            }
+        };
+        let near = best.filter(|d| !own_face_only || rect.contains(d.rect.center()));
+        let seed = is_grey(photo).then(|| ssd_seed(objects, &rect));
+        let tries = near.map(|d| (d, false)).into_iter().chain(seed.map(|d| (d, true)));
+        for (d, seeded) in tries.chain(person.face.clone().map(|d| (d, false))) {
+            let pose = if seeded {
+                self.seeded_pose(photo, &d, timer)?
+            } else {
+                Some(self.pose_at(photo, &d.roi(), timer)?).filter(|pose| trusted(pose, d.score))
+            };
+            if let Some(pose) = pose {
+                return Ok(Some((d.score, pose)));
+            }
+        }
+        Ok(None)
     }
 
     /// The pose in a crop seeded from an SSD box (`seed`), where the pose detector saw no one:
@@ -544,6 +587,56 @@ struct Candidate {
     score: f32,
     /// The face the pose detector found on the whole photo or a tile, if it did.
     face: Option<PersonDetection>,
+}
+
+/// Who the look is when the largest, most central person is not in the photo head to feet and
+/// another is ([`Locator::locate_in`]).
+const HEAD_TO_FEET: &str = "the one seen head to feet";
+/// How many other people get a pose when the chosen one is not a full shot (each costs a
+/// detector and a landmark run, 0.82 G multiply-adds). Two covers a couple or a group of three
+/// with one cut off; in a crowd the largest are the likeliest to be whole.
+const MAX_OTHERS_POSED: usize = 2;
+
+/// The person boxes in a `w` x `h` photo among `people` with person `chosen`: boxes that are
+/// mostly the chosen person's body are their parts, not other people, and are left out.
+fn people_rects(people: &[Candidate], chosen: Option<usize>, w: f32, h: f32) -> Vec<&Rect> {
+    let body = chosen.and_then(|i| Some(person_rect(None, people[i].pose.as_ref()?, people[i].rect, w, h)));
+    (people.iter().enumerate())
+        .filter(|&(i, p)| Some(i) == chosen || !body.is_some_and(|b| part_of(&p.rect, &b)))
+        .map(|(_, p)| &p.rect)
+        .collect()
+}
+
+/// The full-shot verdict on person `chosen` of `people` in a `w` x `h` photo, chosen as `who`
+/// says, with the SSD's `objects`: the people counted beside them, and their own shoes only
+/// (inside their detected box, which holds the feet under a long skirt where the seen landmarks
+/// stop at the hips): another person's shoe must not complete their body.
+fn judged(
+    people: &[Candidate],
+    chosen: Option<usize>,
+    objects: &[Detection],
+    w: f32,
+    h: f32,
+    who: &str,
+) -> Verdict {
+    let rects = people_rects(people, chosen, w, h);
+    let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
+    let pose = chosen.and_then(|i| people[i].pose.as_ref());
+    let detected = chosen.map(|i| people[i].rect);
+    let shoes: Vec<Rect> = (objects.iter())
+        .filter(|d| d.label.is_footwear() && detected.is_some_and(|b| b.contains(d.rect.center())))
+        .map(|d| d.rect)
+        .collect();
+    full_shot::verdict(pose.map(|p| &p.landmarks[..]), &shoes, w, h, count, who)
+}
+
+/// Marks a posed `person`'s legs as not seen when their mask runs on under their feet
+/// ([`body::unsee_squeezed_legs`]: a person the photo cuts, squeezed into it by the landmark
+/// model).
+fn unsee_squeezed_legs(person: &mut Candidate, w: f32, h: f32) {
+    if let Some(pose) = person.pose.as_mut() {
+        body::unsee_squeezed_legs(&mut pose.landmarks, |p| pose.mask.at(p) > 0.5, w, h);
+    }
 }
 
 /// Whether a pose can be used: the landmark model says a person is in its crop, or doubts it

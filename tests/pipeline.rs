@@ -236,6 +236,23 @@ fn zidane_is_the_bending_mans_look_of_two_people() {
     assert!(top.y0 < landmark(&look, "left_shoulder").1, "top {top:?} below the shoulders");
 }
 
+/// basketball2.png shows a man cut off at the thighs on the right (the largest, most central
+/// person) and one in the photo head to feet on the left. The landmark model squeezes the cut
+/// man into the photo, "feet" on his shirt, so his look used to pass as a full shot with a
+/// bottom and a foot box on the shirt. His mask runs on under those feet: his legs are guesses
+/// and he is cut, and the look is the other man's, whom a shopper can shop whole.
+#[test]
+fn basketball2_is_the_look_of_the_man_seen_head_to_feet() {
+    assert_full_look("basketball2.png");
+    let Some(look) = look("basketball2.png") else { return };
+    assert_eq!(look.verdict.message, "full shot (2 people: the look is the one seen head to feet's)");
+    let nose = landmark(&look, "nose");
+    assert!(nose.0 < 0.3, "nose at {nose:?}: the man on the right, cut off");
+    for g in &look.garments {
+        assert!(g.rect.x1 < 0.4, "{:?} box {:?} reaches the man on the right", g.wear, g.rect);
+    }
+}
+
 /// messi5.jpg shrunk by `scale` and centred on a canvas twice the photo's size filled with grey
 /// `fill`, as PNG bytes, with where the shrunk photo's corner lies on the canvas.
 fn shrunk_messi(scale: f32, fill: u8) -> Option<(Vec<u8>, f32, f32)> {
@@ -437,6 +454,7 @@ fn every_test_photo_is_drawn_with_its_verdict() {
             "not a full shot: 2 people; the largest, most central one: only the upper body is visible",
         ),
         ("astronaut.png", "not a full shot: cut off at the hips"),
+        ("basketball2.png", "full shot (2 people: the look is the one seen head to feet's)"),
     ];
     for (name, verdict) in cases {
         if photo(name).is_none() {
