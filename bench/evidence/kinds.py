@@ -4,9 +4,10 @@
 # looks). The look-side analogue of `vitrine eval`'s precision@5, which ranks catalog photos
 # against catalog photos: a change to the embedder is kept only if looks do not lose.
 # Usage: python3 kinds.py CATALOG_CSV LOOKS_DIR [LOOKS_DIR...]   (LOOKS_DIR: looks.sh's OUT)
-# Left out: astronaut (a space suit: no product type fits), basketball2's whole photo and its
-# copies (the look boxes the man cut off at the knees: its "bottom" is his shirt), dress rows
-# (none of the people wears one). Copies of one person are not independent: 9 people.
+# Left out: astronaut (a space suit: no product type fits) and dress rows (none of the people
+# wears one). basketball2's whole photo is its left man's look since 12-02 (before, the man cut
+# off at the thighs, whose "bottom" was his shirt). Copies of one person are not independent:
+# 8 people.
 import csv
 import json
 import os
@@ -16,6 +17,7 @@ from collections import defaultdict
 KINDS = {  # person -> wear -> the product types that count as the same kind
     "messi5": {"top": {"T-Shirt", "Polo"}, "bottom": {"Shorts"}, "foot": {"Shoes"}},  # football kit
     "basketball1": {"top": {"T-Shirt"}, "bottom": {"Pants"}, "foot": {"Shoes"}},  # the left man, jeans
+    "basketball2": {"top": {"T-Shirt"}, "bottom": {"Pants"}, "foot": {"Shoes"}},  # the left man
     "basketball2-left": {"top": {"T-Shirt"}, "bottom": {"Pants"}, "foot": {"Shoes"}},
     "bus": {"top": {"Outwear"}, "bottom": {"Pants"}, "foot": {"Shoes"}},  # the beige coat's man
     "bus-coat": {"top": {"Outwear"}, "bottom": {"Pants"}, "foot": {"Shoes"}},
