@@ -211,6 +211,13 @@ pub fn body_below_feet(
     false
 }
 
+/// How far above photo row `bottom` (photo pixels) the lowest foot landmark (ankles, heels,
+/// toes, seen or not) of `landmarks` lies, in torso lengths ([`torso_length`]); negative below.
+pub fn short_of(landmarks: &[Landmark], bottom: f32) -> f32 {
+    let lowest = ANKLES.iter().chain(&FEET).map(|&i| landmarks[i].y).fold(f32::MIN, f32::max);
+    (bottom - lowest) / torso_length(landmarks).max(1.0)
+}
+
 /// Marks the knees, ankles, heels and toes of `landmarks` as not seen (visibility 0) when the
 /// person's body runs on under the feet ([`body_below_feet`]): the model has squeezed a person
 /// whom the photo cuts into it, and everything from the knees down is a guess. The full-shot
@@ -324,6 +331,8 @@ pub(crate) mod tests {
         let mut whole = standing();
         assert!(!unsee_squeezed_legs(&mut whole, body_to(715.0, 340.0, 460.0), 800.0, 1000.0));
         assert_eq!(whole, standing());
+        // Feet at y 700, torso 200 px: a box to y 860 runs 0.8 torso lengths under them.
+        assert!((short_of(&standing(), 860.0) - 0.8).abs() < 1e-6);
     }
 
     #[test]

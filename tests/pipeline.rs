@@ -253,6 +253,26 @@ fn basketball2_is_the_look_of_the_man_seen_head_to_feet() {
     }
 }
 
+/// basketball2.png mirrored: the cut man gets no pose, and the landmark model folded the other
+/// man's legs at the knees ("feet" there, his SSD box running on 1.68 torso lengths below them),
+/// so his bottom box stopped at the thighs and his foot box was on his knees. His pose is now
+/// found again in the crop his box seeds: the mirrored photo gets the mirror of the look.
+#[test]
+fn a_mirrored_photo_gets_the_mirrored_look_with_the_legs_unfolded() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("basketball2.png")) else { return };
+    let pipeline = pipeline(dir);
+    let look = pipeline.recommend(&bytes, "basketball2.png", &Options::default()).unwrap();
+    let mirrored = png(&image::load_from_memory(&bytes).unwrap().fliph());
+    let flipped = pipeline.recommend(&mirrored, "basketball2.png mirrored", &Options::default()).unwrap();
+    assert!(flipped.verdict.full_shot, "{:?}", flipped.verdict);
+    let wears: Vec<Wear> = flipped.garments.iter().map(|g| g.wear).collect();
+    assert_eq!(wears, [Wear::Top, Wear::Bottom, Wear::Foot]);
+    for (g, f) in look.garments.iter().zip(&flipped.garments) {
+        let mirror = Rect::new(1.0 - g.rect.x1, g.rect.y0, 1.0 - g.rect.x0, g.rect.y1);
+        assert!(f.rect.iou(&mirror) >= 0.75, "{:?}: {:?} is not the mirror of {:?}", f.wear, f.rect, g.rect);
+    }
+}
+
 /// messi5.jpg shrunk by `scale` and centred on a canvas twice the photo's size filled with grey
 /// `fill`, as PNG bytes, with where the shrunk photo's corner lies on the canvas.
 fn shrunk_messi(scale: f32, fill: u8) -> Option<(Vec<u8>, f32, f32)> {
