@@ -369,13 +369,10 @@ impl Locator {
             // a larger one whom it cuts (basketball2.png). The next largest counted people get a
             // pose, a few at most: each costs a detector and a landmark run.
             let rects = people_rects(&people, chosen, w, h);
-            let mut others: Vec<usize> = (0..people.len())
-                .filter(|&i| i != main && counts_beside(&people[i].rect, &people[main].rect))
+            let others: Vec<usize> = (others_by_prominence(&people, main, w, h).into_iter())
                 .filter(|&i| rects.iter().any(|r| std::ptr::eq(*r, &people[i].rect)))
+                .take(MAX_OTHERS_POSED)
                 .collect();
-            let prominence = |i: usize| prominence(&people[i].rect, w, h);
-            others.sort_by(|&a, &b| prominence(b).total_cmp(&prominence(a)));
-            others.truncate(MAX_OTHERS_POSED);
             for i in others {
                 if people[i].pose.is_none() {
                     let found = self.pose_for(
@@ -447,8 +444,10 @@ impl Locator {
     /// Whose look it is among the people `seen`: those the pose detector found without an SSD box
     /// get their landmarks and the box those give; the largest, most central of all is chosen and
     /// gets their landmarks from the detector's look at their box (or their face found before;
-    /// `own_face_only`: only a face inside their box). When that fails too, the look is the
-    /// largest, most central person with a pose ("the one facing the camera"). Returns the
+    /// `own_face_only`: only a face inside their box). When that fails too, the others whose
+    /// face was found get their landmarks (and, on the search over the whole photo, when none
+    /// does, the next largest get the same look at their boxes), and the look is the largest,
+    /// most central person with a pose ("the one facing the camera"). Returns the
     /// people, the index of the chosen one (with a pose, or `None`) and how they were chosen. The
     /// networks it runs count into `timer`; `looked_at` keeps the detector's best face at each box
     /// it looked at, for a second call on the same photo.
@@ -505,6 +504,18 @@ impl Locator {
         for (i, p) in people.iter_mut().enumerate() {
             if let (true, None, Some(d)) = (i != main, &p.pose, &p.face) {
                 p.pose = Some(self.pose_at(photo, &d.roi(), timer)?).filter(|pose| trusted(pose, d.score));
+            }
+        }
+        // Nobody posed even after the search over the whole photo (a grey photo's faces are
+        // weak): the next largest people's own boxes, as the chosen one's were (basketball2.png
+        // half-size, darkened or rotated: the man on the left, seen head to feet).
+        if !own_face_only && people.iter().all(|p| p.pose.is_none()) {
+            for i in others_by_prominence(&people, main, w, h).into_iter().take(MAX_OTHERS_POSED) {
+                let found = self.pose_for(photo, objects, &people[i], own_face_only, looked_at, timer)?;
+                if let Some((score, pose)) = found {
+                    (people[i].score, people[i].pose) = (score, Some(pose));
+                    break;
+                }
             }
         }
         let posed: Vec<&Rect> = people.iter().filter(|p| p.pose.is_some()).map(|p| &p.rect).collect();
@@ -628,8 +639,8 @@ const HEAD_TO_FEET: &str = "the one seen head to feet";
 /// the box runs on under the lowest foot by -0.10 to 0.31 torso lengths (a box's slack); a leg
 /// folded at the knee is short by a shin, ~0.8 (shin ~40 cm over a ~50 cm torso).
 const LEGS_SHORT_OF_BOX: f32 = 0.6;
-/// How many other people get a pose when the chosen one is not a full shot (each costs a
-/// detector and a landmark run, 0.82 G multiply-adds). Two covers a couple or a group of three
+/// How many other people get a pose when the chosen one is not a full shot, or gets none (each
+/// costs a detector and a landmark run, 0.82 G multiply-adds). Two covers a couple or a group of three
 /// with one cut off; in a crowd the largest are the likeliest to be whole.
 const MAX_OTHERS_POSED: usize = 2;
 
@@ -641,6 +652,17 @@ fn people_rects(people: &[Candidate], chosen: Option<usize>, w: f32, h: f32) -> 
         .filter(|&(i, p)| Some(i) == chosen || !body.is_some_and(|b| part_of(&p.rect, &b)))
         .map(|(_, p)| &p.rect)
         .collect()
+}
+
+/// The people of `people` other than `main` who count beside them ([`counts_beside`]), the most
+/// prominent in a `w` x `h` photo first ([`prominence`]).
+fn others_by_prominence(people: &[Candidate], main: usize, w: f32, h: f32) -> Vec<usize> {
+    let mut others: Vec<usize> = (0..people.len())
+        .filter(|&i| i != main && counts_beside(&people[i].rect, &people[main].rect))
+        .collect();
+    let prominence = |i: usize| prominence(&people[i].rect, w, h);
+    others.sort_by(|&a, &b| prominence(b).total_cmp(&prominence(a)));
+    others
 }
 
 /// The full-shot verdict on person `chosen` of `people` in a `w` x `h` photo, chosen as `who`

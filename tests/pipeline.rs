@@ -273,6 +273,22 @@ fn a_mirrored_photo_gets_the_mirrored_look_with_the_legs_unfolded() {
     }
 }
 
+/// basketball2.png at half size, darkened or turned 8 degrees found nobody: the SSD boxes both
+/// men, the cut man gets no pose, and the detector sees no face on the grey photo. The next
+/// largest person's own box is then looked at too: the man on the left, seen head to feet.
+#[test]
+fn a_grey_photo_whose_largest_person_gets_no_pose_is_the_look_of_the_next() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("basketball2.png")) else { return };
+    let pipeline = pipeline(dir);
+    let image = image::load_from_memory(&bytes).unwrap();
+    let half = png(&image.resize(320, 240, image::imageops::FilterType::Triangle));
+    let look = pipeline.recommend(&half, "basketball2.png at half size", &Options::default()).unwrap();
+    assert_eq!(look.verdict.message, "full shot (2 people: the look is the one facing the camera's)");
+    let wears: Vec<Wear> = look.garments.iter().map(|g| g.wear).collect();
+    assert_eq!(wears, [Wear::Top, Wear::Bottom, Wear::Foot]);
+    assert!(look.garments.iter().all(|g| g.rect.x1 < 0.4), "{:?}", look.garments);
+}
+
 /// messi5.jpg shrunk by `scale` and centred on a canvas twice the photo's size filled with grey
 /// `fill`, as PNG bytes, with where the shrunk photo's corner lies on the canvas.
 fn shrunk_messi(scale: f32, fill: u8) -> Option<(Vec<u8>, f32, f32)> {
