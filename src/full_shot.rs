@@ -39,6 +39,9 @@ use crate::upright::Turn;
 /// above the first breakdown. The height is the landmarks' own, so a pose that folds the feet up
 /// onto the shins (messi5 at 1/2 on grey: 115 px true, under 90 px as posed) is also refused.
 pub const MIN_PERSON_HEIGHT: f32 = 90.0;
+/// The shortest person box (photo pixels) that can hold a person [`MIN_PERSON_HEIGHT`] tall:
+/// the landmarks span about 80% of the box.
+pub const MIN_BOX_HEIGHT: f32 = MIN_PERSON_HEIGHT / 0.8;
 
 /// The verdict for the chosen person's 33 `landmarks` in photo pixels (`None`: nobody found) in
 /// a `width` x `height` photo of `people`, where the SSD boxed `shoes` on that person (photo

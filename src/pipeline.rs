@@ -654,12 +654,14 @@ fn people_rects(people: &[Candidate], chosen: Option<usize>, w: f32, h: f32) -> 
         .collect()
 }
 
-/// The people of `people` other than `main` who count beside them ([`counts_beside`]), the most
-/// prominent in a `w` x `h` photo first ([`prominence`]).
+/// The people of `people` other than `main` who count beside them ([`counts_beside`]) and whose
+/// box is tall enough for a full shot ([`full_shot::MIN_BOX_HEIGHT`]: a crowd of small
+/// pedestrians, opencv-doc's vtest.avi, is not worth a pose each), the most prominent in a
+/// `w` x `h` photo first ([`prominence`]).
 fn others_by_prominence(people: &[Candidate], main: usize, w: f32, h: f32) -> Vec<usize> {
-    let mut others: Vec<usize> = (0..people.len())
-        .filter(|&i| i != main && counts_beside(&people[i].rect, &people[main].rect))
-        .collect();
+    let could_be = |r: &Rect| counts_beside(r, &people[main].rect) && r.height() >= full_shot::MIN_BOX_HEIGHT;
+    let mut others: Vec<usize> =
+        (0..people.len()).filter(|&i| i != main && could_be(&people[i].rect)).collect();
     let prominence = |i: usize| prominence(&people[i].rect, w, h);
     others.sort_by(|&a, &b| prominence(b).total_cmp(&prominence(a)));
     others
