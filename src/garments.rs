@@ -3,14 +3,15 @@
 //! bottom from hips, knees and ankles; foot from ankles, heels and toes, replaced by the SSD's
 //! Footwear / Boot / High heels boxes where they agree. The joints do not say where a garment
 //! ends, so the top's bottom edge then follows its colours down the body ([`crate::hem`]): a
-//! kurta or a long coat takes the top box down to its hem and the bottom box starts there, a crop
-//! top cuts it above the hips. Each box is then tightened to the person mask, so the crop holds
+//! kurta or a long coat takes the top box down to its hem and the bottom box starts there (not
+//! when the legs part above that hem: trousers in the top's colour, [`crate::hem::legs_part`]),
+//! a crop top cuts it above the hips. Each box is then tightened to the person mask, so the crop holds
 //! garment rather than background.
 
 use crate::body::{visible, ANKLES, ELBOWS, FOOT_SIDES, HIPS, KNEES, MIN_VISIBILITY, SHOULDERS, WRISTS};
 use crate::catalog::Wear;
 use crate::geometry::{Point, Rect};
-use crate::hem::{hem, Body, BAND, SAME_GARMENT};
+use crate::hem::{hem, legs_part, Body, BAND, SAME_GARMENT};
 use crate::models::{Detection, Pose};
 use crate::upright::Turn;
 use image::RgbImage;
@@ -101,8 +102,12 @@ fn pose_boxes(pose: &Pose, footwear: &[Detection], image: &RgbImage) -> Vec<Garm
             let [shoulders, hips, knees, ankles] = [SHOULDERS, HIPS, KNEES, ANKLES].map(|p| p.map(point));
             let body = Body { shoulders, hips, knees, ankles };
             let hips_y = mid(HIPS).y;
-            match hem(image, |p| pose.mask.at(p) > 0.5, &body) {
-                Some(h) if h.y > rect.y1 + LONGER * length => {
+            let inside = |p| pose.mask.at(p) > 0.5;
+            // Legs parted above the hem are trousers in the top's colour (a black jacket over
+            // black trousers), not a long garment.
+            let parted = |hem: f32| legs_part(inside, &body).is_some_and(|y| y < hem - 2.0 * BAND * length);
+            match hem(image, inside, &body) {
+                Some(h) if h.y > rect.y1 + LONGER * length && !parted(h.y) => {
                     rect.y1 = h.y;
                     top_hem = Some(h.y);
                 }

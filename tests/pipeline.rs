@@ -289,6 +289,29 @@ fn a_grey_photo_whose_largest_person_gets_no_pose_is_the_look_of_the_next() {
     assert!(look.garments.iter().all(|g| g.rect.x1 < 0.4), "{:?}", look.garments);
 }
 
+/// basketball1.png darkened (brightness x 0.55, as bench/evidence's dim phone photo): the man's
+/// dark T-shirt and his jeans read as one colour, so the top's hem walk took the top box down to
+/// his ankles and left a strip of a bottom box. His legs part under the hips (the person mask
+/// shows a gap between them): trousers, not a long garment. Top above the knees, the bottom
+/// from the hips to below the knees.
+#[test]
+fn a_top_in_the_trousers_colour_ends_where_the_legs_part() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("basketball1.png")) else { return };
+    let mut image = image::load_from_memory(&bytes).unwrap().to_rgb8();
+    for p in image.pixels_mut() {
+        p.0 = p.0.map(|c| (c as f32 * 0.55).round() as u8);
+    }
+    let dark = png(&image::DynamicImage::ImageRgb8(image));
+    let look = pipeline(dir).recommend(&dark, "basketball1.png darkened", &Options::default()).unwrap();
+    assert!(look.verdict.full_shot, "{:?}", look.verdict);
+    let knees = landmark(&look, "left_knee").1.min(landmark(&look, "right_knee").1);
+    let hips = landmark(&look, "left_hip").1.max(landmark(&look, "right_hip").1);
+    let [top, bottom, ..] = &look.garments[..] else { panic!("{:?}", look.garments) };
+    assert_eq!((top.wear, bottom.wear), (Wear::Top, Wear::Bottom));
+    assert!(top.rect.y1 < knees, "top {:?} runs past the knees ({knees})", top.rect);
+    assert!(bottom.rect.y0 < hips + 0.05 && bottom.rect.y1 > knees, "bottom {:?}", bottom.rect);
+}
+
 /// messi5.jpg shrunk by `scale` and centred on a canvas twice the photo's size filled with grey
 /// `fill`, as PNG bytes, with where the shrunk photo's corner lies on the canvas.
 fn shrunk_messi(scale: f32, fill: u8) -> Option<(Vec<u8>, f32, f32)> {
