@@ -52,6 +52,18 @@ pub struct Body {
     pub ankles: [Point; 2],
 }
 
+impl Body {
+    /// The shoulders' and the hips' midpoints and the torso's length between them (photo
+    /// pixels); `None` when there is no torso to walk (under [`MIN_TORSO`] pixels, or the hips
+    /// not below the shoulders).
+    fn torso(&self) -> Option<(Point, Point, f32)> {
+        let (shoulder, hip) =
+            (self.shoulders[0].midpoint(self.shoulders[1]), self.hips[0].midpoint(self.hips[1]));
+        let torso = shoulder.distance(hip);
+        (torso >= MIN_TORSO && hip.y > shoulder.y).then_some((shoulder, hip, torso))
+    }
+}
+
 /// What the walk found: the chest's colours, and the row where the garment ends (photo pixels;
 /// the lowest row walked when it never ends).
 #[derive(Debug, Clone)]
@@ -70,11 +82,7 @@ pub struct Hem {
 /// end the garment, and its start is no hem).
 pub fn hem(image: &RgbImage, inside: impl Fn(Point) -> bool, body: &Body) -> Option<Hem> {
     let mid = |[a, b]: [Point; 2]| a.midpoint(b);
-    let (shoulder, hip) = (mid(body.shoulders), mid(body.hips));
-    let torso = shoulder.distance(hip);
-    if torso < MIN_TORSO || hip.y <= shoulder.y {
-        return None;
-    }
+    let (shoulder, _, torso) = body.torso()?;
     let step = (torso / SAMPLES_PER_TORSO).max(1.0);
     let samples = |y0: f32, y1: f32| -> Vec<[f32; 3]> {
         let mut out = Vec::new();
@@ -122,23 +130,15 @@ pub fn hem(image: &RgbImage, inside: impl Fn(Point) -> bool, body: &Body) -> Opt
 /// together) or the torso is too short to walk. Trousers part at the crotch; a dress, a kurta
 /// or a closed coat hides the legs down to its hem.
 pub fn legs_part(inside: impl Fn(Point) -> bool, body: &Body) -> Option<f32> {
-    let mid = |[a, b]: [Point; 2]| a.midpoint(b);
-    let (shoulder, hip) = (mid(body.shoulders), mid(body.hips));
-    let torso = shoulder.distance(hip);
-    if torso < MIN_TORSO || hip.y <= shoulder.y {
-        return None;
-    }
+    let (_, hip, torso) = body.torso()?;
     let step = (torso / SAMPLES_PER_TORSO).max(1.0);
-    let lerp = |a: Point, b: Point, y: f32| {
-        let t = if (b.y - a.y).abs() < 1.0 { 0.0 } else { ((y - a.y) / (b.y - a.y)).clamp(0.0, 1.0) };
-        a.x + t * (b.x - a.x)
-    };
+    let mid = |[a, b]: [Point; 2]| a.midpoint(b);
     let (knees, last) = (mid(body.knees).y, mid(body.ankles).y);
     let mut run = 0;
     let mut y = hip.y;
     while y <= last {
         let [upper, lower] = if y < knees { [body.hips, body.knees] } else { [body.knees, body.ankles] };
-        let c = (lerp(upper[0], lower[0], y) + lerp(upper[1], lower[1], y)) / 2.0;
+        let c = (x_at(upper[0], lower[0], y) + x_at(upper[1], lower[1], y)) / 2.0;
         let gap = [-GAP, 0.0, GAP].iter().all(|dx| !inside(Point::new(c + dx * torso, y)));
         run = if gap { run + 1 } else { 0 };
         if run == 2 {
@@ -155,14 +155,17 @@ pub fn legs_part(inside: impl Fn(Point) -> bool, body: &Body) -> Option<f32> {
 /// stands with his lower legs a little apart) on bench/evidence's darkened copies.
 const GAP: f32 = 0.04;
 
+/// Where the line from `a` to `b` crosses row `y` (the nearer end outside the segment's rows).
+fn x_at(a: Point, b: Point, y: f32) -> f32 {
+    let t = if (b.y - a.y).abs() < 1.0 { 0.0 } else { ((y - a.y) / (b.y - a.y)).clamp(0.0, 1.0) };
+    a.x + t * (b.x - a.x)
+}
+
 /// The columns to look at in row `y`: the torso's inner 70% (clear of the arms at its sides)
 /// down to the hips, then the legs' span (between the two thigh or shin lines, padded by a
 /// third of the hips' width: the lines are the bones, not the leg's outline).
 fn span(body: &Body, y: f32) -> Option<(f32, f32)> {
-    let lerp = |a: Point, b: Point| {
-        let t = if (b.y - a.y).abs() < 1.0 { 0.0 } else { ((y - a.y) / (b.y - a.y)).clamp(0.0, 1.0) };
-        a.x + t * (b.x - a.x)
-    };
+    let lerp = |a: Point, b: Point| x_at(a, b, y);
     let mid_y = |[a, b]: [Point; 2]| (a.y + b.y) / 2.0;
     let hips_y = mid_y(body.hips);
     let (x0, x1) = if y < hips_y {
