@@ -640,8 +640,8 @@ const HEAD_TO_FEET: &str = "the one seen head to feet";
 /// folded at the knee is short by a shin, ~0.8 (shin ~40 cm over a ~50 cm torso).
 const LEGS_SHORT_OF_BOX: f32 = 0.6;
 /// How many other people get a pose when the chosen one is not a full shot, or gets none (each
-/// costs a detector and a landmark run, 0.82 G multiply-adds). Two covers a couple or a group of three
-/// with one cut off; in a crowd the largest are the likeliest to be whole.
+/// costs a detector and a landmark run, 0.82 G multiply-adds). Two covers a couple or a group
+/// of three with one cut off; in a crowd the largest are the likeliest to be whole.
 const MAX_OTHERS_POSED: usize = 2;
 
 /// The person boxes in a `w` x `h` photo among `people` with person `chosen`: boxes that are
