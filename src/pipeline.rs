@@ -682,7 +682,8 @@ fn others_by_prominence(people: &[Candidate], main: usize, w: f32, h: f32) -> Ve
 /// The full-shot verdict on person `chosen` of `people` in a `w` x `h` photo, chosen as `who`
 /// says, with the SSD's `objects`: the people counted beside them, and their own shoes only
 /// (inside their detected box, which holds the feet under a long skirt where the seen landmarks
-/// stop at the hips): another person's shoe must not complete their body.
+/// stop at the hips): another person's shoe must not complete their body, nor any shoe a body
+/// whose legs run off the photo's bottom edge ([`body::cut_by_bottom_edge`]).
 fn judged(
     people: &[Candidate],
     chosen: Option<usize>,
@@ -695,8 +696,9 @@ fn judged(
     let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
     let pose = chosen.and_then(|i| people[i].pose.as_ref());
     let detected = chosen.map(|i| people[i].rect);
+    let cut = pose.is_some_and(|p| body::cut_by_bottom_edge(&p.landmarks, |q| p.mask.at(q) > 0.5, w, h));
     let shoes: Vec<Rect> = (objects.iter())
-        .filter(|d| d.label.is_footwear() && detected.is_some_and(|b| b.contains(d.rect.center())))
+        .filter(|d| d.label.is_footwear() && !cut && detected.is_some_and(|b| b.contains(d.rect.center())))
         .map(|d| d.rect)
         .collect();
     full_shot::verdict(pose.map(|p| &p.landmarks[..]), &shoes, w, h, count, who)

@@ -273,6 +273,23 @@ fn a_mirrored_photo_gets_the_mirrored_look_with_the_legs_unfolded() {
     }
 }
 
+/// basketball2.png's man on the left, cut out of it and cut again at the shins (bench/evidence's
+/// basketball2-left-bottom10): the landmark model puts his ankles near the bottom edge, unseen,
+/// and the SSD boxes a "shoe" on his jeans above it, which completed his body as feet under a
+/// long garment would. His legs run off the bottom edge (his mask there is a shin wide), so no
+/// shoe stands for his feet: he is cut, and no foot box is made.
+#[test]
+fn a_man_cut_at_the_shins_is_not_a_full_shot_whatever_the_ssd_boxes_as_shoes() {
+    let (Some(dir), Some(bytes)) = (index_dir(), photo("basketball2.png")) else { return };
+    let cut = png(&image::load_from_memory(&bytes).unwrap().crop_imm(0, 0, 230, 432));
+    let look = pipeline(dir)
+        .recommend(&cut, "basketball2.png's left man cut at the shins", &Options::default())
+        .unwrap();
+    assert_eq!(look.verdict.message, "not a full shot: cut off at the knees");
+    let wears: Vec<Wear> = look.garments.iter().map(|g| g.wear).collect();
+    assert_eq!(wears, [Wear::Top, Wear::Bottom]);
+}
+
 /// basketball2.png at half size, darkened or turned 8 degrees found nobody: the SSD boxes both
 /// men, the cut man gets no pose, and the detector sees no face on the grey photo. The next
 /// largest person's own box is then looked at too: the man on the left, seen head to feet.
