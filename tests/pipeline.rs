@@ -554,6 +554,35 @@ fn every_test_photo_is_drawn_with_its_verdict() {
     }
 }
 
+/// `vitrine catalog clothing` made again into the same folder for other contributors: the
+/// product pages are this catalog's, none left from the first run.
+#[test]
+fn a_catalog_made_again_keeps_only_its_own_product_pages() {
+    let Some(dataset) = common::clothing_dataset() else { return };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clothing-again");
+    let _ = std::fs::remove_dir_all(&dir);
+    let pages = |senders: &str| -> Vec<String> {
+        let args = ["catalog", "clothing", "--dataset", dataset.to_str().unwrap(), "--out"];
+        let out = vitrine(&[&args[..], &[dir.to_str().unwrap(), "--senders", senders]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut names: Vec<String> = std::fs::read_dir(dir.join("products"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    // Contributors 11 and 112 sent two tops each (four pages), 117 two others.
+    assert_eq!(pages("11,112").len(), 4);
+    let again = pages("117");
+    let csv = String::from_utf8(common::read(&dir.join("catalog.csv"))).unwrap();
+    let linked: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert_eq!(again.len(), 2, "{again:?}");
+    for page in &again {
+        assert!(linked.contains(&format!("products/{page}").as_str()), "{page} is not in {linked:?}");
+    }
+}
+
 /// The colour catalog from ../shared's clothing dataset (photos under absolute paths, thumbnails
 /// written into the index): messi5.jpg's rows come from the right categories.
 #[test]

@@ -2,7 +2,7 @@
 //! `catalog.csv`, `photos/` (the product photos) and `products/` (one generated product page
 //! each). Both datasets have no titles, prices or links: everything made up says so on the page.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,7 +16,7 @@ use vitrine::photo::{Limits, Photo};
 use crate::datasets::{
     clothing_photos, clothing_wear, fashion_mnist_image, fashion_mnist_split, ClothingPhoto, FASHION_CLASSES,
 };
-use crate::files::{create_dir, par_map, read, thumbnail_path, write_atomic, Staging};
+use crate::files::{create_dir, jpeg, par_map, read, thumbnail_path, write_atomic, Staging};
 
 /// `vitrine catalog`'s subcommands, one per dataset.
 #[derive(Subcommand)]
@@ -277,9 +277,7 @@ fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quali
             ((rgb.height() as f32 * scale).round() as u32).max(1),
         );
         let small = image::imageops::resize(rgb, w, h, image::imageops::FilterType::Lanczos3);
-        let mut jpeg = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality).encode_image(&small)?;
-        write_atomic(&images.join(format!("{}.jpg", p.image)), &jpeg)
+        write_atomic(&images.join(format!("{}.jpg", p.image)), &jpeg(&small, quality)?)
     });
     bar.finish_and_clear();
     written.into_iter().collect::<Result<Vec<()>>>()?;
@@ -362,9 +360,12 @@ fn progress(n: usize, what: &str) -> ProgressBar {
         .with_message(what.to_string())
 }
 
-/// Writes catalog.csv (image paths relative to `out`, or absolute) and one product page each.
+/// Writes catalog.csv (image paths relative to `out`, or absolute) and one product page each,
+/// then removes the pages of products an earlier run made that this catalog no longer has (a
+/// re-run with other `--senders`), so no page links a product the index cannot return.
 fn write_catalog(out: &Path, rows: &[Row]) -> Result<()> {
-    create_dir(&out.join("products"))?;
+    let pages = out.join("products");
+    create_dir(&pages)?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(["id", "title", "link", "image", "price", "gender", "wear", "product_type"])?;
     for r in rows {
@@ -387,6 +388,15 @@ fn write_catalog(out: &Path, rows: &[Row]) -> Result<()> {
         write_atomic(&out.join(&link), page.as_bytes())?;
     }
     write_atomic(&out.join("catalog.csv"), &csv.into_inner()?)?;
+    let made: HashSet<String> = rows.iter().map(|r| format!("{}.html", r.id)).collect();
+    let listing = fs::read_dir(&pages).with_context(|| format!("{}: cannot read", pages.display()))?;
+    for entry in listing {
+        let path = entry.with_context(|| format!("{}: cannot read", pages.display()))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.ends_with(".html") && !made.contains(&name) {
+            fs::remove_file(&path).with_context(|| format!("{}: cannot remove", path.display()))?;
+        }
+    }
     Ok(())
 }
 

@@ -24,6 +24,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
 }
 
+/// `image` as JPEG bytes at `quality` (1-100), as every photo and thumbnail vitrine writes.
+pub fn jpeg(image: &image::RgbImage, quality: u8) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(image)?;
+    Ok(bytes)
+}
+
 /// Creates `dir` and its parents, or an error naming it.
 pub fn create_dir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))

@@ -25,7 +25,7 @@ use vitrine::regions::{self, Source};
 use vitrine::Locator;
 
 use crate::embed_cache::{self, Cache, Entry};
-use crate::files::{local_image, par_map, read, thumbnail_path, write_atomic, Staging};
+use crate::files::{jpeg, local_image, par_map, read, thumbnail_path, write_atomic, Staging};
 
 /// `vitrine index`'s subcommands.
 #[derive(Subcommand)]
@@ -266,10 +266,7 @@ fn embed_product(cx: &Builder, product: &Product, src: &Path) -> Result<Done> {
 
 /// The card thumbnail of `rect` (fractions of the photo), as JPEG.
 fn thumbnail(photo: &Photo, rect: &Rect) -> Result<Vec<u8>> {
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
-        .encode_image(&regions::thumbnail(photo, rect))?;
-    Ok(jpeg)
+    jpeg(&regions::thumbnail(photo, rect), 85)
 }
 
 /// What the build did, printed for a person or as JSON (`--json`).
