@@ -218,7 +218,7 @@ fn body_across(on_body: impl Fn(Point) -> bool, y: f32, step: f32, width: f32) -
 /// Whether the photo's bottom edge cuts the person's body: on its last row, at least
 /// [`BODY_BELOW_FEET`] torso lengths (one lower leg) of the `width` x `height` photo's pixels
 /// are the person's by `on_body` (their segmentation mask). Then the feet, if the model places
-/// any, are below the photo, and a shoe the SSD boxes near that edge is a trouser hem or another
+/// any, are below the photo, and a shoe the SSD boxes on the person is a trouser hem or another
 /// person's (a man cut at the shins in front of a pedestrian). Feet seen whole at the edge are
 /// the landmarks' to judge ([`crate::full_shot`] asks this of shoes only). Measured on the last
 /// row (12-02): the shins of people cut at mid-shin, 0.44-0.59 torso lengths (bench/evidence's
