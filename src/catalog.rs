@@ -355,6 +355,14 @@ pub fn delimiter(text: &[u8]) -> u8 {
         .0
 }
 
+/// The 1-based line of the record the csv crate places at byte offset `byte` of `text`. After a
+/// CRLF row (Excel's and Windows' line ends) the crate's line count is one short and its offset
+/// is the row's closing LF, so the newlines are counted here, up to and including that byte.
+fn line_at(text: &[u8], byte: u64) -> u64 {
+    let end = (byte as usize + 1).min(text.len());
+    1 + text[..end].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 /// Reads a catalog: CSV, TSV or semicolon-separated (see [`delimiter`]), UTF-8 (with or
 /// without a BOM) or UTF-16 with a BOM (Excel's "Unicode Text"). The wear of a row is its
 /// `wear` column when that is given; else its `product_type` (the retailer's own path, the most
@@ -404,10 +412,14 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
     let mut seen = HashSet::new();
     for record in reader.byte_records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = e.position().map_or(0, |p| line_at(text, p.byte()));
             fail(line, format!("{e}"))
         })?;
-        let line = record.position().map_or(0, |p| p.line());
+        // A spreadsheet's empty rows come out as separators only (",,,,,,"): nothing to read.
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        let line = record.position().map_or(0, |p| line_at(text, p.byte()));
         let bad = |col: &str, what: String| fail(line, format!("column '{col}' {what}"));
         let field = |i: usize| -> Result<String> {
             let raw = record.get(i).unwrap_or(b"");

@@ -60,8 +60,21 @@ impl Photo {
             ));
         }
         // The JPEG decoder fills a cut-off file with grey instead of failing: check the end.
-        if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
-            return Err(decode_error("the JPEG is truncated (no end marker); upload the whole file".into()));
+        if reader.format() == Some(image::ImageFormat::Jpeg) {
+            match jpeg_segments(bytes) {
+                JpegEnd::Complete => {}
+                JpegEnd::Truncated => {
+                    return Err(decode_error(
+                        "the JPEG is truncated (no end marker); upload the whole file".into(),
+                    ))
+                }
+                JpegEnd::Damaged => {
+                    return Err(decode_error(
+                        "the JPEG is damaged (its segments break off mid-file); export or copy it again"
+                            .into(),
+                    ))
+                }
+            }
         }
         let mut decoder = reader.into_decoder().map_err(|e| decode_error(describe(e)))?;
         let (width, height) = decoder.dimensions();
@@ -332,23 +345,33 @@ fn jpeg_frame(b: &[u8]) -> Option<u8> {
     None
 }
 
-/// Whether a JPEG's segments run through to its end-of-image marker. Walks the segments (so an
-/// EXIF thumbnail's own end marker does not count) and the entropy-coded scans; data after the
-/// end marker (motion photos append a video) is fine.
-fn jpeg_is_complete(b: &[u8]) -> bool {
+/// How a JPEG's segments end ([`jpeg_segments`]).
+enum JpegEnd {
+    /// At the end-of-image marker.
+    Complete,
+    /// The bytes run out first: a cut-off upload or download.
+    Truncated,
+    /// Something that is not a marker where a segment should start: overwritten or mixed bytes.
+    Damaged,
+}
+
+/// Walks a JPEG's segments to its end-of-image marker (so an EXIF thumbnail's own end marker does
+/// not count) and the entropy-coded scans; data after the end marker (motion photos append a
+/// video) is fine.
+fn jpeg_segments(b: &[u8]) -> JpegEnd {
     let mut i = 2; // after SOI
     while i + 1 < b.len() {
         if b[i] != 0xFF {
-            return false;
+            return JpegEnd::Damaged;
         }
         let marker = b[i + 1];
         match marker {
-            0xD9 => return true,
+            0xD9 => return JpegEnd::Complete,
             0xFF => i += 1, // fill byte
             0x01 | 0xD0..=0xD7 => i += 2,
             _ => {
                 let Some(len) = b.get(i + 2..i + 4).map(|l| u16::from_be_bytes([l[0], l[1]]) as usize) else {
-                    return false;
+                    return JpegEnd::Truncated;
                 };
                 i += 2 + len;
                 if marker == 0xDA {
@@ -363,7 +386,7 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
             }
         }
     }
-    false
+    JpegEnd::Truncated
 }
 
 /// `rgb` resized to `w` x `h` (smaller) with a triangle (bilinear) filter spread over the whole

@@ -44,6 +44,13 @@ fn bad_rows_name_their_line_and_column() {
     assert!(err(&gender).contains("line 2: column 'gender' 'kids'"), "{}", err(&gender));
     let short = format!("{HEADER}p1,A,https://s.example/1\n");
     assert!(err(&short).starts_with("catalog.csv line 2: "), "{}", err(&short));
+    // Excel's and Windows' CRLF line ends, and a spreadsheet's empty row (separators only),
+    // count as lines: the bad row is still line 4.
+    let crlf = format!("{HEADER}p1,A,https://s.example/1,a.jpg,1,men,top\n,,,,,,\np2,B,https://s.example/2,b.jpg,1,men,hat\n")
+        .replace('\n', "\r\n");
+    assert_eq!(err(&crlf), "catalog.csv line 4: column 'wear' 'hat' is not top, bottom, foot or dress");
+    let empty_row = format!("{HEADER}p1,A,https://s.example/1,a.jpg,1,men,top\n,,,,,,\n");
+    assert_eq!(parse("catalog.csv", empty_row.as_bytes()).unwrap().len(), 1);
     assert!(err("id,title,link,price\n").contains("no 'image' column"));
     assert!(err("id,title,link,image,price,gender\n")
         .contains("no 'wear' (or 'product_type' or 'google_product_category') column"));

@@ -475,6 +475,80 @@ fn a_failed_build_leaves_the_old_index_whole_and_no_new_folder() {
     assert!(snapshot(&out) == before, "a refused build changed the index");
 }
 
+/// A retailer's mistakes, refused before any photo is embedded, and a build stopped with Ctrl-C
+/// or SIGTERM (which skip the code that removes a failed build's staging folder): the old index
+/// stays as it was and no `.NAME.building-PID` folder is left beside it.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_build_leaves_nothing_and_mistakes_are_refused_up_front() {
+    let dir = scratch("interrupted-build");
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let mut csv = String::from("id,title,link,image,price,gender,wear\n");
+    for i in 0..300 {
+        std::fs::write(photos.join(format!("p{i}.png")), product_png([(i % 200) as u8, 60, 160])).unwrap();
+        csv += &format!("p{i},Tee {i},https://s.example/p{i},p{i}.png,1,men,top\n");
+    }
+    let catalog = dir.join("catalog.csv");
+    std::fs::write(
+        &catalog,
+        "id,title,link,image,price,gender,wear\np0,Tee,https://s.example/p0,p0.png,1,men,top\n",
+    )
+    .unwrap();
+    let out = dir.join("index");
+    assert!(index_build(&catalog, &photos, &out, &[]).status.success());
+    let before = snapshot(&out);
+
+    // A folder where the photo should be, and --out naming a file.
+    std::fs::write(
+        &catalog,
+        "id,title,link,image,price,gender,wear\np0,Tee,https://s.example/p0,.,1,men,top\n",
+    )
+    .unwrap();
+    let folder = index_build(&catalog, &photos, &out, &[]);
+    assert!(String::from_utf8_lossy(&folder.stderr).contains("is a folder; give the photo's file"));
+    std::fs::write(&catalog, &csv).unwrap();
+    let file = dir.join("index.txt");
+    std::fs::write(&file, "not an index").unwrap();
+    let refused = index_build(&catalog, &photos, &file, &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("is a file, not a folder; give --out a folder"), "{stderr}");
+    assert!(!stderr.contains("products"), "refused after the build: {stderr}");
+
+    for signal in ["-INT", "-TERM"] {
+        let models = common::root().join("models");
+        let (c, i, o) = (catalog.to_str().unwrap(), photos.to_str().unwrap(), out.to_str().unwrap());
+        let mut build = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+            .args(["index", "build", "--catalog", c, "--images", i, "--out", o, "--models"])
+            .arg(&models)
+            .current_dir(common::root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Interrupt it once its staging folder holds thumbnails: mid-build.
+        let started = std::time::Instant::now();
+        let mid_build = || {
+            let staging = staging_left(&dir);
+            staging.first().is_some_and(|s| {
+                std::fs::read_dir(dir.join(s).join("images")).is_ok_and(|mut d| d.next().is_some())
+            })
+        };
+        while !mid_build() && started.elapsed().as_secs() < 120 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(mid_build(), "the build never started writing");
+        Command::new("kill").args([signal, &build.id().to_string()]).status().unwrap();
+        let status = build.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(build.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}: {stderr}");
+        assert!(stderr.contains("interrupted; the output was left as it was"), "{stderr}");
+        assert_eq!(staging_left(&dir), Vec::<String>::new(), "{signal}");
+        assert!(snapshot(&out) == before, "{signal}: the old index changed");
+    }
+}
+
 /// Issue 21 item 1: a row whose wear nothing decides is refused by line, or, with
 /// --skip-undecided, left out and counted in the summary.
 #[test]

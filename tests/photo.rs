@@ -37,6 +37,12 @@ fn empty_text_and_truncated_files_are_refused_by_name() {
     let err = decode(&jpeg[..jpeg.len() / 3]).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert!(err.to_string().contains("truncated"), "{err}");
+    // A whole file with bytes overwritten where a segment should start is damaged, not cut off.
+    let mut overwritten = jpeg.clone();
+    let start = 2 + 2 + u16::from_be_bytes([jpeg[4], jpeg[5]]) as usize; // after SOI and the first segment
+    overwritten[start..start + 64].fill(0x5A);
+    let err = decode(&overwritten).unwrap_err().to_string();
+    assert!(err.contains("damaged") && !err.contains("truncated"), "{err}");
     // Data after the end marker (a motion photo's video) is not truncation.
     let mut motion = jpeg.clone();
     motion.extend(b"\0\0\0\x18ftypmp42 a video follows");

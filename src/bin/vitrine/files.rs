@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
@@ -54,6 +55,13 @@ pub fn local_image(name: &str, product: &Product, images: &Path) -> Result<PathB
         bail!("{name}: product '{}': image '{image}' is a URL; download the images and give paths under --images", product.id);
     }
     let path = images.join(image);
+    if path.is_dir() {
+        bail!(
+            "{name}: product '{}': image {} is a folder; give the photo's file",
+            product.id,
+            path.display()
+        );
+    }
     if !path.is_file() {
         bail!("{name}: product '{}': image {} does not exist", product.id, path.display());
     }
@@ -72,6 +80,40 @@ pub fn thumbnail_path(id: &str) -> String {
         .take(40)
         .collect();
     format!("images/{stem}-{}.jpg", &vitrine::models::sha256_hex(id.as_bytes())[..12])
+}
+
+/// The staging folders being written now: a Ctrl-C or SIGTERM removes them
+/// ([`remove_staging_on_interrupt`]), since `Drop` does not run when a signal ends the process.
+/// A folder leaves the list when its swap into place begins: from then on it holds the old index.
+static BUILDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Makes Ctrl-C and SIGTERM remove the staging folders of builds in progress, then exit with
+/// status 130 (the shell's code for an interrupt), so an interrupted build leaves `out` as it was
+/// and no `.NAME.building-PID` folder beside it.
+pub fn remove_staging_on_interrupt() -> Result<()> {
+    ctrlc::set_handler(|| {
+        let dirs = BUILDING.lock().map(|d| d.clone()).unwrap_or_default();
+        for dir in dirs {
+            // The build's threads may still be writing into it: a second try takes what they added.
+            for _ in 0..3 {
+                if fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
+                    break;
+                }
+            }
+        }
+        eprintln!("vitrine: interrupted; the output was left as it was");
+        std::process::exit(130);
+    })
+    .context("cannot install the Ctrl-C handler")
+}
+
+fn building(dir: &Path, now: bool) {
+    if let Ok(mut dirs) = BUILDING.lock() {
+        dirs.retain(|d| d != dir);
+        if now {
+            dirs.push(dir.to_path_buf());
+        }
+    }
 }
 
 /// An index folder being built: everything is written into `.NAME.building-PID` beside `out`
@@ -107,12 +149,19 @@ impl Staging {
             .map(Path::to_path_buf)
             .collect();
         let dir = parent.join(format!(".{}.building-{}", name.to_string_lossy(), std::process::id()));
+        if out.exists() && !out.is_dir() {
+            bail!(
+                "{}: is a file, not a folder; give --out a folder (new or an earlier index)",
+                out.display()
+            );
+        }
         let staging = Staging { dir, out: out.to_path_buf(), created, done: false };
         // A folder left by a killed build of the same pid is stale.
         if staging.dir.exists() {
             fs::remove_dir_all(&staging.dir)
                 .with_context(|| format!("{}: cannot remove", staging.dir.display()))?;
         }
+        building(&staging.dir, true);
         create_dir(&staging.dir.join("images"))?;
         Ok(staging)
     }
@@ -123,6 +172,7 @@ impl Staging {
     /// embedder.onnx goes even when the new index has none). If a rename fails, the old entries
     /// moved so far are put back.
     pub fn commit(mut self) -> Result<()> {
+        building(&self.dir, false);
         let cannot = |path: &Path| format!("{}: cannot replace", path.display());
         if !self.out.exists() {
             fs::rename(&self.dir, &self.out).with_context(|| cannot(&self.out))?;
@@ -169,6 +219,7 @@ impl Staging {
     /// entire, e.g. `vitrine catalog clothing-subset`'s): an old `out` is moved aside, the new
     /// one renamed in, then the old one deleted; if the rename fails the old one is put back.
     pub fn replace_all(mut self) -> Result<()> {
+        building(&self.dir, false);
         let old = self.dir.with_extension("old");
         let existed = self.out.exists();
         if existed {
@@ -190,6 +241,7 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
+        building(&self.dir, false);
         if !self.done {
             let _ = fs::remove_dir_all(&self.dir);
             for dir in &self.created {

@@ -68,7 +68,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<ExitCode> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    files::remove_staging_on_interrupt()?;
+    match cli.command {
         Command::Recommend(args) => recommend::run(args),
         Command::Index(cmd) => index::run(cmd),
         Command::Catalog(cmd) => catalog::run(cmd),
