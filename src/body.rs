@@ -22,6 +22,8 @@ pub const KNEES: [usize; 2] = [25, 26];
 pub const ANKLES: [usize; 2] = [27, 28];
 /// Heels and toe tips, both sides.
 pub const FEET: [usize; 4] = [29, 30, 31, 32];
+/// Ankles, heels and toe tips: every landmark a foot is placed or seen by.
+pub const ANKLES_AND_FEET: [usize; 6] = [27, 28, 29, 30, 31, 32];
 /// Each foot as ankle, heel and toe tip: left, then right.
 pub const FOOT_SIDES: [[usize; 3]; 2] = [[27, 29, 31], [28, 30, 32]];
 
@@ -190,7 +192,7 @@ pub fn body_below_feet(
     width: f32,
     height: f32,
 ) -> bool {
-    if !ANKLES.iter().chain(&FEET).any(|&i| visible(landmarks, i, width, height)) {
+    if !ANKLES_AND_FEET.iter().any(|&i| visible(landmarks, i, width, height)) {
         return false;
     }
     // Under every foot the model places, seen or not: the foot of a standing leg under a long
@@ -245,7 +247,7 @@ pub fn short_of(landmarks: &[Landmark], bottom: f32) -> f32 {
 /// The y (photo pixels) of the lowest foot landmark (ankles, heels, toes) of `landmarks`, seen or
 /// not: the foot of a standing leg under a long skirt is hidden and lower than a kicking one seen.
 fn lowest_foot(landmarks: &[Landmark]) -> f32 {
-    ANKLES.iter().chain(&FEET).map(|&i| landmarks[i].y).fold(f32::MIN, f32::max)
+    ANKLES_AND_FEET.iter().map(|&i| landmarks[i].y).fold(f32::MIN, f32::max)
 }
 
 /// Marks the knees, ankles, heels and toes of `landmarks` as not seen (visibility 0) when the
@@ -260,7 +262,7 @@ pub fn unsee_squeezed_legs(
 ) -> bool {
     let squeezed = body_below_feet(landmarks, on_body, width, height);
     if squeezed {
-        for i in KNEES.iter().chain(&ANKLES).chain(&FEET) {
+        for i in KNEES.iter().chain(&ANKLES_AND_FEET) {
             landmarks[*i].visibility = 0.0;
         }
     }
@@ -347,8 +349,8 @@ pub(crate) mod tests {
         assert!(!body_below_feet(&standing(), body_to(750.0, 340.0, 460.0), 800.0, 750.0));
         // No foot seen, nothing to contradict.
         let mut hidden = standing();
-        for i in ANKLES.iter().chain(&FEET) {
-            hidden[*i].visibility = 0.1;
+        for i in ANKLES_AND_FEET {
+            hidden[i].visibility = 0.1;
         }
         assert!(!body_below_feet(&hidden, |_| true, 800.0, 1000.0));
 

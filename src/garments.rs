@@ -102,7 +102,7 @@ fn pose_boxes(pose: &Pose, footwear: &[Detection], image: &RgbImage) -> Vec<Garm
             let [shoulders, hips, knees, ankles] = [SHOULDERS, HIPS, KNEES, ANKLES].map(|p| p.map(point));
             let body = Body { shoulders, hips, knees, ankles };
             let hips_y = mid(HIPS).y;
-            let inside = |p| pose.mask.at(p) > 0.5;
+            let inside = |p| pose.mask.holds(p);
             // Legs parted above the hem are trousers in the top's colour (a black jacket over
             // black trousers), not a long garment.
             let parted = |hem: f32| legs_part(inside, &body).is_some_and(|y| y < hem - 2.0 * BAND * length);
@@ -204,7 +204,7 @@ fn tighten(rect: &Rect, pose: &Pose) -> Option<Rect> {
             (0..GRID)
                 .map(move |i| Point::new(rect.x0 + (i as f32 + 0.5) * sx, rect.y0 + (j as f32 + 0.5) * sy))
         })
-        .filter(|p| pose.mask.at(*p) > 0.5)
+        .filter(|&p| pose.mask.holds(p))
         .collect();
     if inside.len() < GRID * GRID / 10 {
         return None;

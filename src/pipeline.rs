@@ -441,7 +441,7 @@ impl Locator {
         crops.extend(dress_crop(&boxes, dresses));
         // The garment's colour is read on the person, not on the backdrop or a neighbour.
         for crop in &mut crops {
-            crop.colour = colour::histogram_of_person(photo.rgb(), crop.rect, |p| pose.mask.at(p) > 0.5);
+            crop.colour = colour::histogram_of_person(photo.rgb(), crop.rect, |p| pose.mask.holds(p));
         }
         Ok(Located { photo, options: options.clone(), verdict, person: Some(person), boxes, crops, timer })
     }
@@ -592,8 +592,7 @@ impl Locator {
         let boxed = objects.iter().any(|d| d.label == Label::Person && d.rect == person.rect);
         let short = |pose: &Pose| body::short_of(&pose.landmarks, person.rect.y1);
         let head = |pose: &Pose| body::head_inside(&pose.landmarks, w, h);
-        let under_feet =
-            |pose: &Pose| body::body_below_feet(&pose.landmarks, |p| pose.mask.at(p) > 0.5, w, h);
+        let under_feet = |pose: &Pose| body::body_below_feet(&pose.landmarks, |p| pose.mask.holds(p), w, h);
         let folded =
             |pose: &&Pose| boxed && head(pose) && (short(pose) > LEGS_SHORT_OF_BOX || under_feet(pose));
         let Some(before) = person.pose.as_ref().filter(folded).map(short) else { return Ok(()) };
@@ -696,7 +695,7 @@ fn judged(
     let count = people_count(&rects, chosen.map(|i| &people[i].rect), chosen.is_some());
     let pose = chosen.and_then(|i| people[i].pose.as_ref());
     let detected = chosen.map(|i| people[i].rect);
-    let cut = pose.is_some_and(|p| body::cut_by_bottom_edge(&p.landmarks, |q| p.mask.at(q) > 0.5, w, h));
+    let cut = pose.is_some_and(|p| body::cut_by_bottom_edge(&p.landmarks, |q| p.mask.holds(q), w, h));
     let shoes: Vec<Rect> = (objects.iter())
         .filter(|d| d.label.is_footwear() && !cut && detected.is_some_and(|b| b.contains(d.rect.center())))
         .map(|d| d.rect)
@@ -713,7 +712,8 @@ const SURE_FEET: f32 = 0.7;
 
 /// Whether `landmarks` (photo pixels of a `w` x `h` photo) have a foot seen at [`SURE_FEET`].
 fn sure_feet(landmarks: &[Landmark], w: f32, h: f32) -> bool {
-    (body::ANKLES.iter().chain(&body::FEET))
+    body::ANKLES_AND_FEET
+        .iter()
         .any(|&i| body::visible(landmarks, i, w, h) && landmarks[i].visibility >= SURE_FEET)
 }
 
@@ -722,7 +722,7 @@ fn sure_feet(landmarks: &[Landmark], w: f32, h: f32) -> bool {
 /// model).
 fn unsee_squeezed_legs(person: &mut Candidate, w: f32, h: f32) {
     if let Some(pose) = person.pose.as_mut() {
-        body::unsee_squeezed_legs(&mut pose.landmarks, |p| pose.mask.at(p) > 0.5, w, h);
+        body::unsee_squeezed_legs(&mut pose.landmarks, |p| pose.mask.holds(p), w, h);
     }
 }
 

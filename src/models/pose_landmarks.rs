@@ -85,6 +85,13 @@ impl PersonMask {
         }
         self.probabilities[v as usize * SIZE + u as usize]
     }
+
+    /// Whether photo pixel `p` is the person's: more likely than not ([`PersonMask::at`] > 0.5),
+    /// the mask's own decision boundary. Every rule that reads the mask as a yes or no (garment
+    /// boxes, hems, legs, colour) asks this.
+    pub fn holds(&self, p: Point) -> bool {
+        self.at(p) > 0.5
+    }
 }
 
 #[cfg(test)]
