@@ -415,8 +415,7 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
             let line = e.position().map_or(0, |p| line_at(text, p.byte()));
             fail(line, format!("{e}"))
         })?;
-        // A spreadsheet's empty rows come out as separators only (",,,,,,"): nothing to read.
-        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if is_blank_row(record.iter()) {
             continue;
         }
         let line = record.position().map_or(0, |p| line_at(text, p.byte()));
@@ -497,6 +496,13 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
         return Err(fail(1, format!("has no products{why}")));
     }
     Ok(feed)
+}
+
+/// Whether a row's `fields` hold nothing but whitespace: a spreadsheet's empty row comes out as
+/// separators only (",,,,,,"). [`read`] skips such rows, and so must any other reader of the
+/// same file's rows (`vitrine train --label-column`) to keep in step with its products.
+pub fn is_blank_row<'a>(mut fields: impl Iterator<Item = &'a [u8]>) -> bool {
+    fields.all(|f| f.iter().all(u8::is_ascii_whitespace))
 }
 
 /// What to do about text that is not UTF-8: Excel's plain "CSV" is Windows-1252.

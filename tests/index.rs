@@ -506,7 +506,26 @@ fn an_interrupted_build_leaves_nothing_and_mistakes_are_refused_up_front() {
     )
     .unwrap();
     let folder = index_build(&catalog, &photos, &out, &[]);
-    assert!(String::from_utf8_lossy(&folder.stderr).contains("is a folder; give the photo's file"));
+    let stderr = String::from_utf8_lossy(&folder.stderr);
+    assert!(
+        stderr.contains("line 2: product 'p0': image")
+            && stderr.contains("is a folder; give the photo's file"),
+        "{stderr}"
+    );
+    // A photo that is not there, on a CRLF feed's fourth line, named with its line as catalog
+    // errors are.
+    std::fs::write(
+        &catalog,
+        "id,title,link,image,price,gender,wear\r\np0,Tee,https://s.example/p0,p0.png,1,men,top\r\n,,,,,,\r\np1,Tee,https://s.example/p1,gone.png,1,men,top\r\n",
+    )
+    .unwrap();
+    let gone = index_build(&catalog, &photos, &out, &[]);
+    let stderr = String::from_utf8_lossy(&gone.stderr);
+    assert!(
+        stderr.contains("catalog.csv line 4: product 'p1': image")
+            && stderr.contains("gone.png does not exist"),
+        "{stderr}"
+    );
     std::fs::write(&catalog, &csv).unwrap();
     let file = dir.join("index.txt");
     std::fs::write(&file, "not an index").unwrap();

@@ -552,6 +552,30 @@ fn every_test_photo_is_drawn_with_its_verdict() {
         assert_eq!(json["verdict"]["message"], verdict, "{name}");
         assert!(image::open(&draw).is_ok(), "{name}: no sheet at {}", draw.display());
     }
+    // A sheet into a folder that does not exist: the message names the sheet and its folder
+    // (not the temporary file it is written through), and nothing is left.
+    let missing = out_dir.join("no-such-folder");
+    let sheet = missing.join("look.png");
+    let index = dir.to_str().unwrap();
+    let out = vitrine(&[
+        "recommend",
+        "tests/photos/messi5.jpg",
+        "--index",
+        index,
+        "--draw",
+        sheet.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: cannot write: the folder {} does not exist",
+            sheet.display(),
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(".tmp") && !missing.exists(), "{stderr}");
 }
 
 /// `vitrine catalog clothing` made again into the same folder for other contributors: the

@@ -93,6 +93,36 @@ fn a_catalog_trains_an_embedder_that_eval_scores() {
     assert!(text(&out).contains("nothing to learn from"), "{}", text(&out));
 }
 
+/// A spreadsheet's empty row (separators only), which `index build` skips, does not put the
+/// labels out of step with the products when a catalog trains or is scored: `eval` reads the
+/// same feed and scores it.
+#[test]
+fn an_empty_spreadsheet_row_leaves_the_labels_in_step() {
+    let Some(dir) = catalog("blank-row", "3") else { return };
+    let d = dir.to_str().unwrap();
+    let csv = std::fs::read_to_string(dir.join("catalog.csv")).unwrap();
+    let mut rows: Vec<&str> = csv.lines().collect();
+    let blank = ",".repeat(rows[0].matches(',').count());
+    rows.insert(3, &blank);
+    let with_blank = dir.join("with-blank.csv");
+    std::fs::write(&with_blank, rows.join("\n") + "\n").unwrap();
+    let cache = format!("{d}/features");
+    let args = [
+        "eval",
+        "--catalog",
+        with_blank.to_str().unwrap(),
+        "--images",
+        d,
+        "--cache",
+        &cache,
+        "--split",
+        "test",
+    ];
+    let out = vitrine(&args);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("9 labels") && text(&out).contains("precision@5"), "{}", text(&out));
+}
+
 /// `vitrine train --fine-tune` end to end on the same small catalog, one short epoch: the
 /// backbone's tail (its last two blocks: a 5x5 depthwise and a skip, then the last stage's
 /// block) and the head trained on cached, augmented trunk activations, written as one

@@ -136,7 +136,7 @@ fn split_of(group: &str) -> usize {
 fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset> {
     let name = csv_path.display().to_string();
     let bytes = read(csv_path)?;
-    let products = vitrine::catalog::parse(&name, &bytes)?;
+    let feed = vitrine::catalog::read(&name, &bytes, Default::default())?;
     // The text and delimiter the catalog was read with (a TSV feed is one column to a comma
     // reader, a UTF-16 one no columns at all).
     let text = vitrine::catalog::text(&name, &bytes)?;
@@ -162,12 +162,16 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset
         sources: Vec::new(),
         labels: Vec::new(),
     });
-    for (product, record) in products.iter().zip(reader.records()) {
+    // In step with the products: the rows `read` skips are skipped here too.
+    let records = reader
+        .records()
+        .filter(|r| !r.as_ref().is_ok_and(|r| vitrine::catalog::is_blank_row(r.iter().map(str::as_bytes))));
+    for ((product, &line), record) in feed.products.iter().zip(&feed.lines).zip(records) {
         let label = record?.get(column).unwrap_or("").trim().to_string();
         if label.is_empty() {
-            bail!("{name}: product '{}' has an empty '{label_column}'", product.id);
+            bail!("{name} line {line}: product '{}' has an empty '{label_column}'", product.id);
         }
-        let image = local_image(&name, product, images)?;
+        let image = local_image(&name, line, product, images)?;
         let id = label_names.iter().position(|l| *l == label).unwrap_or_else(|| {
             label_names.push(label);
             label_names.len() - 1

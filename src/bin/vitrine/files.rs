@@ -18,11 +18,24 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("{}: cannot read", path.display()))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename. Errors
+/// name `path` (not the temporary file, which is removed): a folder that does not exist is
+/// said so.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let folder = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        bail!(
+            "{}: cannot write: the folder {} does not exist; create it or name a file in a folder that does",
+            path.display(),
+            folder.display()
+        );
+    }
     let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-    fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
+    let written = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// `image` as JPEG bytes at `quality` (1-100), as every photo and thumbnail vitrine writes.
@@ -47,23 +60,25 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     Ok(())
 }
 
-/// The file of a product's photo under `images`, or an error naming the catalog (`name`), the
-/// product and what to do.
-pub fn local_image(name: &str, product: &Product, images: &Path) -> Result<PathBuf> {
-    let image = &product.image;
+/// The file of a product's photo under `images`, or an error naming the catalog (`name`) and
+/// the product's `line` in it (as catalog errors do), the product and what to do.
+pub fn local_image(name: &str, line: u64, product: &Product, images: &Path) -> Result<PathBuf> {
+    let (image, id) = (&product.image, &product.id);
     if image.starts_with("http://") || image.starts_with("https://") {
-        bail!("{name}: product '{}': image '{image}' is a URL; download the images and give paths under --images", product.id);
+        bail!("{name} line {line}: product '{id}': image '{image}' is a URL; download the images and give paths under --images");
     }
     let path = images.join(image);
     if path.is_dir() {
         bail!(
-            "{name}: product '{}': image {} is a folder; give the photo's file",
-            product.id,
+            "{name} line {line}: product '{id}': image {} is a folder; give the photo's file",
             path.display()
         );
     }
     if !path.is_file() {
-        bail!("{name}: product '{}': image {} does not exist", product.id, path.display());
+        bail!(
+            "{name} line {line}: product '{id}': image {} does not exist; check the image column, or --images (the folder image paths are relative to)",
+            path.display()
+        );
     }
     Ok(path)
 }

@@ -93,8 +93,11 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     )?;
     let (embedder, embedder_bytes) = load_embedder(&embedder.unwrap_or_else(|| models.join(Embedder::FILE)))?;
     // Check every image before the slow part, so a typo fails in a second, not an hour.
-    let sources: Vec<PathBuf> =
-        products.iter().map(|p| local_image(&name, p, &images)).collect::<Result<_>>()?;
+    let sources: Vec<PathBuf> = products
+        .iter()
+        .zip(&lines)
+        .map(|(p, &line)| local_image(&name, line, p, &images))
+        .collect::<Result<_>>()?;
     // Thumbnail names carry 48 bits of the id's hash: a clash is all but impossible, but it
     // would show one product's picture on another's card, so it is checked (case-insensitively,
     // for macOS and Windows disks).
