@@ -299,10 +299,14 @@ pub fn is_safe_link(link: &str) -> bool {
 
 /// How [`read`] treats rows.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ReadOptions {
+pub struct ReadOptions<'a> {
     /// Leave out (and list in [`Feed::skipped`]) rows whose wear cannot be decided, instead of
     /// refusing the catalog (`vitrine index build --skip-undecided`).
     pub skip_undecided: bool,
+    /// A column (matched as the other headers are: trimmed, any case) whose value every product
+    /// must have, returned in [`Feed::labels`] (`vitrine train --label-column`). A header without
+    /// it, or a product with it empty, is a [`Error::Catalog`].
+    pub label_column: Option<&'a str>,
 }
 
 /// A catalog as read: its products in file order, each one's line, and the rows left out.
@@ -314,6 +318,9 @@ pub struct Feed {
     pub lines: Vec<u64>,
     /// Rows left out under [`ReadOptions::skip_undecided`].
     pub skipped: Vec<Skipped>,
+    /// Each product's [`ReadOptions::label_column`] value, trimmed, in step with `products`;
+    /// empty when no column was asked for.
+    pub labels: Vec<String>,
 }
 
 /// A row left out because its wear could not be decided.
@@ -407,8 +414,20 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
                 .into(),
         ));
     }
+    let label = match options.label_column {
+        Some(name) => Some((name, column(&[name.trim().to_ascii_lowercase().as_str()]).ok_or_else(|| {
+            fail(
+                1,
+                format!(
+                    "no '{name}' column to take labels from; name one with --label-column (the header has {})",
+                    headers.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?)),
+        None => None,
+    };
 
-    let mut feed = Feed { products: Vec::new(), lines: Vec::new(), skipped: Vec::new() };
+    let mut feed = Feed { products: Vec::new(), lines: Vec::new(), skipped: Vec::new(), labels: Vec::new() };
     let mut seen = HashSet::new();
     for record in reader.byte_records() {
         let record = record.map_err(|e| {
@@ -476,6 +495,16 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
             }
             return Err(fail(line, reason));
         };
+        if let Some((name, i)) = label {
+            let value = field(i)?;
+            if value.is_empty() {
+                return Err(bad(
+                    &headers[i],
+                    format!("is empty for product '{product_id}'; give every product a '{name}'"),
+                ));
+            }
+            feed.labels.push(value);
+        }
         feed.products.push(Product {
             id: product_id,
             title: product_title,
@@ -499,9 +528,8 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
 }
 
 /// Whether a row's `fields` hold nothing but whitespace: a spreadsheet's empty row comes out as
-/// separators only (",,,,,,"). [`read`] skips such rows, and so must any other reader of the
-/// same file's rows (`vitrine train --label-column`) to keep in step with its products.
-pub fn is_blank_row<'a>(mut fields: impl Iterator<Item = &'a [u8]>) -> bool {
+/// separators only (",,,,,,"), which [`read`] skips.
+fn is_blank_row<'a>(mut fields: impl Iterator<Item = &'a [u8]>) -> bool {
     fields.all(|f| f.iter().all(u8::is_ascii_whitespace))
 }
 
@@ -509,9 +537,8 @@ pub fn is_blank_row<'a>(mut fields: impl Iterator<Item = &'a [u8]>) -> bool {
 const NOT_UTF8: &str = " (Excel's \"CSV\" is Windows-1252); save the file as \"CSV UTF-8\" and build again";
 
 /// A catalog file's bytes as [`read`] reads them: a UTF-16 file (it starts with a byte order
-/// mark, as Excel's "Unicode Text" does) converted to UTF-8, any other as it is. For readers of
-/// other columns of the same file (`vitrine train --label-column`).
-pub fn text<'a>(name: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
+/// mark, as Excel's "Unicode Text" does) converted to UTF-8, any other as it is.
+fn text<'a>(name: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
     match from_utf16(bytes) {
         Ok(Some(utf8)) => Ok(std::borrow::Cow::Owned(utf8)),
         Ok(None) => Ok(std::borrow::Cow::Borrowed(bytes)),

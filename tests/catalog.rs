@@ -144,11 +144,36 @@ fn wear_columns_in_order_and_undecided_rows() {
          product_type 'Kitchen > Mugs' or google_product_category '5322'; give it a 'wear' column (top, \
          bottom, foot or dress), or build with --skip-undecided to leave such rows out"
     );
-    let feed = read("feed.csv", text.as_bytes(), ReadOptions { skip_undecided: true }).unwrap();
+    let feed = read("feed.csv", text.as_bytes(), ReadOptions { skip_undecided: true, ..Default::default() })
+        .unwrap();
     let got: Vec<(String, Wear)> = feed.products.iter().map(|p| (p.id.clone(), p.category.wear)).collect();
     assert_eq!(got, pairs(&[("a", Wear::Dress), ("b", Wear::Top), ("c", Wear::Bottom), ("e", Wear::Foot)]));
     assert_eq!(feed.lines, [2, 3, 4, 6]);
     assert_eq!(feed.skipped.iter().map(|s| (s.line, s.id.as_str())).collect::<Vec<_>>(), [(5, "d")]);
+}
+
+/// The label column `vitrine train --label-column` asks for comes back in step with the products,
+/// past a spreadsheet's empty row and an undecided row left out, in a tab-separated feed; a
+/// missing column or an empty label names itself.
+#[test]
+fn a_label_column_comes_back_in_step_with_the_products() {
+    let tsv = "id\ttitle\tlink\timage\tprice\tproduct_type\t Colour \n\
+               a\tA\thttps://s.example/a\ta.jpg\t1\tShirts\tred\n\
+               \t\t\t\t\t\t\n\
+               m\tM\thttps://s.example/m\tm.jpg\t1\tMugs\tblue\n\
+               b\tB\thttps://s.example/b\tb.jpg\t1\tShoes\t green \n";
+    let options = |label_column| ReadOptions { skip_undecided: true, label_column };
+    let feed = read("feed.tsv", tsv.as_bytes(), options(Some("colour"))).unwrap();
+    assert_eq!(feed.products.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(feed.labels, ["red", "green"]);
+    assert_eq!(feed.lines, [2, 5]);
+    assert!(read("feed.tsv", tsv.as_bytes(), options(None)).unwrap().labels.is_empty());
+
+    let e = read("feed.tsv", tsv.as_bytes(), options(Some("pattern"))).unwrap_err().to_string();
+    assert!(e.starts_with("feed.tsv line 1: no 'pattern' column to take labels from"), "{e}");
+    let unlabelled = tsv.replace("\t green ", "\t ");
+    let e = read("feed.tsv", unlabelled.as_bytes(), options(Some("colour"))).unwrap_err().to_string();
+    assert_eq!(e, "feed.tsv line 5: column 'colour' is empty for product 'b'; give every product a 'colour'");
 }
 
 /// Issue 21 item 2: a tab-separated feed was read as one column ("no 'id' column").

@@ -136,16 +136,8 @@ fn split_of(group: &str) -> usize {
 fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset> {
     let name = csv_path.display().to_string();
     let bytes = read(csv_path)?;
-    let feed = vitrine::catalog::read(&name, &bytes, Default::default())?;
-    // The text and delimiter the catalog was read with (a TSV feed is one column to a comma
-    // reader, a UTF-16 one no columns at all).
-    let text = vitrine::catalog::text(&name, &bytes)?;
-    let delimiter = vitrine::catalog::delimiter(&text);
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(&text[..]);
-    let headers = reader.headers()?.clone();
-    let Some(column) = headers.iter().position(|h| h.trim().eq_ignore_ascii_case(label_column)) else {
-        bail!("{name}: no '{label_column}' column to take labels from; name one with --label-column (columns: {})", headers.iter().collect::<Vec<_>>().join(", "));
-    };
+    let options = vitrine::catalog::ReadOptions { label_column: Some(label_column), ..Default::default() };
+    let feed = vitrine::catalog::read(&name, &bytes, options)?;
     // The regions depend on the catalog and on the networks that find them.
     let locator_models: Vec<&str> = [PoseDetector::FILE, PoseLandmarker::FILE, ObjectDetector::FILE]
         .iter()
@@ -162,15 +154,7 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset
         sources: Vec::new(),
         labels: Vec::new(),
     });
-    // In step with the products: the rows `read` skips are skipped here too.
-    let records = reader
-        .records()
-        .filter(|r| !r.as_ref().is_ok_and(|r| vitrine::catalog::is_blank_row(r.iter().map(str::as_bytes))));
-    for ((product, &line), record) in feed.products.iter().zip(&feed.lines).zip(records) {
-        let label = record?.get(column).unwrap_or("").trim().to_string();
-        if label.is_empty() {
-            bail!("{name} line {line}: product '{}' has an empty '{label_column}'", product.id);
-        }
+    for ((product, &line), label) in feed.products.iter().zip(&feed.lines).zip(feed.labels) {
         let image = local_image(&name, line, product, images)?;
         let id = label_names.iter().position(|l| *l == label).unwrap_or_else(|| {
             label_names.push(label);

@@ -83,7 +83,8 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         args;
     let started = Instant::now();
     let name = catalog_path.display().to_string();
-    let feed = catalog::read(&name, &read(&catalog_path)?, ReadOptions { skip_undecided })?;
+    let feed =
+        catalog::read(&name, &read(&catalog_path)?, ReadOptions { skip_undecided, ..Default::default() })?;
     let (mut products, lines, skipped) = (feed.products, feed.lines, feed.skipped);
     let model = |file: &str| read(&models.join(file));
     let locator = Locator::new(
