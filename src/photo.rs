@@ -61,7 +61,7 @@ impl Photo {
         }
         // The JPEG decoder fills a cut-off file with grey instead of failing: check the end.
         if reader.format() == Some(image::ImageFormat::Jpeg) {
-            match jpeg_segments(bytes) {
+            match walk_jpeg(bytes).end {
                 JpegEnd::Complete => {}
                 JpegEnd::Truncated => {
                     return Err(decode_error(
@@ -323,29 +323,14 @@ fn unsupported(bytes: &[u8]) -> Option<Unsupported> {
         return BRANDS.iter().find(|(b, _)| listed.contains(&&b[..])).map(|&(_, u)| u);
     }
     if bytes.starts_with(&[0xFF, 0xD8]) {
-        let marker = jpeg_frame(bytes)?;
+        let marker = walk_jpeg(bytes).frame?;
         return JPEG_FRAMES.iter().find(|&&(m, _)| m == marker).map(|&(_, u)| u);
     }
     SIGNATURES.iter().find(|(sig, _)| bytes.starts_with(sig)).map(|&(_, u)| u)
 }
 
-/// The start-of-frame marker of a JPEG (0xC0 to 0xCF, less DHT, JPG and DAC), found by walking
-/// its segments up to the first frame header.
-fn jpeg_frame(b: &[u8]) -> Option<u8> {
-    let mut i = 2; // after SOI
-    while i + 3 < b.len() && b[i] == 0xFF {
-        let marker = b[i + 1];
-        match marker {
-            0xFF => i += 1, // fill byte
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return Some(marker),
-            0xD8..=0xDA => return None, // no frame before the scan (or the end): damaged
-            _ => i += 2 + u16::from_be_bytes([b[i + 2], b[i + 3]]) as usize,
-        }
-    }
-    None
-}
-
-/// How a JPEG's segments end ([`jpeg_segments`]).
+/// How a JPEG's segments end ([`walk_jpeg`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum JpegEnd {
     /// At the end-of-image marker.
     Complete,
@@ -355,26 +340,46 @@ enum JpegEnd {
     Damaged,
 }
 
-/// Walks a JPEG's segments to its end-of-image marker (so an EXIF thumbnail's own end marker does
-/// not count) and the entropy-coded scans; data after the end marker (motion photos append a
-/// video) is fine.
-fn jpeg_segments(b: &[u8]) -> JpegEnd {
+/// What [`walk_jpeg`] found in a JPEG.
+struct JpegWalk {
+    /// The first start-of-frame marker before the first scan (0xC0 to 0xCF, less DHT, JPG and
+    /// DAC: ITU T.81 table B.1), which names the coding process.
+    frame: Option<u8>,
+    /// How the segments end.
+    end: JpegEnd,
+}
+
+/// Walks a JPEG's segments (ITU T.81 annex B) from its start-of-image marker to its end-of-image
+/// marker, through the entropy-coded scans (so an EXIF thumbnail's own end marker does not
+/// count); data after the end marker (motion photos append a video) is fine.
+fn walk_jpeg(b: &[u8]) -> JpegWalk {
+    let mut walk = JpegWalk { frame: None, end: JpegEnd::Truncated };
+    let mut scanned = false;
     let mut i = 2; // after SOI
     while i + 1 < b.len() {
         if b[i] != 0xFF {
-            return JpegEnd::Damaged;
+            walk.end = JpegEnd::Damaged;
+            return walk;
         }
         let marker = b[i + 1];
         match marker {
-            0xD9 => return JpegEnd::Complete,
-            0xFF => i += 1, // fill byte
-            0x01 | 0xD0..=0xD7 => i += 2,
+            0xD9 => {
+                walk.end = JpegEnd::Complete;
+                return walk;
+            }
+            0xFF => i += 1,               // fill byte
+            0x01 | 0xD0..=0xD8 => i += 2, // no length: TEM, restarts, (a stray) SOI
             _ => {
                 let Some(len) = b.get(i + 2..i + 4).map(|l| u16::from_be_bytes([l[0], l[1]]) as usize) else {
-                    return JpegEnd::Truncated;
+                    return walk;
                 };
+                let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+                if is_frame && !scanned && walk.frame.is_none() {
+                    walk.frame = Some(marker);
+                }
                 i += 2 + len;
                 if marker == 0xDA {
+                    scanned = true;
                     // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00
                     // or a restart marker.
                     while i + 1 < b.len()
@@ -386,7 +391,7 @@ fn jpeg_segments(b: &[u8]) -> JpegEnd {
             }
         }
     }
-    JpegEnd::Truncated
+    walk
 }
 
 /// `rgb` resized to `w` x `h` (smaller) with a triangle (bilinear) filter spread over the whole
