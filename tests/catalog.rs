@@ -176,6 +176,26 @@ fn a_label_column_comes_back_in_step_with_the_products() {
     assert_eq!(e, "feed.tsv line 5: column 'colour' is empty for product 'b'; give every product a 'colour'");
 }
 
+/// Lines are named right with old Mac line ends (CR alone), and a row with a field too many
+/// says what to quote.
+#[test]
+fn cr_line_ends_and_ragged_rows_name_their_line() {
+    let cr = "id,title,link,image,price,gender,wear\r\
+              a,A,https://s.example/a,a.jpg,1,women,top\r\
+              b,B,https://s.example/b,b.jpg,1,martian,top\r";
+    let e = parse("feed.csv", cr.as_bytes()).unwrap_err().to_string();
+    assert!(e.starts_with("feed.csv line 3: column 'gender' 'martian'"), "{e}");
+    let ragged = "id,title,link,image,price,gender,wear\r\n\
+                  a,A,https://s.example/a,a.jpg,1,women,top\r\n\
+                  b,Shirt, blue,https://s.example/b,b.jpg,1,men,top\r\n";
+    let e = parse("feed.csv", ragged.as_bytes()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "feed.csv line 3: the row has 8 fields where the header has 7; quote a field that holds the \
+         separator (',') or a line break"
+    );
+}
+
 /// Issue 21 item 2: a tab-separated feed was read as one column ("no 'id' column").
 #[test]
 fn tab_and_semicolon_separated_feeds_are_read() {
