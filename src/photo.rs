@@ -287,7 +287,7 @@ const SIGNATURES: &[(&[u8], Unsupported)] = &[
 ];
 
 /// JPEG codings other than the Huffman-coded baseline, extended and progressive ones the decoder
-/// reads, by their start-of-frame marker.
+/// reads, by their start-of-frame marker (or DHP, which opens a hierarchical one).
 const JPEG_FRAMES: &[(u8, Unsupported)] = {
     const ARITHMETIC: Unsupported = Unsupported {
         format: "an arithmetic-coded JPEG",
@@ -310,6 +310,7 @@ const JPEG_FRAMES: &[(u8, Unsupported)] = {
         (0xCD, ARITHMETIC),
         (0xCE, ARITHMETIC),
         (0xCF, LOSSLESS),
+        (0xDE, HIERARCHICAL),
     ]
 };
 
@@ -343,7 +344,8 @@ enum JpegEnd {
 /// What [`walk_jpeg`] found in a JPEG.
 struct JpegWalk {
     /// The first start-of-frame marker before the first scan (0xC0 to 0xCF, less DHT, JPG and
-    /// DAC: ITU T.81 table B.1), which names the coding process.
+    /// DAC: ITU T.81 table B.1), or DHP (0xDE) when the hierarchical process's header comes
+    /// first: the marker that names the coding process.
     frame: Option<u8>,
     /// How the segments end.
     end: JpegEnd,
@@ -373,7 +375,8 @@ fn walk_jpeg(b: &[u8]) -> JpegWalk {
                 let Some(len) = b.get(i + 2..i + 4).map(|l| u16::from_be_bytes([l[0], l[1]]) as usize) else {
                     return walk;
                 };
-                let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+                // A hierarchical JPEG starts with DHP (0xDE), its first frame a plain one (B.3).
+                let is_frame = matches!(marker, 0xC0..=0xCF | 0xDE) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
                 if is_frame && !scanned && walk.frame.is_none() {
                     walk.frame = Some(marker);
                 }
@@ -381,10 +384,8 @@ fn walk_jpeg(b: &[u8]) -> JpegWalk {
                 if marker == 0xDA {
                     scanned = true;
                     // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00
-                    // or a restart marker.
-                    while i + 1 < b.len()
-                        && !(b[i] == 0xFF && b[i + 1] != 0 && !(0xD0..=0xD7).contains(&b[i + 1]))
-                    {
+                    // or a restart marker; fill bytes (0xFF) may come before any marker (B.1.1.2).
+                    while i + 1 < b.len() && (b[i] != 0xFF || matches!(b[i + 1], 0x00 | 0xFF | 0xD0..=0xD7)) {
                         i += 1;
                     }
                 }

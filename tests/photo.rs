@@ -234,9 +234,41 @@ fn arithmetic_coded_and_lossless_jpegs_are_named_not_called_damaged() {
     );
     // The baseline one it was made from decodes, and so does a progressive one.
     assert_eq!(decode(&jpeg).unwrap().width(), 16);
-    let mut progressive = jpeg;
+    let mut progressive = jpeg.clone();
     progressive[sof + 1] = 0xC2;
     assert!(photo::decodes(&progressive));
+
+    // A hierarchical JPEG opens with DHP and then a plain frame (T.81 B.3): named, not decoded
+    // from its first, low-resolution frame.
+    let mut hierarchical = jpeg[..sof].to_vec();
+    hierarchical.extend([0xFF, 0xDE, 0x00, 0x0B, 0x08, 0x00, 0x10, 0x00, 0x10, 0x01, 0x01, 0x11, 0x00]);
+    hierarchical.extend(&jpeg[sof..]);
+    let err = decode(&hierarchical).unwrap_err();
+    assert!(
+        err.to_string().starts_with("upload.jpg is a hierarchical JPEG, which vitrine cannot decode: "),
+        "{err}"
+    );
+}
+
+/// Fill bytes (0xFF) may come before any marker (T.81 B.1.1.2), restart markers inside a scan
+/// too: such a JPEG was called damaged.
+#[test]
+fn fill_bytes_before_restart_markers_are_not_damage() {
+    let jpeg = fixture("gradient-restart.jpg");
+    let scan = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).expect("a scan");
+    let mut filled = jpeg[..scan].to_vec();
+    let mut restarts = 0;
+    for (i, &byte) in jpeg.iter().enumerate().skip(scan) {
+        if byte == 0xFF && matches!(jpeg.get(i + 1), Some(0xD0..=0xD7)) {
+            filled.extend([0xFF, 0xFF]);
+            restarts += 1;
+        }
+        filled.push(byte);
+    }
+    assert_eq!(restarts, 11);
+    let (plain, filled) = (decode(&jpeg).unwrap(), decode(&filled).unwrap());
+    assert_eq!((filled.width(), filled.height()), (64, 48));
+    assert_eq!(filled.rgb(), plain.rgb());
 }
 
 #[test]
