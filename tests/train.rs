@@ -95,7 +95,8 @@ fn a_catalog_trains_an_embedder_that_eval_scores() {
 
 /// A spreadsheet's empty row (separators only), which `index build` skips, does not put the
 /// labels out of step with the products when a catalog trains or is scored: `eval` reads the
-/// same feed and scores it.
+/// same feed and scores it. Labels are matched whatever their capitals, and the features cached
+/// for a product photo are not used for another photo under its name.
 #[test]
 fn an_empty_spreadsheet_row_leaves_the_labels_in_step() {
     let Some(dir) = catalog("blank-row", "3") else { return };
@@ -104,6 +105,11 @@ fn an_empty_spreadsheet_row_leaves_the_labels_in_step() {
     let mut rows: Vec<&str> = csv.lines().collect();
     let blank = ",".repeat(rows[0].matches(',').count());
     rows.insert(3, &blank);
+    // A label spelt in other capitals is the same label ("9 labels" below).
+    let (head, label) = rows[5].rsplit_once(',').unwrap();
+    let shouted = format!("{head},{}", label.to_uppercase());
+    assert_ne!(shouted, rows[5]);
+    rows[5] = &shouted;
     let with_blank = dir.join("with-blank.csv");
     std::fs::write(&with_blank, rows.join("\n") + "\n").unwrap();
     let cache = format!("{d}/features");
@@ -121,6 +127,16 @@ fn an_empty_spreadsheet_row_leaves_the_labels_in_step() {
     let out = vitrine(&args);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("9 labels") && text(&out).contains("precision@5"), "{}", text(&out));
+
+    // A product photo re-shot under the same name is not read from the cache of the old one.
+    let cached = || std::fs::read_dir(&cache).unwrap().count();
+    let before = cached();
+    let image = rows[0].split(',').position(|c| c == "image").unwrap();
+    let photo = dir.join(rows[1].split(',').nth(image).unwrap());
+    let other = std::fs::read(dir.join(rows[2].split(',').nth(image).unwrap())).unwrap();
+    std::fs::write(&photo, other).unwrap();
+    assert!(vitrine(&args).status.success());
+    assert!(cached() > before, "the features of the old photo were used again");
 }
 
 /// `vitrine train --fine-tune` end to end on the same small catalog, one short epoch: the

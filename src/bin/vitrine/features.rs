@@ -56,6 +56,10 @@ pub struct DataArgs {
     /// The catalog column whose value is the product's label (positives share it).
     #[arg(long, default_value = "product_type")]
     label_column: String,
+    /// Leave out the catalog's rows whose wear cannot be decided, as `index build
+    /// --skip-undecided` does, instead of refusing the catalog.
+    #[arg(long, requires = "catalog")]
+    skip_undecided: bool,
     #[arg(long, default_value = "../shared/data/clothing-dataset")]
     clothing_dir: PathBuf,
     #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
@@ -83,6 +87,7 @@ enum Source {
 }
 
 /// The items of one split of a dataset, with their labels.
+#[derive(Default)]
 pub struct Split {
     /// Names the split in messages and in the feature cache's file names.
     pub name: String,
@@ -113,7 +118,7 @@ pub fn load(args: &DataArgs) -> Result<Vec<Dataset>> {
         });
     }
     if let (Some(csv), Some(images)) = (&args.catalog, &args.images) {
-        sets.push(catalog(csv, images, &args.label_column)?);
+        sets.push(catalog(csv, images, &args.label_column, args.skip_undecided)?);
     }
     if sets.is_empty() {
         bail!(
@@ -133,36 +138,41 @@ fn split_of(group: &str) -> usize {
     }
 }
 
-fn catalog(csv_path: &Path, images: &Path, label_column: &str) -> Result<Dataset> {
+fn catalog(csv_path: &Path, images: &Path, label_column: &str, skip_undecided: bool) -> Result<Dataset> {
     let name = csv_path.display().to_string();
     let bytes = read(csv_path)?;
-    let options = vitrine::catalog::ReadOptions { label_column: Some(label_column), ..Default::default() };
+    let options = vitrine::catalog::ReadOptions { label_column: Some(label_column), skip_undecided };
     let feed = vitrine::catalog::read(&name, &bytes, options)?;
-    // The regions depend on the catalog and on the networks that find them.
+    // The cached features depend on the feed, on every product photo's bytes (a photo re-shot
+    // under the same name, or another --images folder, must not reuse the old ones) and on the
+    // networks that find the regions.
+    let mut digests = Sha256::digest(&bytes).to_vec();
+    let mut label_names: Vec<String> = Vec::new();
+    let mut splits: [Split; 3] = ["train", "validation", "test"].map(|_| Split::default());
+    for ((product, &line), label) in feed.products.iter().zip(&feed.lines).zip(feed.labels) {
+        let image = local_image(&name, line, product, images)?;
+        digests.extend(Sha256::digest(read(&image)?));
+        // "Pants" and "pants" are one label: a feed's spellings drift.
+        let id =
+            label_names.iter().position(|l| l.to_lowercase() == label.to_lowercase()).unwrap_or_else(|| {
+                label_names.push(label);
+                label_names.len() - 1
+            });
+        let split = &mut splits[split_of(&product.id)];
+        split.sources.push(Source::Product(image, product.category.wear));
+        split.labels.push(id as u32);
+    }
     let locator_models: Vec<&str> = [PoseDetector::FILE, PoseLandmarker::FILE, ObjectDetector::FILE]
         .iter()
         .filter_map(|f| expected_sha256(f))
         .collect();
     let tag = format!(
         "catalog-{}-regions-{}",
-        &sha256_hex(&bytes)[..12],
+        &sha256_hex(&digests)[..12],
         &sha256_hex(locator_models.join(",").as_bytes())[..8]
     );
-    let mut label_names: Vec<String> = Vec::new();
-    let mut splits: [Split; 3] = ["train", "validation", "test"].map(|n| Split {
-        name: format!("{tag}-{n}"),
-        sources: Vec::new(),
-        labels: Vec::new(),
-    });
-    for ((product, &line), label) in feed.products.iter().zip(&feed.lines).zip(feed.labels) {
-        let image = local_image(&name, line, product, images)?;
-        let id = label_names.iter().position(|l| *l == label).unwrap_or_else(|| {
-            label_names.push(label);
-            label_names.len() - 1
-        });
-        let split = &mut splits[split_of(&product.id)];
-        split.sources.push(Source::Product(image, product.category.wear));
-        split.labels.push(id as u32);
+    for (split, n) in splits.iter_mut().zip(["train", "validation", "test"]) {
+        split.name = format!("{tag}-{n}");
     }
     let [train, validation, test] = splits;
     Ok(Dataset { name: name.clone(), train, validation, test, label_names })
