@@ -576,6 +576,20 @@ fn every_test_photo_is_drawn_with_its_verdict() {
         "{stderr}"
     );
     assert!(!stderr.contains(".tmp") && !missing.exists(), "{stderr}");
+
+    // Its output read by a reader that has gone (`| head -1` after its line): no panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .current_dir(root())
+        .args(["recommend", "tests/photos/messi5.jpg", "--index", index])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }
 
 /// `vitrine catalog clothing` made again into the same folder for other contributors: the

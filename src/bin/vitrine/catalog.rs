@@ -121,7 +121,7 @@ fn fashion_mnist(out: &Path, per_class: usize, dataset: &Path) -> Result<ExitCod
         });
     }
     write_catalog(out, &rows)?;
-    println!("{}: {} demo products from Fashion-MNIST ({} per class)", out.display(), rows.len(), per_class);
+    outln!("{}: {} demo products from Fashion-MNIST ({} per class)", out.display(), rows.len(), per_class)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -167,7 +167,7 @@ fn clothing(out: &Path, dataset: &Path, senders: Option<&str>) -> Result<ExitCod
         });
     }
     write_catalog(out, &rows)?;
-    println!("{}: {} products from the clothing dataset", out.display(), rows.len());
+    outln!("{}: {} products from the clothing dataset", out.display(), rows.len())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -250,7 +250,7 @@ fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quali
             }
         }
         if picked.len() - before < per_wear {
-            println!("{wear}: only {} photos of adults' clothes", picked.len() - before);
+            outln!("{wear}: only {} photos of adults' clothes", picked.len() - before)?;
         }
     }
     if picked.is_empty() {
@@ -296,11 +296,11 @@ fn clothing_subset(out: &Path, dataset: &Path, per_wear: usize, side: u32, quali
             .with_context(|| format!("{}: cannot copy", readme.display()))?;
     }
     staging.replace_all()?;
-    println!(
+    outln!(
         "{}: {} photos of the clothing dataset, at most {side} px, JPEG quality {quality}",
         out.display(),
         picked.len()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -90,14 +90,14 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         let train = features_of(&dataset.train, &args.data)?;
         let test = features_of(held_out, &args.data)?;
         let colours: Vec<Option<Colour>> = test.colours.iter().map(colour::dominant).collect();
-        println!(
+        outln!(
             "\n{}: {} held-out items ({}) against {} training items, {} labels\n",
             dataset.name,
             test.vectors.len(),
             held_out.name,
             train.vectors.len(),
             dataset.label_names.len()
-        );
+        )?;
         let row = |name: String, f: Embed| {
             let of =
                 |set: &Features| -> Vec<Vec<f32>> { set.vectors.iter().map(|v| normalize(f(v))).collect() };
@@ -138,11 +138,11 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             })
             .collect();
         rows.extend(joined);
-        println!("| embedding | precision@5 | recall@1 | recall@5 | mAP@5 | 1-NN accuracy | colour@5 |");
-        println!("|---|---|---|---|---|---|---|");
+        outln!("| embedding | precision@5 | recall@1 | recall@5 | mAP@5 | 1-NN accuracy | colour@5 |")?;
+        outln!("|---|---|---|---|---|---|---|")?;
         for Row { name, test, train } in &rows {
             let m = evaluate(test, &held_out.labels, train, &dataset.train.labels);
-            println!(
+            outln!(
                 "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
                 m.precision_at_5,
                 m.recall_at_1,
@@ -150,25 +150,25 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
                 m.map_at_5,
                 m.nn1_accuracy,
                 agreement_at_5(test, &colours)
-            );
+            )?;
         }
-        println!(
+        outln!(
             "\ncolour@5: share of the 5 nearest whose dominant colour (src/colour.rs) is the query's; \
              at random {:.3}.",
             chance_agreement(&colours)
-        );
-        print_confusions(&rows[last], &held_out.labels, &dataset.label_names);
+        )?;
+        print_confusions(&rows[last], &held_out.labels, &dataset.label_names)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Per label of the held-out split, for one row's embedding: its items, its precision@5 and the
 /// labels its 5 nearest go to instead (the two largest shares).
-fn print_confusions(Row { name, test, .. }: &Row, labels: &[u32], names: &[String]) {
+fn print_confusions(Row { name, test, .. }: &Row, labels: &[u32], names: &[String]) -> std::io::Result<()> {
     let table = confusion_at_5(test, labels, names.len());
-    println!("\nwhere {name}'s 5 nearest go, per label:\n");
-    println!("| label | items | precision@5 | instead (share of the 5 nearest) |");
-    println!("|---|---|---|---|");
+    outln!("\nwhere {name}'s 5 nearest go, per label:\n")?;
+    outln!("| label | items | precision@5 | instead (share of the 5 nearest) |")?;
+    outln!("|---|---|---|---|")?;
     for (a, row) in table.iter().enumerate() {
         let items = labels.iter().filter(|&&l| l as usize == a).count();
         if items == 0 {
@@ -179,6 +179,7 @@ fn print_confusions(Row { name, test, .. }: &Row, labels: &[u32], names: &[Strin
         wrong.sort_by(|x, y| y.1.total_cmp(&x.1));
         let instead: Vec<String> =
             wrong.iter().take(2).map(|(b, v)| format!("{} {:.2}", names[*b], v)).collect();
-        println!("| {} | {items} | {:.3} | {} |", names[a], row[a], instead.join(", "));
+        outln!("| {} | {items} | {:.3} | {} |", names[a], row[a], instead.join(", "))?;
     }
+    Ok(())
 }

@@ -56,7 +56,7 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
         create_dir(dir)?;
     }
     write_atomic(path, &serde_json::to_vec_pretty(value)?)?;
-    println!("\nwritten: {}", path.display());
+    outln!("\nwritten: {}", path.display())?;
     Ok(())
 }
 

@@ -188,9 +188,9 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     summary.seconds = started.elapsed().as_secs_f64();
     summary.skipped = skipped.iter().map(|s| Skipped { line: s.line, id: s.id.clone() }).collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
-        summary.print();
+        summary.print()?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -319,8 +319,8 @@ impl Summary {
         }
     }
 
-    fn print(&self) {
-        println!("{}: {} products, seed {}", self.out, self.products, self.seed);
+    fn print(&self) -> std::io::Result<()> {
+        outln!("{}: {} products, seed {}", self.out, self.products, self.seed)?;
         let of = |counts: &BTreeMap<&str, usize>| {
             Source::ALL
                 .iter()
@@ -329,39 +329,40 @@ impl Summary {
                 .join(", ")
         };
         for (category, counts) in &self.categories {
-            println!("  {category}: {} ({})", counts["products"], of(counts));
+            outln!("  {category}: {} ({})", counts["products"], of(counts))?;
         }
-        println!("  embedded from: {}", of(&self.sources));
+        outln!("  embedded from: {}", of(&self.sources))?;
         if !self.fallbacks.is_empty() {
             let why: Vec<String> = self.fallbacks.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            println!("  fallbacks to the whole photo: {}", why.join(", "));
+            outln!("  fallbacks to the whole photo: {}", why.join(", "))?;
         }
-        println!(
+        outln!(
             "  {} photos located and embedded, {} reused from {}; {:.1} s ({:.1} products per second)",
             self.embedded,
             self.reused,
             embed_cache::FILE,
             self.seconds,
             self.products as f64 / self.seconds.max(1e-9),
-        );
-        println!(
+        )?;
+        outln!(
             "  index.bin {} bytes ({:.0} per product)",
             self.index_bytes,
             self.index_bytes as f64 / self.products as f64
-        );
+        )?;
         match &self.embedder {
             Some(IndexEmbedder { file: Some(file), sha256 }) => {
-                println!("  embedder: {file} (its own, sha256 {sha256})")
+                outln!("  embedder: {file} (its own, sha256 {sha256})")?
             }
-            _ => println!("  embedder: models/{} (shipped)", Embedder::FILE),
+            _ => outln!("  embedder: models/{} (shipped)", Embedder::FILE)?,
         }
         if !self.skipped.is_empty() {
             let at: Vec<String> = self.skipped.iter().map(|s| format!("{} ('{}')", s.line, s.id)).collect();
-            println!(
+            outln!(
                 "  left out {} rows whose wear is undecided (--skip-undecided), at lines {}",
                 self.skipped.len(),
                 at.join(", ")
-            );
+            )?;
         }
+        Ok(())
     }
 }

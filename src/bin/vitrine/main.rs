@@ -4,6 +4,16 @@
 //! This file is the arguments and the dispatch only: each command lives in the file named after
 //! it, the file helpers they share in `files`, the public datasets they read in `datasets`.
 
+/// `println!` that returns the write's `std::io::Result` instead of panicking: output piped into
+/// a reader that stops early (`vitrine recommend ... | head`) ends the command quietly
+/// ([`main`]), its `Drop`s run (a staging folder is removed).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod bench;
 mod catalog;
 mod datasets;
@@ -60,6 +70,14 @@ enum Command {
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
+        // The reader of the output has gone: nothing is left to say to anyone.
+        Err(err)
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("vitrine: {err:#}");
             ExitCode::from(2)

@@ -87,13 +87,13 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
     };
     let look = pipeline.recommend(&bytes, &name, &options)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&look)?);
+        outln!("{}", serde_json::to_string_pretty(&look)?)?;
     } else {
-        println!("{name}: {}", look.verdict.message);
+        outln!("{name}: {}", look.verdict.message)?;
         for g in &look.garments {
             let r = g.rect;
             let colour = g.colour.map_or(String::new(), |c| format!(", {}", c.name()));
-            println!(
+            outln!(
                 "\n{}{colour} ({:.2},{:.2})-({:.2},{:.2}) score {:.2} [{}]",
                 g.wear.name(),
                 r.x0,
@@ -102,18 +102,18 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
                 r.y1,
                 g.score,
                 g.source
-            );
+            )?;
             for (i, p) in g.products.iter().enumerate() {
-                println!("  {}. {:.3}  {}  {}  {}", i + 1, p.similarity, p.title, p.price, p.link);
+                outln!("  {}. {:.3}  {}  {}  {}", i + 1, p.similarity, p.title, p.price, p.link)?;
             }
         }
         let times: Vec<String> = look.timings.iter().map(|t| format!("{} {:.1}", t.stage, t.ms)).collect();
-        println!("\ntimings (ms): {}", times.join(", "));
+        outln!("\ntimings (ms): {}", times.join(", "))?;
         let work: Vec<String> = (look.timings.iter())
             .filter(|t| t.multiply_adds > 0.0)
             .map(|t| format!("{} {:.2}", t.stage, t.multiply_adds / 1e9))
             .collect();
-        println!("multiply-adds (G): {}", work.join(", "));
+        outln!("multiply-adds (G): {}", work.join(", "))?;
     }
     if let Some(out) = draw {
         let photo = Photo::decode(&bytes, &name, &Limits::default())?;

@@ -121,7 +121,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     } else {
         "features".into()
     };
-    println!("training on {}; {what} in {:.1} s", described.join(" + "), started.elapsed().as_secs_f64());
+    outln!("training on {}; {what} in {:.1} s", described.join(" + "), started.elapsed().as_secs_f64())?;
     let config = TrainConfig {
         dim: args.dim,
         hidden: args.hidden,
@@ -137,8 +137,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         ..TrainConfig::default()
     };
     let started = std::time::Instant::now();
+    // Progress: a reader that has gone does not stop the training, whose product is the file.
     let report = |r: &EpochReport| {
-        println!(
+        let _ = outln!(
             "epoch {:3}  loss {:.4}  (triplet {:.4}, size {:.4}, {:.0}% of triplets active), {:.0} s",
             r.epoch,
             r.loss,
@@ -166,7 +167,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     } else {
         (train(&features, &labels, &config, report)?, format!("{config:?}"))
     };
-    println!("trained in {:.1} s", started.elapsed().as_secs_f64());
+    outln!("trained in {:.1} s", started.elapsed().as_secs_f64())?;
     let mut metadata = vec![
         ("backbone_sha256", expected_sha256(Backbone::FILE).unwrap_or_default().to_string()),
         ("trained_on", described.join(" + ")),
@@ -185,7 +186,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     }
     let onnx = engine::append_head(&file, &backbone, &head, Embedder::OUTPUT, &metadata)?;
     write_atomic(&args.out, &onnx)?;
-    println!(
+    outln!(
         "{}: {}{} + head {} -> {} ({} bytes, sha256 {})",
         args.out.display(),
         Backbone::FILE,
@@ -198,7 +199,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         head.dim(),
         onnx.len(),
         sha256_hex(&onnx)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -212,11 +213,11 @@ fn with_colours(dataset: &Dataset, data: &DataArgs) -> Result<Vec<u32>> {
         .filter(|c| matches!(c, None | Some(Colour::Black | Colour::Grey | Colour::White)))
         .count();
     let greyscale = achromatic as f32 >= 0.9 * colours.len() as f32;
-    println!(
+    outln!(
         "{}: {}",
         dataset.train.name,
         if greyscale { "no colour (labels kept)" } else { "positives share label and dominant colour" }
-    );
+    )?;
     Ok(dataset
         .train
         .labels
