@@ -61,7 +61,7 @@ impl Photo {
         }
         // The JPEG decoder fills a cut-off file with grey instead of failing: check the end.
         if reader.format() == Some(image::ImageFormat::Jpeg) {
-            match walk_jpeg(bytes).end {
+            match walk_jpeg(bytes, true).end {
                 JpegEnd::Complete => {}
                 JpegEnd::Truncated => {
                     return Err(decode_error(
@@ -324,7 +324,8 @@ fn unsupported(bytes: &[u8]) -> Option<Unsupported> {
         return BRANDS.iter().find(|(b, _)| listed.contains(&&b[..])).map(|&(_, u)| u);
     }
     if bytes.starts_with(&[0xFF, 0xD8]) {
-        let marker = walk_jpeg(bytes).frame?;
+        // Known by the first scan: the entropy-coded data (most of the file) is not walked.
+        let marker = walk_jpeg(bytes, false).frame?;
         return JPEG_FRAMES.iter().find(|&&(m, _)| m == marker).map(|&(_, u)| u);
     }
     SIGNATURES.iter().find(|(sig, _)| bytes.starts_with(sig)).map(|&(_, u)| u)
@@ -353,8 +354,9 @@ struct JpegWalk {
 
 /// Walks a JPEG's segments (ITU T.81 annex B) from its start-of-image marker to its end-of-image
 /// marker, through the entropy-coded scans (so an EXIF thumbnail's own end marker does not
-/// count); data after the end marker (motion photos append a video) is fine.
-fn walk_jpeg(b: &[u8]) -> JpegWalk {
+/// count); data after the end marker (motion photos append a video) is fine. Without
+/// `through_scans` the walk stops at the first scan, where `frame` is known and `end` says nothing.
+fn walk_jpeg(b: &[u8], through_scans: bool) -> JpegWalk {
     let mut walk = JpegWalk { frame: None, end: JpegEnd::Truncated };
     let mut scanned = false;
     let mut i = 2; // after SOI
@@ -382,6 +384,9 @@ fn walk_jpeg(b: &[u8]) -> JpegWalk {
                 }
                 i += 2 + len;
                 if marker == 0xDA {
+                    if !through_scans {
+                        return walk;
+                    }
                     scanned = true;
                     // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00
                     // or a restart marker; fill bytes (0xFF) may come before any marker (B.1.1.2).
