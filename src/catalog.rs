@@ -395,7 +395,8 @@ impl<'a> Lines<'a> {
 }
 
 /// Reads a catalog: CSV, TSV or semicolon-separated (see [`delimiter`]), UTF-8 (with or
-/// without a BOM) or UTF-16 with a BOM (Excel's "Unicode Text"). The wear of a row is its
+/// without a BOM) or UTF-16 (Excel's "Unicode Text"; see `from_utf16`). Blank lines and rows of
+/// separators only are skipped; a column it reads named twice in the header is an error. The wear of a row is its
 /// `wear` column when that is given; else its `product_type` (the retailer's own path, the most
 /// specific); else its `google_product_category` (Google's taxonomy id or path). A row whose
 /// wear none of them decides is an error naming its line and the columns tried, or, with
@@ -404,7 +405,8 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
     let fail = |line: u64, reason: String| Error::Catalog { input: name.to_string(), line, reason };
     let text = text(name, bytes)?;
     let text: &[u8] = &text;
-    let mut reader = csv::ReaderBuilder::new().flexible(false).delimiter(delimiter(text)).from_reader(text);
+    // Flexible: a line of spaces is one field, and is skipped as blank before the field count is checked.
+    let mut reader = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter(text)).from_reader(text);
     let headers: Vec<String> = reader
         .byte_headers()
         .map_err(|e| fail(1, format!("cannot read the header: {e}")))?
@@ -412,25 +414,42 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
         .map(|h| std::str::from_utf8(h).map(|h| h.trim().to_ascii_lowercase()))
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| fail(1, format!("the header is not UTF-8{NOT_UTF8}")))?;
-    let column = |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h == n));
+    let listed = || headers.iter().map(|h| format!("'{}'", h.escape_debug())).collect::<Vec<_>>().join(", ");
+    // A column read twice would be a silent choice between two values: name it instead.
+    let column = |names: &[&str]| -> Result<Option<usize>> {
+        for n in names {
+            let mut at = headers.iter().enumerate().filter(|(_, h)| h == n).map(|(i, _)| i + 1);
+            match (at.next(), at.next()) {
+                (None, _) => continue,
+                (Some(i), None) => return Ok(Some(i - 1)),
+                (Some(a), Some(b)) => {
+                    let what = format!(
+                        "the header has '{n}' twice (columns {a} and {b}); keep one of them and build again"
+                    );
+                    return Err(fail(1, what));
+                }
+            }
+        }
+        Ok(None)
+    };
     let need = |names: &[&str]| {
-        column(names).ok_or_else(|| {
+        column(names)?.ok_or_else(|| {
             fail(
                 1,
                 format!(
                     "no '{}' column; the columns are id, title, link, image, price, gender, wear (or a Merchant Center feed's); the header has {}",
                     names[0],
-                    headers.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(", ")
+                    listed()
                 ),
             )
         })
     };
     let (id, title, link) = (need(&["id"])?, need(&["title"])?, need(&["link"])?);
     let (image, price) = (need(&["image", "image_link"])?, need(&["price"])?);
-    let gender = column(&["gender"]);
-    let wear = column(&["wear"]);
-    let product_type = column(&["product_type"]);
-    let google_category = column(&["google_product_category"]);
+    let gender = column(&["gender"])?;
+    let wear = column(&["wear"])?;
+    let product_type = column(&["product_type"])?;
+    let google_category = column(&["google_product_category"])?;
     if wear.is_none() && product_type.is_none() && google_category.is_none() {
         return Err(fail(
             1,
@@ -439,14 +458,8 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
         ));
     }
     let label = match options.label_column {
-        Some(name) => Some((name, column(&[name.trim().to_ascii_lowercase().as_str()]).ok_or_else(|| {
-            fail(
-                1,
-                format!(
-                    "no '{name}' column to take labels from; name one with --label-column (the header has {})",
-                    headers.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(", ")
-                ),
-            )
+        Some(name) => Some((name, column(&[name.trim().to_ascii_lowercase().as_str()])?.ok_or_else(|| {
+            fail(1, format!("no '{name}' column to take labels from; name one with --label-column (the header has {})", listed()))
         })?)),
         None => None,
     };
@@ -457,19 +470,21 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
     for record in reader.byte_records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| Lines::new(text).at(p.byte()));
-            let reason = match e.kind() {
-                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
-                    "the row has {len} fields where the header has {expected_len}; quote a field that holds the separator ('{}') or a line break",
-                    char::from(delimiter(text)).escape_default()
-                ),
-                _ => e.to_string(),
-            };
-            fail(line, reason)
+            fail(line, e.to_string())
         })?;
         if is_blank_row(record.iter()) {
             continue;
         }
         let line = record.position().map_or(0, |p| lines.at(p.byte()));
+        if record.len() != headers.len() {
+            let reason = format!(
+                "the row has {} fields where the header has {}; quote a field that holds the separator ('{}') or a line break",
+                record.len(),
+                headers.len(),
+                char::from(delimiter(text)).escape_default()
+            );
+            return Err(fail(line, reason));
+        }
         let bad = |col: &str, what: String| fail(line, format!("column '{col}' {what}"));
         let field = |i: usize| -> Result<String> {
             let raw = record.get(i).unwrap_or(b"");
@@ -568,24 +583,36 @@ fn is_blank_row<'a>(mut fields: impl Iterator<Item = &'a [u8]>) -> bool {
 /// What to do about text that is not UTF-8: Excel's plain "CSV" is Windows-1252.
 const NOT_UTF8: &str = " (Excel's \"CSV\" is Windows-1252); save the file as \"CSV UTF-8\" and build again";
 
-/// A catalog file's bytes as [`read`] reads them: a UTF-16 file (it starts with a byte order
-/// mark, as Excel's "Unicode Text" does) converted to UTF-8, any other as it is.
+/// A catalog file's bytes as [`read`] reads them: UTF-16 (Excel's "Unicode Text", with or
+/// without its byte order mark) converted to UTF-8, any other as it is, less its UTF-8 byte
+/// order marks (a file passed through two tools can carry two, and the second would hide
+/// inside the first column's name).
 fn text<'a>(name: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
     match from_utf16(bytes) {
         Ok(Some(utf8)) => Ok(std::borrow::Cow::Owned(utf8)),
-        Ok(None) => Ok(std::borrow::Cow::Borrowed(bytes)),
+        Ok(None) => {
+            let mut bytes = bytes;
+            while let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {
+                bytes = rest;
+            }
+            Ok(std::borrow::Cow::Borrowed(bytes))
+        }
         Err(reason) => Err(Error::Catalog { input: name.to_string(), line: 1, reason }),
     }
 }
 
-/// A UTF-16 file (it starts with a byte order mark) as UTF-8; `None` for any other.
+/// A UTF-16 file as UTF-8; `None` for any other. It is UTF-16 when it starts with a byte
+/// order mark, or, without one, when its first two characters are ASCII with a zero byte
+/// beside each: a header starts with a column name, and no UTF-8 text holds zero bytes.
 fn from_utf16(bytes: &[u8]) -> std::result::Result<Option<Vec<u8>>, String> {
-    let big_endian = match bytes {
-        [0xff, 0xfe, ..] => false,
-        [0xfe, 0xff, ..] => true,
+    let (big_endian, start) = match bytes {
+        [0xff, 0xfe, ..] => (false, 2),
+        [0xfe, 0xff, ..] => (true, 2),
+        [a, 0, b, 0, ..] if *a != 0 && a.is_ascii() && *b != 0 && b.is_ascii() => (false, 0),
+        [0, a, 0, b, ..] if *a != 0 && a.is_ascii() && *b != 0 && b.is_ascii() => (true, 0),
         _ => return Ok(None),
     };
-    let units = bytes[2..].chunks_exact(2).map(|b| {
+    let units = bytes[start..].chunks_exact(2).map(|b| {
         let pair = [b[0], b[1]];
         if big_endian {
             u16::from_be_bytes(pair)
@@ -596,5 +623,5 @@ fn from_utf16(bytes: &[u8]) -> std::result::Result<Option<Vec<u8>>, String> {
     let text: String = char::decode_utf16(units).collect::<std::result::Result<_, _>>().map_err(|_| {
         "is UTF-16 with a damaged character; save the file as \"CSV UTF-8\" and build again".to_string()
     })?;
-    Ok(Some(text.into_bytes()))
+    Ok(Some(text.trim_start_matches('\u{feff}').as_bytes().to_vec()))
 }

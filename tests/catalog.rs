@@ -189,6 +189,10 @@ fn cr_line_ends_and_ragged_rows_name_their_line() {
                   a,A,https://s.example/a,a.jpg,1,women,top\r\n\
                   b,Shirt, blue,https://s.example/b,b.jpg,1,men,top\r\n";
     let e = parse("feed.csv", ragged.as_bytes()).unwrap_err().to_string();
+    // A line of spaces (a hand-edited file's) is blank, as a spreadsheet's empty row is.
+    let spaces = ragged.replace("\r\nb,", "\r\n   \r\nb,");
+    let e_spaces = parse("feed.csv", spaces.as_bytes()).unwrap_err().to_string();
+    assert_eq!(e_spaces, e.replace("line 3", "line 4"));
     assert_eq!(
         e,
         "feed.csv line 3: the row has 8 fields where the header has 7; quote a field that holds the \
@@ -268,4 +272,33 @@ fn windows_1252_is_named_by_line_and_column_with_what_to_do() {
     utf16.extend(tsv.encode_utf16().flat_map(u16::to_le_bytes));
     let p = &parse("export.txt", &utf16).unwrap()[0];
     assert_eq!((p.title.as_str(), p.category.wear), ("Café", Wear::Top));
+    // The same without its byte order mark (some exporters leave it out), either byte order;
+    // before, the header's NUL bytes were printed as "no 'id' column".
+    let le: Vec<u8> = tsv.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = tsv.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for bytes in [le, be] {
+        let p = &parse("export.txt", &bytes).unwrap()[0];
+        assert_eq!((p.title.as_str(), p.category.wear), ("Café", Wear::Top));
+    }
+    // A file passed through two tools that each add a UTF-8 byte order mark.
+    let twice = format!("\u{feff}\u{feff}{HEADER}p1,Shirt,https://s.example/1,a.jpg,1,men,top\n");
+    assert_eq!(parse("catalog.csv", twice.as_bytes()).unwrap()[0].id, "p1");
+}
+
+/// A column vitrine reads, named twice in the header, was read from its first place silently.
+#[test]
+fn a_column_named_twice_is_refused() {
+    let twice =
+        "id,title,link,image,price,gender,wear,Price\np1,Shirt,https://s.example/1,a.jpg,1,men,top,2\n";
+    assert_eq!(
+        err(twice),
+        "catalog.csv line 1: the header has 'price' twice (columns 5 and 8); keep one of them and build again"
+    );
+    // A column vitrine does not read may repeat (a spreadsheet's unnamed columns do).
+    let unread = format!(
+        "{}{}",
+        HEADER.replace('\n', ",,note,note\n"),
+        "p1,Shirt,https://s.example/1,a.jpg,1,men,top,,a,b\n"
+    );
+    assert_eq!(parse("catalog.csv", unread.as_bytes()).unwrap()[0].id, "p1");
 }
