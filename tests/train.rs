@@ -87,6 +87,10 @@ fn a_catalog_trains_an_embedder_that_eval_scores() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("no 'colour' column"), "{}", text(&out));
     assert!(!Path::new(&bad).exists());
+    // A column of unique values leaves no two products similar.
+    let out = vitrine(&[&["train", "--label-column", "id", "--out", &bad][..], &data].concat());
+    assert!(text(&out).contains("column 'id' gives every product its own label"), "{}", text(&out));
+    assert!(!Path::new(&bad).exists());
     let out = vitrine(&[&["eval", "--embedder", "models/ssd_oidv4.onnx"][..], &data].concat());
     assert!(text(&out).contains("ssd_oidv4.onnx: has no trained head"), "{}", text(&out));
     let out = vitrine(&["train", "--out", &bad]);

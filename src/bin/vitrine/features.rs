@@ -5,6 +5,7 @@
 //! them (the garment on the model, the trimmed packshot or the whole photo:
 //! [`vitrine::regions`]), so a retailer trains and scores on what the index holds.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -143,21 +144,31 @@ fn catalog(csv_path: &Path, images: &Path, label_column: &str, skip_undecided: b
     let bytes = read(csv_path)?;
     let options = vitrine::catalog::ReadOptions { label_column: Some(label_column), skip_undecided };
     let feed = vitrine::catalog::read(&name, &bytes, options)?;
+    // Similar means sharing a label: a column that gives each product its own (an id, a link)
+    // leaves nothing to train towards or to measure.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    feed.labels.iter().for_each(|l| *counts.entry(l.to_lowercase()).or_default() += 1);
+    if counts.len() > 1 && counts.values().all(|&c| c < 2) {
+        bail!(
+            "{name}: column '{label_column}' gives every product its own label, so no two products count as similar; \
+             name a column that groups products (such as product_type) with --label-column"
+        );
+    }
     // The cached features depend on the feed, on every product photo's bytes (a photo re-shot
     // under the same name, or another --images folder, must not reuse the old ones) and on the
     // networks that find the regions.
     let mut digests = Sha256::digest(&bytes).to_vec();
     let mut label_names: Vec<String> = Vec::new();
+    let mut label_ids: HashMap<String, usize> = HashMap::new();
     let mut splits: [Split; 3] = ["train", "validation", "test"].map(|_| Split::default());
     for ((product, &line), label) in feed.products.iter().zip(&feed.lines).zip(feed.labels) {
         let image = local_image(&name, line, product, images)?;
         digests.extend(Sha256::digest(read(&image)?));
         // "Pants" and "pants" are one label: a feed's spellings drift.
-        let id =
-            label_names.iter().position(|l| l.to_lowercase() == label.to_lowercase()).unwrap_or_else(|| {
-                label_names.push(label);
-                label_names.len() - 1
-            });
+        let id = *label_ids.entry(label.to_lowercase()).or_insert_with(|| {
+            label_names.push(label);
+            label_names.len() - 1
+        });
         let split = &mut splits[split_of(&product.id)];
         split.sources.push(Source::Product(image, product.category.wear));
         split.labels.push(id as u32);
