@@ -405,6 +405,13 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
     let fail = |line: u64, reason: String| Error::Catalog { input: name.to_string(), line, reason };
     let text = text(name, bytes)?;
     let text: &[u8] = &text;
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(fail(
+            1,
+            "the file is empty; its first line is the header (id, title, link, image, price, gender, wear), then a row per product"
+                .into(),
+        ));
+    }
     // Flexible: a line of spaces is one field, and is skipped as blank before the field count is checked.
     let mut reader = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter(text)).from_reader(text);
     let headers: Vec<String> = reader

@@ -379,10 +379,19 @@ struct Header {
 fn header(name: &str, index: &[u8]) -> Result<Header> {
     let fail = |reason: String| Error::Index { input: name.to_string(), reason };
     let truncated = || fail("is truncated; rebuild or re-download it".into());
+    // Cut short within the magic and version, it still starts as an index does.
+    if index.len() < 12 && !index.is_empty() && MAGIC.starts_with(&index[..index.len().min(8)]) {
+        return Err(truncated());
+    }
     if index.len() < 12 || &index[..8] != MAGIC {
         return Err(fail("is not a vitrine index file; build one with `vitrine index build`".into()));
     }
     let version = u32::from_le_bytes(index[8..12].try_into().unwrap());
+    if version > VERSION {
+        return Err(fail(format!(
+            "is index format version {version}, made by a newer vitrine than this one (it reads version {VERSION}); update vitrine, or rebuild the index with this one (`vitrine index build`)"
+        )));
+    }
     if version != VERSION {
         return Err(fail(format!(
             "is index format version {version}, this vitrine reads version {VERSION}; rebuild it with `vitrine index build`"
@@ -462,7 +471,13 @@ impl CatalogIndex {
             )));
         }
         if sha256(products_json) != products_sha256 {
-            return Err(fail("products.json does not belong to this index (checksum mismatch); copy both files from the same build".into()));
+            return Err(fail(
+                "products.json is not the one built with this index (its sha256 differs): it was changed after the build \
+                 (edited, reformatted, its line ends converted, as git's autocrlf does, or cut short) or comes from another \
+                 build; copy index.bin and products.json unchanged from one build (in git, mark products.json binary \
+                 in .gitattributes)"
+                    .into(),
+            ));
         }
         let payload = payload_at
             .checked_add(payload_len)

@@ -55,6 +55,13 @@ fn bad_rows_name_their_line_and_column() {
     assert!(err("id,title,link,image,price,gender\n")
         .contains("no 'wear' (or 'product_type' or 'google_product_category') column"));
     assert!(err(HEADER).contains("has no products"));
+    for empty in ["", "\n\n", " \r\n"] {
+        assert!(
+            err(empty).starts_with("catalog.csv line 1: the file is empty; its first line is the header"),
+            "{}",
+            err(empty)
+        );
+    }
     let feed =
         "id,title,link,image_link,price,product_type\nx,Mug,https://s.example/x,m.jpg,5,Kitchen > Mugs\n";
     assert!(

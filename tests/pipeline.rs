@@ -474,10 +474,25 @@ fn an_index_from_another_embedder_or_damaged_is_refused() {
     assert!(err(b"<html>not found</html>", &products).to_string().contains("not a vitrine index"));
     let mut version = index.clone();
     version[8] = 9;
-    assert!(err(&version, &products).to_string().contains("format version 9"));
+    let e = err(&version, &products).to_string();
+    assert!(e.contains("format version 9, made by a newer vitrine") && e.contains("update vitrine"), "{e}");
+    version[8] = 1;
+    let e = err(&version, &products).to_string();
+    assert!(e.contains("format version 1, this vitrine reads") && !e.contains("newer"), "{e}");
+    // Cut inside its first 12 bytes, it still starts as an index does.
+    assert!(
+        err(&index[..10], &products).to_string().contains("truncated"),
+        "{}",
+        err(&index[..10], &products)
+    );
     let mut edited = products.clone();
     edited[10] ^= 1;
-    assert!(err(&index, &edited).to_string().contains("products.json does not belong"));
+    // Line ends converted (git's autocrlf on Windows) are named among the likely causes.
+    let e = err(&index, &edited).to_string();
+    assert!(
+        e.contains("products.json is not the one built with this index") && e.contains("line ends converted"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -508,9 +523,23 @@ fn the_cli_prints_the_look_and_fails_with_exit_code_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("vitrine: Cargo.toml: not an image"), "{err}");
 
-    let out = vitrine(&["recommend", "tests/photos/messi5.jpg", "--index", "no/such/index"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/index/index.bin: cannot read"));
+    // An --index that is not an index folder says so, not the OS's "No such file or directory".
+    for (index, expected) in [
+        (
+            "no/such/index",
+            "--index no/such/index does not exist; give the folder `vitrine index build --out` wrote",
+        ),
+        ("Cargo.toml", "--index Cargo.toml is not a folder"),
+        ("src", "--index src holds no index.bin: it is not an index folder"),
+    ] {
+        let out = vitrine(&["recommend", "tests/photos/messi5.jpg", "--index", index]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(expected),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// Issue 22: a drawn sheet for every test photo in target/framing/ (the garment boxes and the
@@ -577,10 +606,13 @@ fn every_test_photo_is_drawn_with_its_verdict() {
     );
     assert!(!stderr.contains(".tmp") && !missing.exists(), "{stderr}");
 
-    // Its output read by a reader that has gone (`| head -1` after its line): no panic.
+    // Its output read by a reader that has gone (`| head -1` after its line): no panic, and
+    // the sheet asked for is still drawn (it was not: the command ended at the first line).
+    let sheet = out_dir.join("reader-gone.png");
+    let _ = std::fs::remove_file(&sheet);
     let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
         .current_dir(root())
-        .args(["recommend", "tests/photos/messi5.jpg", "--index", index])
+        .args(["recommend", "tests/photos/messi5.jpg", "--index", index, "--draw", sheet.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -590,6 +622,27 @@ fn every_test_photo_is_drawn_with_its_verdict() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
+    assert!(image::open(&sheet).is_ok(), "no sheet at {}", sheet.display());
+
+    // A sheet that would replace the photo, or a name that is not a PNG's, and --k 0 are
+    // refused before any work, and the photo is left as it was.
+    let photo = out_dir.join("photo-copy.png");
+    std::fs::copy(root().join("tests/photos/messi5.jpg"), &photo).unwrap();
+    let before = std::fs::read(&photo).unwrap();
+    let p = photo.to_str().unwrap();
+    let jpg = out_dir.join("look.jpg");
+    for (extra, expected) in [
+        (vec!["--draw", p], "that is the photo itself, which the drawing would replace"),
+        (vec!["--draw", jpg.to_str().unwrap()], "the drawing is a PNG; give a file name ending in .png"),
+        (vec!["--k", "0"], "--k 0 asks for no products per garment; give 1 or more"),
+    ] {
+        let out = vitrine(&[&["recommend", p, "--index", index][..], &extra].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    assert_eq!(std::fs::read(&photo).unwrap(), before);
+    assert!(!jpg.exists());
 }
 
 /// `vitrine catalog clothing` made again into the same folder for other contributors: the

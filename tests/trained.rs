@@ -168,7 +168,7 @@ fn an_index_carries_its_own_embedder_and_recommend_checks_it() {
     std::fs::write(&file, &other).unwrap();
     let out = build(&[]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("embedder: models/vitrine_embedder.onnx (shipped)"), "{}", text(&out));
+    assert!(text(&out).contains("embedder: vitrine_embedder.onnx (shipped)"), "{}", text(&out));
     assert!(!file.exists(), "the old index's embedder.onnx is left in the folder");
     let built_by = embedder_of("index", &common::read(&index.join("index.bin"))).unwrap();
     assert_eq!(built_by.sha256, expected_sha256(Embedder::FILE).unwrap());
@@ -179,5 +179,23 @@ fn an_index_carries_its_own_embedder_and_recommend_checks_it() {
     let before = common::read(&index.join("index.bin"));
     let out = build(&["--embedder", shipped.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(common::read(&index.join("index.bin")), before);
+
+    // A models folder whose vitrine_embedder.onnx is another file (a trained head put there, or
+    // a damaged download) is refused as `recommend` refuses it, and the index is left as it
+    // was: before, the build took the file as the index's own embedder.
+    let models = dir.join("models-swapped");
+    std::fs::create_dir_all(&models).unwrap();
+    for entry in std::fs::read_dir(common::root().join("models")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "onnx") {
+            std::fs::copy(&path, models.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(models.join(Embedder::FILE), &other).unwrap();
+    let out = build(&["--models", models.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let expected = format!("{}: sha256 {other_sha}", models.join(Embedder::FILE).display());
+    assert!(text(&out).contains(&expected) && text(&out).contains("--embedder FILE"), "{}", text(&out));
     assert_eq!(common::read(&index.join("index.bin")), before);
 }

@@ -92,7 +92,22 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         (PoseLandmarker::FILE, &model(PoseLandmarker::FILE)?),
         &model(ObjectDetector::FILE)?,
     )?;
-    let (embedder, embedder_bytes) = load_embedder(&embedder.unwrap_or_else(|| models.join(Embedder::FILE)))?;
+    let (embedder, embedder_bytes) = match embedder {
+        Some(path) => load_embedder(&path)?,
+        // MODELS/vitrine_embedder.onnx is the shipped one, checked as every shipped model is: a
+        // damaged or replaced file there must not become the index's own embedder.
+        None => {
+            let bytes = model(Embedder::FILE)?;
+            let embedder = Embedder::new(&bytes).map_err(|e| match e {
+                vitrine::Error::Model { reason, .. } => anyhow::anyhow!(
+                    "model {}: {reason}; to build with an embedder of your own (`vitrine train`), give it with --embedder FILE",
+                    models.join(Embedder::FILE).display()
+                ),
+                e => e.into(),
+            })?;
+            (embedder, bytes)
+        }
+    };
     // Check every image before the slow part, so a typo fails in a second, not an hour.
     let sources: Vec<PathBuf> = products
         .iter()
@@ -198,8 +213,8 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
 /// The file name a retailer's own embedder gets in the index folder (`Staging` swaps it in).
 const TRAINED_EMBEDDER: &str = "embedder.onnx";
 
-/// The embedder in `path` and its bytes: the shipped one (models/MANIFEST's sha256), checked as
-/// every shipped model is, or a retailer's own, which the index will carry.
+/// The embedder `--embedder` names and its bytes: the shipped one (models/MANIFEST's sha256),
+/// or a retailer's own, which the index will carry.
 fn load_embedder(path: &Path) -> Result<(Embedder, Vec<u8>)> {
     let bytes = read(path)?;
     let sha256 = sha256_hex(&bytes);
@@ -353,7 +368,7 @@ impl Summary {
             Some(IndexEmbedder { file: Some(file), sha256 }) => {
                 outln!("  embedder: {file} (its own, sha256 {sha256})")?
             }
-            _ => outln!("  embedder: models/{} (shipped)", Embedder::FILE)?,
+            _ => outln!("  embedder: {} (shipped)", Embedder::FILE)?,
         }
         if !self.skipped.is_empty() {
             let at: Vec<String> = self.skipped.iter().map(|s| format!("{} ('{}')", s.line, s.id)).collect();

@@ -10,7 +10,9 @@
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
+        // Named, so that a full disk under `> file` does not read as the command's own input.
         writeln!(std::io::stdout(), $($arg)*)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write the output (standard output): {e}")))
     }};
 }
 

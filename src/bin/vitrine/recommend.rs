@@ -1,10 +1,10 @@
 //! `vitrine recommend`: the look of one photo, printed for a person or as JSON, and optionally
 //! drawn, so the pipeline can be tried on a photo without a browser.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use vitrine::catalog::Audience;
 use vitrine::models::{Embedder, PoseLandmarker};
@@ -52,14 +52,29 @@ enum AudienceArg {
 /// Runs `vitrine recommend`.
 pub fn run(args: RecommendArgs) -> Result<ExitCode> {
     let RecommendArgs { photo, index, models, lite, audience, k, json, draw } = args;
+    if k == 0 {
+        bail!("--k 0 asks for no products per garment; give 1 or more (5 by default)");
+    }
+    if let Some(out) = &draw {
+        check_draw_path(out, &photo)?;
+    }
     let landmarks = if lite { PoseLandmarker::LITE_FILE } else { PoseLandmarker::FILE };
     let model = |f: &str| read(&models.join(f));
     let index_name = index.display().to_string();
+    if !index.is_dir() {
+        let what = if index.exists() { "is not a folder" } else { "does not exist" };
+        bail!("--index {index_name} {what}; give the folder `vitrine index build --out` wrote");
+    }
+    if !index.join("index.bin").exists() {
+        bail!("--index {index_name} holds no index.bin: it is not an index folder; build one with `vitrine index build --out {index_name}`");
+    }
     let index_bin = read(&index.join("index.bin"))?;
     // The embedder the index names: the shipped one, or its own beside it (the core checks it).
     let embedder = match vitrine::index::embedder_of(&index_name, &index_bin)?.file {
         None => model(Embedder::FILE)?,
-        Some(file) => read(&index.join(file))?,
+        Some(file) => read(&index.join(&file)).with_context(|| {
+            format!("the index was built with an embedder of its own, {file}, which must sit beside its index.bin; copy it from the build")
+        })?,
     };
     let (detector, landmarker, ssd) =
         (model("pose_detector.onnx")?, model(landmarks)?, model("ssd_oidv4.onnx")?);
@@ -86,6 +101,13 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
         ..Options::default()
     };
     let look = pipeline.recommend(&bytes, &name, &options)?;
+    // Drawn before the look is printed: a reader that stops early (`| head`) ends the command
+    // at the first write, and the drawing asked for must exist by then.
+    if let Some(out) = draw {
+        let photo = Photo::decode(&bytes, &name, &Limits::default())?;
+        let png = draw::look(&photo, &look)?;
+        write_atomic(&out, &png)?;
+    }
     if json {
         outln!("{}", serde_json::to_string_pretty(&look)?)?;
     } else {
@@ -115,10 +137,20 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
             .collect();
         outln!("multiply-adds (G): {}", work.join(", "))?;
     }
-    if let Some(out) = draw {
-        let photo = Photo::decode(&bytes, &name, &Limits::default())?;
-        let png = draw::look(&photo, &look)?;
-        write_atomic(&out, &png)?;
-    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a `--draw` path `out` that would not be a PNG by its name or would overwrite the
+/// `photo` being looked at (the drawing is written over whatever file is there).
+fn check_draw_path(out: &Path, photo: &Path) -> Result<()> {
+    if !out.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+        bail!("--draw {}: the drawing is a PNG; give a file name ending in .png", out.display());
+    }
+    if out.canonicalize().is_ok_and(|o| photo.canonicalize().is_ok_and(|p| p == o)) {
+        bail!(
+            "--draw {}: that is the photo itself, which the drawing would replace; give another file",
+            out.display()
+        );
+    }
+    Ok(())
 }
