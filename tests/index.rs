@@ -566,6 +566,40 @@ fn an_interrupted_build_leaves_nothing_and_mistakes_are_refused_up_front() {
         assert_eq!(staging_left(&dir), Vec::<String>::new(), "{signal}");
         assert!(snapshot(&out) == before, "{signal}: the old index changed");
     }
+
+    // SIGKILL runs no handler: its staging folder stays, and the next build into the same
+    // folder removes it (before, it stayed for good, to be published beside the index). A
+    // folder whose process is alive (this test's own pid: a build running beside) is kept.
+    // Processes are told alive by /proc, so Linux only.
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (c, i, o) = (catalog.to_str().unwrap(), photos.to_str().unwrap(), out.to_str().unwrap());
+    let mut build = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .args(["index", "build", "--catalog", c, "--images", i, "--out", o])
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while staging_left(&dir).is_empty() && started.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    build.kill().unwrap();
+    build.wait().unwrap();
+    let killed = staging_left(&dir);
+    assert_eq!(killed.len(), 1, "{killed:?}");
+    let alive = format!(".index.building-{}", std::process::id());
+    std::fs::create_dir(dir.join(&alive)).unwrap();
+    std::fs::write(
+        &catalog,
+        "id,title,link,image,price,gender,wear\np0,Tee,https://s.example/p0,p0.png,1,men,top\n",
+    )
+    .unwrap();
+    assert!(index_build(&catalog, &photos, &out, &[]).status.success());
+    assert_eq!(staging_left(&dir), vec![alive.clone()]);
+    std::fs::remove_dir(dir.join(&alive)).unwrap();
 }
 
 /// Issue 21 item 1: a row whose wear nothing decides is refused by line, or, with

@@ -176,6 +176,7 @@ impl Staging {
             fs::remove_dir_all(&staging.dir)
                 .with_context(|| format!("{}: cannot remove", staging.dir.display()))?;
         }
+        remove_stale_staging(parent, &name.to_string_lossy());
         building(&staging.dir, true);
         create_dir(&staging.dir.join("images"))?;
         Ok(staging)
@@ -251,6 +252,32 @@ impl Staging {
             fs::remove_dir_all(&old).with_context(|| format!("{}: cannot remove", old.display()))?;
         }
         Ok(())
+    }
+}
+
+/// Removes the `.NAME.building-PID` folders in `parent` whose build has gone without cleaning
+/// up (killed by SIGKILL, the OOM killer or a power cut: no handler runs), so they do not pile
+/// up, or get published, beside an index in a web root. A build is gone when its process is:
+/// where `/proc` lists processes (Linux), `/proc/PID` is absent. Elsewhere, and for a folder
+/// holding `.old` (a build killed while swapping, whose old entries are there), nothing is
+/// removed. Best effort: a folder that cannot be removed stays.
+fn remove_stale_staging(parent: &Path, name: &str) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.building-");
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
+        if !pid.bytes().all(|b| b.is_ascii_digit()) || pid.is_empty() || proc.join(pid).exists() {
+            continue;
+        }
+        let dir = entry.path();
+        if dir.is_dir() && !dir.join(".old").exists() {
+            let _ = fs::remove_dir_all(&dir);
+        }
     }
 }
 
