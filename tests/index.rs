@@ -430,6 +430,23 @@ fn a_failed_build_leaves_the_old_index_whole_and_no_new_folder() {
     assert!(stderr.contains(&expected), "{stderr}");
     assert!(snapshot(&out) == before, "the old index changed");
     assert_eq!(staging_left(&dir), Vec::<String>::new());
+    // A feed's placeholders, a 1x1 pixel and a transparent PNG, are refused the same way: they
+    // were indexed, and ranked first for a shopper's top.
+    let pixel = image::RgbImage::from_pixel(1, 1, image::Rgb([200, 30, 30]));
+    let clear = image::RgbaImage::from_pixel(96, 128, image::Rgba([0, 0, 0, 0]));
+    pixel.save(photos.join("a2.png")).unwrap();
+    clear.save(photos.join("clear.png")).unwrap();
+    for (file, what) in [("a2.png", "is 1x1 pixels"), ("clear.png", "is one flat colour")] {
+        std::fs::write(&catalog, std::fs::read_to_string(&catalog).unwrap().replace("a2.png", file)).unwrap();
+        let failed = index_build(&catalog, &photos, &out, &[]);
+        let stderr = String::from_utf8_lossy(&failed.stderr);
+        let expected = format!("line 3: product 'a2': {}: the photo {what}", photos.join(file).display());
+        assert!(!failed.status.success() && stderr.contains(&expected), "{stderr}");
+        assert!(stderr.contains("a placeholder, not a photo of the product"), "{stderr}");
+        assert!(snapshot(&out) == before, "the old index changed");
+    }
+    std::fs::write(&catalog, std::fs::read_to_string(&catalog).unwrap().replace("clear.png", "a2.png"))
+        .unwrap();
 
     // Into a fresh folder (and a parent that does not exist yet): nothing is created.
     let fresh = dir.join("new").join("index");

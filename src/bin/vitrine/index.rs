@@ -261,6 +261,7 @@ fn embed_product(cx: &Builder, product: &Product, src: &Path) -> Result<Done> {
         }
     }
     let photo = Photo::decode(&bytes, &src.display().to_string(), &Limits::default())?;
+    refuse_placeholder(&photo, src)?;
     let (photo, region) = match cx.locator {
         Some(locator) => regions::region(locator, photo, product.category.wear)?,
         None => {
@@ -281,6 +282,29 @@ fn embed_product(cx: &Builder, product: &Product, src: &Path) -> Result<Done> {
         thumbnail: sha256_hex(&jpeg),
     };
     Ok(Done { key, entry, embedded: true })
+}
+
+/// A product photo with fewer pixels than this on a side is a feed's placeholder (a 1x1
+/// tracking pixel), not a photo of the product: the smallest real ones vitrine indexes are
+/// Fashion-MNIST's 28 x 28.
+const MIN_PHOTO_SIDE: u32 = 16;
+
+/// Refuses a product photo (`src`) that cannot show a product: smaller than
+/// [`MIN_PHOTO_SIDE`], or one flat colour (a blank, or a fully transparent PNG, which is
+/// composited over white). Indexed, such a photo's embedding matched shoppers' garments.
+fn refuse_placeholder(photo: &Photo, src: &Path) -> Result<()> {
+    let (w, h) = (photo.width(), photo.height());
+    let what = if w.min(h) < MIN_PHOTO_SIDE {
+        format!("is {w}x{h} pixels")
+    } else if photo.rgb().pixels().all(|p| p == photo.rgb().get_pixel(0, 0)) {
+        "is one flat colour (blank, or transparent all over)".to_string()
+    } else {
+        return Ok(());
+    };
+    bail!(
+        "{}: the photo {what}: a placeholder, not a photo of the product; give the product's photo, or leave its row out",
+        src.display()
+    )
 }
 
 /// The card thumbnail of `rect` (fractions of the photo), as JPEG.
