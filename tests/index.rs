@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use vitrine::catalog::{Audience, Category, Product, Wear};
 use vitrine::colour::{self, Colour, BINS};
 use vitrine::index::{build, build_for, embedder_of, CatalogIndex, Code, IndexEmbedder, Settings};
-use vitrine::models::{expected_sha256, Embedder};
+use vitrine::models::{expected_sha256, sha256_hex, Embedder};
 use vitrine::photo::{Limits, Photo};
 
 #[path = "common/rng.rs"]
@@ -321,7 +321,14 @@ fn thumbnails_are_distinct_and_show_their_own_product() {
     let products = products_json(&out);
     let ids: Vec<&str> = products.iter().map(|p| p["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["シャツ-1", "パンツ-1", "café-1", "cafe-1"]);
-    let thumbs: Vec<&str> = products.iter().map(|p| p["image"].as_str().unwrap()).collect();
+    // Each URL names its file and, after "?v=", 12 hex digits of the thumbnail's own sha256 (a
+    // rebuilt thumbnail gets a new URL, which no cache holds).
+    let urls: Vec<&str> = products.iter().map(|p| p["image"].as_str().unwrap()).collect();
+    let thumbs: Vec<&str> = urls.iter().map(|u| u.split_once("?v=").unwrap().0).collect();
+    for (url, thumb) in urls.iter().zip(&thumbs) {
+        let version = &sha256_hex(&common::read(&out.join(thumb)))[..12];
+        assert_eq!(*url, format!("{thumb}?v={version}"));
+    }
     let distinct: std::collections::HashSet<String> = thumbs.iter().map(|t| t.to_lowercase()).collect();
     assert_eq!(distinct.len(), thumbs.len(), "thumbnails shared (case-insensitively): {thumbs:?}");
     // The source photos, in catalog order, thumbnailed as the build does: each its own
@@ -408,6 +415,7 @@ fn a_failed_build_leaves_the_old_index_whole_and_no_new_folder() {
     let out = dir.join("index");
     let first = index_build(&catalog, &photos, &out, &[]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let first_url = products_json(&out)[0]["image"].as_str().unwrap().to_string();
     // A file of the user's in the index folder (the demo keeps its catalog there).
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let before = snapshot(&out);
@@ -464,7 +472,11 @@ fn a_failed_build_leaves_the_old_index_whole_and_no_new_folder() {
     let rebuilt = index_build(&catalog, &photos, &out, &[]);
     assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
     let files: Vec<PathBuf> = snapshot(&out).into_iter().map(|f| f.0).collect();
-    let thumb = products_json(&out)[0]["image"].as_str().unwrap().to_string();
+    let url = products_json(&out)[0]["image"].as_str().unwrap().to_string();
+    let thumb = url.split_once("?v=").unwrap().0.to_string();
+    // a1's photo changed (red to green): same file, new URL.
+    assert_eq!(first_url.split_once("?v=").unwrap().0, thumb);
+    assert_ne!(first_url, url);
     let mut expected: Vec<PathBuf> =
         ["embeddings.cache", "index.bin", "notes.txt", "products.json", thumb.as_str()]
             .iter()

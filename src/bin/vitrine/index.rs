@@ -173,7 +173,9 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     for ((p, line), r) in products.iter_mut().zip(&lines).zip(results) {
         let done = r.with_context(|| format!("{name} line {line}: product '{}'", p.id))?;
         summary.count(p, &done);
-        p.image = thumbnail_path(&p.id);
+        // The file keeps its name (product pages may link it); the URL changes with its bytes,
+        // so a browser or CDN that cached an earlier build's thumbnail fetches the new one.
+        p.image = format!("{}?v={}", thumbnail_path(&p.id), &done.entry.thumbnail[..12]);
         p.region = Some(done.entry.region.clone());
         embeddings.push(done.entry.embedding.clone());
         colours.push(done.entry.colour);
