@@ -186,6 +186,10 @@ fn only_the_wears_the_catalog_has_are_embedded() {
     let emb = Embedder::new(&model_bytes(Embedder::FILE)).unwrap().multiply_adds();
     assert_eq!(work("embed_top"), Some(emb));
     assert_eq!((work("embed_bottom"), work("embed_foot"), work("embed_dress")), (Some(0.0), Some(0.0), None));
+    // The CLI says why a row is empty.
+    let out = vitrine(&["recommend", "tests/photos/messi5.jpg", "--index", t, "--audience", "men"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("(the index has no foot products for men)"), "{stdout}");
 }
 
 #[test]

@@ -125,6 +125,10 @@ pub fn run(args: RecommendArgs) -> Result<ExitCode> {
                 g.score,
                 g.source
             )?;
+            if g.products.is_empty() {
+                let whom = options.audience.map_or(String::new(), |a| format!(" for {}", a.name()));
+                outln!("  (the index has no {} products{whom})", g.wear.name())?;
+            }
             for (i, p) in g.products.iter().enumerate() {
                 outln!("  {}. {:.3}  {}  {}  {}", i + 1, p.similarity, p.title, p.price, p.link)?;
             }
