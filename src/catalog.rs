@@ -396,11 +396,12 @@ impl<'a> Lines<'a> {
 
 /// Reads a catalog: CSV, TSV or semicolon-separated (see [`delimiter`]), UTF-8 (with or
 /// without a BOM) or UTF-16 (Excel's "Unicode Text"; see `from_utf16`). Blank lines and rows of
-/// separators only are skipped; a column it reads named twice in the header is an error. The wear of a row is its
-/// `wear` column when that is given; else its `product_type` (the retailer's own path, the most
-/// specific); else its `google_product_category` (Google's taxonomy id or path). A row whose
-/// wear none of them decides is an error naming its line and the columns tried, or, with
-/// `options.skip_undecided`, is left out and listed in [`Feed::skipped`].
+/// separators only are skipped; a column it reads, named twice in the header, is an error. The
+/// wear of a row is its `wear` column when that is given; else its `product_type` (the
+/// retailer's own path, the most specific); else its `google_product_category` (Google's
+/// taxonomy id or path). A row whose wear none of them decides is an error naming its line and
+/// the columns tried, or, with `options.skip_undecided`, is left out and listed in
+/// [`Feed::skipped`].
 pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
     let fail = |line: u64, reason: String| Error::Catalog { input: name.to_string(), line, reason };
     let text = text(name, bytes)?;
@@ -425,11 +426,12 @@ pub fn read(name: &str, bytes: &[u8], options: ReadOptions) -> Result<Feed> {
     // A column read twice would be a silent choice between two values: name it instead.
     let column = |names: &[&str]| -> Result<Option<usize>> {
         for n in names {
-            let mut at = headers.iter().enumerate().filter(|(_, h)| h == n).map(|(i, _)| i + 1);
+            let mut at = headers.iter().enumerate().filter(|(_, h)| h == n).map(|(i, _)| i);
             match (at.next(), at.next()) {
                 (None, _) => continue,
-                (Some(i), None) => return Ok(Some(i - 1)),
+                (Some(i), None) => return Ok(Some(i)),
                 (Some(a), Some(b)) => {
+                    let (a, b) = (a + 1, b + 1);
                     let what = format!(
                         "the header has '{n}' twice (columns {a} and {b}); keep one of them and build again"
                     );
