@@ -296,9 +296,10 @@ const MIN_PHOTO_SIDE: u32 = 16;
 /// composited over white). Indexed, such a photo's embedding matched shoppers' garments.
 fn refuse_placeholder(photo: &Photo, src: &Path) -> Result<()> {
     let (w, h) = (photo.width(), photo.height());
+    let rgb = photo.rgb();
     let what = if w.min(h) < MIN_PHOTO_SIDE {
         format!("is {w}x{h} pixels")
-    } else if photo.rgb().pixels().all(|p| p == photo.rgb().get_pixel(0, 0)) {
+    } else if rgb.pixels().all(|p| p == rgb.get_pixel(0, 0)) {
         "is one flat colour (blank, or transparent all over)".to_string()
     } else {
         return Ok(());
